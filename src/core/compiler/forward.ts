@@ -1,0 +1,97 @@
+/**
+ * Runs the flat op graph of an analysis forward: variables are created from
+ * their specs, ops run in order, and every value is returned by its key.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Init, RandomSource, VariableSpec } from '../nodes/types.ts';
+import type { Analysis, FlatOp } from '../shapes/analyze.ts';
+import { concrete } from '../shapes/shape.ts';
+import { Rng } from '../train/random.ts';
+
+export function variableKey(op: FlatOp, spec: VariableSpec): string {
+  return `${op.varScope}/${spec.name}`;
+}
+
+export function initialValues(init: Init, shape: readonly number[], rng: Rng): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(n);
+  switch (init.kind) {
+    case 'zeros':
+      break;
+    case 'ones':
+      values.fill(1);
+      break;
+    case 'constant':
+      values.fill(init.value);
+      break;
+    case 'normal':
+      for (let i = 0; i < n; i++) values[i] = rng.normal() * init.std;
+      break;
+    case 'glorotUniform': {
+      const limit = Math.sqrt(6 / (init.fanIn + init.fanOut));
+      for (let i = 0; i < n; i++) values[i] = (rng.uniform() * 2 - 1) * limit;
+      break;
+    }
+  }
+  return values;
+}
+
+/** One tf.Variable per distinct variable scope, initialised from `seed` in op order. */
+export function createVariables(analysis: Analysis, seed: number): Map<string, tf.Variable> {
+  const rng = new Rng(seed);
+  const vars = new Map<string, tf.Variable>();
+  for (const op of analysis.ops) {
+    for (const spec of op.variables) {
+      const key = variableKey(op, spec);
+      if (vars.has(key)) continue;
+      vars.set(key, tf.variable(tf.tensor(initialValues(spec.init, spec.shape, rng), spec.shape), true, key.replace(/[^A-Za-z0-9_]/g, '_') + `_${vars.size}`));
+    }
+  }
+  return vars;
+}
+
+export interface ForwardOptions {
+  variables: ReadonlyMap<string, tf.Tensor>;
+  /** Per op id, the tensors for its feed ports (Data and Input nodes). */
+  feeds: Readonly<Record<string, Record<string, tf.Tensor>>>;
+  batchSize: number;
+  training: boolean;
+  random: RandomSource;
+  /** Which ops to run; samplers run elsewhere. */
+  phase?: 'train' | 'sample';
+}
+
+/** Runs every op of the phase; returns all values by key. The caller owns the tensors. */
+export function runForward(analysis: Analysis, options: ForwardOptions): Map<string, tf.Tensor> {
+  const values = new Map<string, tf.Tensor>();
+  const phase = options.phase ?? 'train';
+  for (const op of analysis.ops) {
+    if (op.phase !== phase) continue;
+    const inputs: Record<string, tf.Tensor> = {};
+    for (const [port, key] of Object.entries(op.inputs)) {
+      const value = values.get(key);
+      if (!value) throw new Error(`op ${op.id}: input "${port}" has no value`);
+      inputs[port] = value;
+    }
+    const vars: Record<string, tf.Tensor> = {};
+    for (const spec of op.variables) vars[spec.name] = options.variables.get(variableKey(op, spec))!;
+    const outputShapes: Record<string, number[]> = {};
+    for (const [port, key] of Object.entries(op.outputs)) outputShapes[port] = concrete(analysis.values.get(key)!.shape, options.batchSize);
+    const outputs = op.def.forward!({
+      params: op.params,
+      inputs,
+      vars,
+      outputShapes,
+      batchSize: options.batchSize,
+      training: options.training,
+      random: options.random,
+      feeds: options.feeds[op.id] ?? {},
+    });
+    for (const [port, key] of Object.entries(op.outputs)) {
+      const value = outputs[port];
+      if (!value) throw new Error(`op ${op.id}: output "${port}" was not produced`);
+      values.set(key, value);
+    }
+  }
+  return values;
+}

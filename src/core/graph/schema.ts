@@ -1,0 +1,144 @@
+/**
+ * The graph document: the versioned JSON people save and share.
+ * The schema is strict: an unknown key anywhere is an error, which also makes
+ * keys such as `__proto__` inert (they are reported, never merged).
+ */
+import { z } from 'zod';
+import { LIMITS } from './limits.ts';
+
+export const GRAPH_FORMAT = 'gencomposer.graph';
+export const LATEST_VERSION = 2;
+
+/** Ids are plain words: safe in paths (`block/inner`), CLI output (`node.port`) and URLs. */
+export const zId = z
+  .string()
+  .min(1)
+  .max(LIMITS.idLength)
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must start with a letter or _ and hold only letters, digits, _ and -');
+
+const zText = (max: number) => z.string().max(max);
+const zCoordinate = z.number().min(-1e7).max(1e7);
+
+export const zFamily = z.enum(['vae', 'gan', 'transformer', 'flow', 'diffusion', 'custom']);
+
+export const zMeta = z.strictObject({
+  name: zText(LIMITS.nameLength).min(1),
+  description: zText(LIMITS.textLength).default(''),
+  family: zFamily.default('custom'),
+});
+
+/** Any JSON value; each node kind validates its own params against its schema. */
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export const zJsonValue: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([
+    zText(LIMITS.textLength),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(zJsonValue).max(LIMITS.arrayLength),
+    z.record(z.string().max(LIMITS.idLength), zJsonValue),
+  ]),
+);
+
+export const zParams = z.record(z.string().max(LIMITS.idLength), zJsonValue);
+
+export const zNode = z.strictObject({
+  id: zId,
+  kind: zText(LIMITS.idLength).min(1),
+  label: zText(LIMITS.nameLength).optional(),
+  params: zParams,
+  position: z.strictObject({ x: zCoordinate, y: zCoordinate }),
+});
+
+export const zEndpoint = z.strictObject({ node: zId, port: zId });
+
+export const zEdge = z.strictObject({
+  id: zId,
+  source: zEndpoint,
+  target: zEndpoint,
+});
+
+/** A named subgraph; every node of kind Module that names it is an instance sharing its weights. */
+export const zModule = z.strictObject({
+  id: zId,
+  name: zText(LIMITS.nameLength).min(1),
+  description: zText(LIMITS.textLength).default(''),
+  nodes: z.array(zNode).max(LIMITS.nodes),
+  edges: z.array(zEdge).max(LIMITS.edges),
+});
+
+export const zOptimizer = z.strictObject({
+  type: z.enum(['adam', 'adamw', 'sgd']).default('adam'),
+  learningRate: z.number().gt(0).max(10).default(1e-3),
+  beta1: z.number().min(0).lt(1).default(0.9),
+  beta2: z.number().min(0).lt(1).default(0.999),
+  /** SGD momentum. */
+  momentum: z.number().min(0).lt(1).default(0),
+  weightDecay: z.number().min(0).max(1).default(0),
+  /** Global gradient-norm clip; 0 turns it off. */
+  clipNorm: z.number().min(0).max(1e6).default(0),
+});
+
+/**
+ * One objective: the loss nodes that name it are summed and minimised over
+ * the variables of `updates` (module ids or node ids; empty means every
+ * variable its losses depend on). `share` is how many consecutive steps it
+ * takes in each cycle: a GAN with D share 1 and G share 1 alternates.
+ */
+export const zObjectiveSettings = z.strictObject({
+  id: zId,
+  updates: z.array(zId).max(LIMITS.nodes).default([]),
+  optimizer: zOptimizer.default(zOptimizer.parse({})),
+  share: z.int().min(1).max(100).default(1),
+});
+
+export const zTraining = z.strictObject({
+  batchSize: z.int().min(1).max(4096).default(64),
+  steps: z.int().min(1).max(10_000_000).default(1000),
+  seed: z.int().min(0).max(2 ** 31 - 1).default(0),
+  data: z
+    .strictObject({
+      shuffle: z.boolean().default(true),
+      /** Share of the training data held out for validation metrics. */
+      validationSplit: z.number().min(0).max(0.5).default(0.1),
+    })
+    .default({ shuffle: true, validationSplit: 0.1 }),
+  objectives: z.array(zObjectiveSettings).max(32).default([]),
+  /** Training refuses graphs estimated above this many megabytes. */
+  memoryBudgetMB: z.int().min(16).max(1_048_576).default(4096),
+});
+
+export const zGraphDocument = z.strictObject({
+  format: z.literal(GRAPH_FORMAT),
+  version: z.literal(LATEST_VERSION),
+  meta: zMeta,
+  nodes: z.array(zNode).max(LIMITS.nodes),
+  edges: z.array(zEdge).max(LIMITS.edges),
+  modules: z.array(zModule).max(LIMITS.modules).default([]),
+  training: zTraining.default(zTraining.parse({})),
+});
+
+export type GraphDocument = z.infer<typeof zGraphDocument>;
+export type GraphNode = z.infer<typeof zNode>;
+export type GraphEdge = z.infer<typeof zEdge>;
+export type GraphModule = z.infer<typeof zModule>;
+export type ObjectiveSettings = z.infer<typeof zObjectiveSettings>;
+export type OptimizerSettings = z.infer<typeof zOptimizer>;
+export type Family = z.infer<typeof zFamily>;
+export type Training = z.infer<typeof zTraining>;
+
+/** The nodes and edges of one level: the top-level graph or a module body. */
+export interface GraphScope {
+  nodes: readonly GraphNode[];
+  edges: readonly GraphEdge[];
+}
+
+export function emptyDocument(name = 'Untitled'): GraphDocument {
+  return zGraphDocument.parse({
+    format: GRAPH_FORMAT,
+    version: LATEST_VERSION,
+    meta: { name },
+    nodes: [],
+    edges: [],
+  });
+}

@@ -1,0 +1,115 @@
+/** Pieces shared by several node kinds. */
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { ShapeError } from '../shapes/diagnostics.ts';
+import { broadcastShapes, formatShape, type Shape } from '../shapes/shape.ts';
+import type { Init } from './types.ts';
+
+export const ACTIVATIONS = ['linear', 'relu', 'leakyRelu', 'gelu', 'silu', 'tanh', 'sigmoid', 'softplus', 'exp'] as const;
+export const zActivation = z.enum(ACTIVATIONS);
+export type ActivationName = z.infer<typeof zActivation>;
+
+/** Slope of leakyRelu for negative inputs, as in DCGAN. */
+export const LEAKY_RELU_ALPHA = 0.2;
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+export function activate(x: tf.Tensor, name: ActivationName): tf.Tensor {
+  switch (name) {
+    case 'linear':
+      return x;
+    case 'relu':
+      return tf.relu(x);
+    case 'leakyRelu':
+      return tf.leakyRelu(x, LEAKY_RELU_ALPHA);
+    case 'gelu':
+      // The tanh approximation (GPT-2's, PyTorch's approximate='tanh').
+      return tf.tidy(() => {
+        const inner = tf.mul(GELU_C, tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+        return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+      });
+    case 'silu':
+      return tf.mul(x, tf.sigmoid(x));
+    case 'tanh':
+      return tf.tanh(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'softplus':
+      return tf.softplus(x);
+    case 'exp':
+      return tf.exp(x);
+  }
+}
+
+/** Activations that TF.js fuses into matMul and conv2d kernels. */
+export function fusedActivation(name: ActivationName): tf.fused.Activation | undefined {
+  switch (name) {
+    case 'linear':
+      return 'linear';
+    case 'relu':
+      return 'relu';
+    case 'sigmoid':
+      return 'sigmoid';
+    default:
+      return undefined;
+  }
+}
+
+/** Common int param: a size between 1 and `max`. */
+export const zSize = (max: number, fallback: number) => z.int().min(1).max(max).default(fallback);
+
+export const glorot = (fanIn: number, fanOut: number): Init => ({ kind: 'glorotUniform', fanIn, fanOut });
+
+/** The input's shape, or a clear error when it is absent. */
+export function input(inputs: Readonly<Record<string, Shape>>, port: string): Shape {
+  const shape = inputs[port];
+  if (!shape) throw new ShapeError('GC102', { port }, port);
+  return shape;
+}
+
+/** Requires a rank between `min` and `max`, and a fixed (non-batch) last axis. */
+export function expectRank(shape: Shape, port: string, min: number, max: number, what: string): void {
+  if (shape.length < min || shape.length > max) {
+    throw new ShapeError('GC106', { port, expected: what, got: shape }, port);
+  }
+}
+
+/** The fixed size of the last axis. */
+export function lastDim(shape: Shape, port: string): number {
+  const d = shape[shape.length - 1];
+  if (typeof d !== 'number') throw new ShapeError('GC106', { port, expected: 'a fixed last axis', got: shape }, port);
+  return d;
+}
+
+export function mismatch(port: string, expected: string, got: Shape): ShapeError {
+  return new ShapeError('GC106', { port, expected, got }, port);
+}
+
+export const describeShape = formatShape;
+
+/** Loss nodes: which objective they belong to and their weight in it. */
+export const zLossFields = {
+  objective: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/).max(64).default('main'),
+  weight: z.number().min(0).max(1e6).default(1),
+};
+
+/** Mean over the batch of a per-example loss of shape [B]. */
+export function batchMean(perExample: tf.Tensor): tf.Tensor {
+  return tf.mean(perExample);
+}
+
+/** Sums every axis but the first: [B, ...] -> [B]. */
+export function sumPerExample(x: tf.Tensor): tf.Tensor {
+  if (x.rank <= 1) return x;
+  const axes = Array.from({ length: x.rank - 1 }, (_, i) => i + 1);
+  return tf.sum(x, axes);
+}
+
+/** Shape of an elementwise op on inputs a and b, broadcasting like NumPy. */
+export function inferBroadcast(inputs: Readonly<Record<string, Shape>>): Record<string, Shape> {
+  const a = input(inputs, 'a');
+  const b = input(inputs, 'b');
+  const y = broadcastShapes(a, b);
+  if (!y) throw new ShapeError('GC106', { port: 'b', expected: `a shape that broadcasts with ${formatShape(a)}`, got: b }, 'b');
+  return { y };
+}

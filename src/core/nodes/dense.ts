@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { activate, expectRank, fusedActivation, glorot, input, lastDim, zActivation, zSize } from './common.ts';
+import { defineNode } from './types.ts';
+
+/** A fully connected layer on the last axis: y = act(x W + b). */
+export const denseNode = defineNode({
+  kind: 'Dense',
+  category: 'layer',
+  title: 'Dense',
+  description: 'Fully connected layer over the last axis: y = activation(x · W + b).',
+  params: z.strictObject({
+    units: zSize(65536, 128),
+    activation: zActivation.default('linear'),
+    useBias: z.boolean().default(true),
+  }),
+  ports: { inputs: [{ name: 'x', type: 'tensor' }], outputs: [{ name: 'y', type: 'tensor' }] },
+  infer: ({ inputs, params }) => {
+    const x = input(inputs, 'x');
+    expectRank(x, 'x', 2, 4, '[B, ..., features]');
+    lastDim(x, 'x');
+    return { y: [...x.slice(0, -1), params.units] };
+  },
+  variables: ({ inputs, params }) => {
+    const fanIn = lastDim(input(inputs, 'x'), 'x');
+    const vars = [{ name: 'kernel', shape: [fanIn, params.units], init: glorot(fanIn, params.units) }];
+    if (params.useBias) vars.push({ name: 'bias', shape: [params.units], init: { kind: 'zeros' } as never });
+    return vars;
+  },
+  forward: ({ inputs, vars, params }) => {
+    const x = inputs.x!;
+    const kernel = vars.kernel!;
+    const flat = x.rank === 2 ? x : tf.reshape(x, [-1, x.shape[x.rank - 1]!]);
+    const fused = fusedActivation(params.activation);
+    let y = tf.fused.matMul({
+      a: flat as tf.Tensor2D,
+      b: kernel as tf.Tensor2D,
+      bias: params.useBias ? vars.bias : undefined,
+      activation: fused ?? 'linear',
+    });
+    if (!fused) y = activate(y, params.activation) as tf.Tensor2D;
+    return { y: x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), params.units]) };
+  },
+  summary: (p) => `${p.units}${p.activation === 'linear' ? '' : ` · ${p.activation}`}`,
+});

@@ -1,0 +1,18 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { inferBroadcast } from './common.ts';
+import { defineNode } from './types.ts';
+
+export const multiplyNode = defineNode({
+  kind: 'Multiply',
+  category: 'layer',
+  title: 'Multiply',
+  description: 'Elementwise a · b, broadcasting like NumPy (gates, masks, scales).',
+  params: z.strictObject({}),
+  ports: {
+    inputs: [{ name: 'a', type: 'tensor' }, { name: 'b', type: 'tensor' }],
+    outputs: [{ name: 'y', type: 'tensor' }],
+  },
+  infer: ({ inputs }) => inferBroadcast(inputs),
+  forward: ({ inputs }) => ({ y: tf.mul(inputs.a!, inputs.b!) }),
+});

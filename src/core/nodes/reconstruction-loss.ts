@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { ShapeError } from '../shapes/diagnostics.ts';
+import { formatShape, sameShape } from '../shapes/shape.ts';
+import { input, sumPerExample, zLossFields } from './common.ts';
+import { defineNode } from './types.ts';
+
+/**
+ * How far a reconstruction is from its target. `sum` adds over each example's
+ * elements and averages over the batch, which gives nats per example for BCE
+ * (the VAE's ELBO convention); `mean` averages over everything.
+ */
+export const reconstructionLossNode = defineNode({
+  kind: 'ReconstructionLoss',
+  category: 'objective',
+  title: 'Reconstruction loss',
+  description: 'Binary cross-entropy (from logits or probabilities) or mean squared error between a prediction and its target.',
+  params: z.strictObject({
+    loss: z.enum(['bce', 'mse']).default('bce'),
+    /** BCE: the prediction is a logit (stable) rather than a probability. */
+    fromLogits: z.boolean().default(true),
+    reduction: z.enum(['sum', 'mean']).default('sum'),
+    ...zLossFields,
+  }),
+  ports: {
+    inputs: [{ name: 'prediction', type: 'tensor' }, { name: 'target', type: 'tensor' }],
+    outputs: [{ name: 'loss', type: 'loss' }],
+  },
+  infer: ({ inputs }) => {
+    const prediction = input(inputs, 'prediction');
+    const target = input(inputs, 'target');
+    if (!sameShape(prediction, target)) {
+      throw new ShapeError('GC106', { port: 'target', expected: `the prediction's shape ${formatShape(prediction)}`, got: target }, 'target');
+    }
+    return { loss: [] };
+  },
+  forward: ({ inputs, params }) => {
+    const loss = tf.tidy(() => {
+      const p = inputs.prediction!;
+      const t = inputs.target!;
+      let elementwise: tf.Tensor;
+      if (params.loss === 'mse') elementwise = tf.squaredDifference(p, t);
+      else if (params.fromLogits) {
+        // max(p, 0) - p·t + log(1 + exp(-|p|)): no overflow for large logits.
+        elementwise = tf.add(tf.sub(tf.relu(p), tf.mul(p, t)), tf.log1p(tf.exp(tf.neg(tf.abs(p)))));
+      } else {
+        const eps = 1e-7;
+        const q = tf.clipByValue(p, eps, 1 - eps);
+        elementwise = tf.neg(tf.add(tf.mul(t, tf.log(q)), tf.mul(tf.sub(1, t), tf.log(tf.sub(1, q)))));
+      }
+      const reduced = params.reduction === 'sum' ? tf.mean(sumPerExample(elementwise)) : tf.mean(elementwise);
+      return tf.mul(reduced, params.weight);
+    });
+    return { loss };
+  },
+  summary: (p) => `${p.loss} · ${p.objective}`,
+});

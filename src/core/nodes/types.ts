@@ -1,0 +1,124 @@
+/**
+ * What a node kind is: one plain object per kind, registered in `registry.ts`.
+ *
+ * A kind either builds its outputs from TF.js ops (`forward`) or expands into
+ * a subgraph of other kinds (`expand`), so one compiler path serves all.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { z } from 'zod';
+import type { Shape } from '../shapes/shape.ts';
+
+/** What flows along an edge; an edge joins ports of the same type. */
+export type PortType = 'tensor' | 'tokens' | 'schedule' | 'loss';
+
+export interface PortSpec {
+  name: string;
+  type: PortType;
+  /** An optional input may stay unconnected. */
+  optional?: boolean;
+  doc?: string;
+}
+
+export interface NodePorts {
+  inputs: readonly PortSpec[];
+  outputs: readonly PortSpec[];
+}
+
+export type NodeCategory = 'data' | 'layer' | 'block' | 'flow' | 'objective' | 'sampler' | 'module';
+
+export interface InferContext<P> {
+  params: P;
+  /** Shapes of the connected inputs; unconnected optional inputs are absent. */
+  inputs: Readonly<Record<string, Shape>>;
+}
+
+export type Init =
+  | { kind: 'zeros' }
+  | { kind: 'ones' }
+  | { kind: 'constant'; value: number }
+  | { kind: 'normal'; std: number }
+  /** Glorot/Xavier uniform over the given fan-in and fan-out. */
+  | { kind: 'glorotUniform'; fanIn: number; fanOut: number };
+
+export interface VariableSpec {
+  name: string;
+  shape: number[];
+  init: Init;
+}
+
+/** Random tensors, drawn in JavaScript from a seeded generator. */
+export interface RandomSource {
+  normal(shape: readonly number[]): tf.Tensor;
+  uniform(shape: readonly number[]): tf.Tensor;
+  /** Integers in [0, max). */
+  integers(shape: readonly number[], max: number): tf.Tensor;
+}
+
+export interface ForwardContext<P> {
+  params: P;
+  inputs: Readonly<Record<string, tf.Tensor>>;
+  vars: Readonly<Record<string, tf.Tensor>>;
+  /** Concrete shapes of this node's outputs for the running batch. */
+  outputShapes: Readonly<Record<string, number[]>>;
+  batchSize: number;
+  training: boolean;
+  random: RandomSource;
+  /** Tensors supplied from outside the graph (a Data or Input node's batch), by port. */
+  feeds: Readonly<Record<string, tf.Tensor>>;
+}
+
+/** The subgraph a block stands for. Inner ids are local to the block. */
+export interface Expansion {
+  nodes: readonly { id: string; kind: string; params: Record<string, unknown> }[];
+  edges: readonly { from: readonly [string, string]; to: readonly [string, string] }[];
+  /** Each outer input feeds these inner (node, port) inputs. */
+  inputs: Readonly<Record<string, readonly (readonly [string, string])[]>>;
+  /** Each outer output is this inner (node, port) output. */
+  outputs: Readonly<Record<string, readonly [string, string]>>;
+}
+
+/**
+ * Invertible kinds (flows) run backwards too: given their outputs and their
+ * non-invertible (conditioning) inputs, `inverse` returns the invertible inputs.
+ */
+export interface Invertible<P> {
+  /** Inputs recovered by the inverse. */
+  inputs: readonly string[];
+  /** Outputs the inverse starts from. */
+  outputs: readonly string[];
+  inverse(ctx: {
+    params: P;
+    outputs: Readonly<Record<string, tf.Tensor>>;
+    /** The other (conditioning) inputs, already known. */
+    inputs: Readonly<Record<string, tf.Tensor>>;
+    vars: Readonly<Record<string, tf.Tensor>>;
+  }): Record<string, tf.Tensor>;
+}
+
+export interface NodeDefinition<P = any> {
+  kind: string;
+  category: NodeCategory;
+  title: string;
+  description: string;
+  /** Params with defaults and documented ranges; unknown keys are errors. */
+  params: z.ZodType<P>;
+  ports: NodePorts | ((params: P) => NodePorts);
+  /** Output shapes; throw ShapeError for a problem. Kinds that only expand may omit it. */
+  infer?(ctx: InferContext<P>): Record<string, Shape>;
+  variables?(ctx: InferContext<P>): VariableSpec[];
+  forward?(ctx: ForwardContext<P>): Record<string, tf.Tensor>;
+  expand?(ctx: InferContext<P>): Expansion;
+  invertible?: Invertible<P>;
+  /** Samplers run after training, not in the training step. */
+  phase?: 'train' | 'sample';
+  /** A short line of the key params, shown on the node. */
+  summary?(params: P): string;
+}
+
+export function defineNode<P>(def: NodeDefinition<P>): NodeDefinition<P> {
+  return def;
+}
+
+export function portsOf<P>(def: NodeDefinition<P>, params: P): NodePorts {
+  return typeof def.ports === 'function' ? def.ports(params) : def.ports;
+}
