@@ -28,10 +28,19 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   multiplyNode,
   scaleShiftNode,
   reshapeNode,
+  // (image layers: add here)
+  // (sequence layers: add here)
+  // (flow and diffusion layers: add here)
   // Blocks
   reparameterizeNode,
+  // (image blocks: add here)
+  // (sequence blocks: add here)
+  // (flow and diffusion blocks: add here)
   // Objectives
   reconstructionLossNode,
+  // (objectives: add here)
+  // Samplers
+  // (samplers: add here)
   // Modules
   moduleInstanceNode,
   moduleInputNode,
