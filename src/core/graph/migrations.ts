@@ -13,7 +13,8 @@ export interface Migration {
 }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+/** Maps lists; anything else passes through for the schema to report. */
+const mapList = (v: unknown, f: (item: unknown, i: number) => unknown): unknown => (Array.isArray(v) ? v.map(f) : v);
 
 /** `"node:port"`, the v1 way of naming an endpoint. */
 function splitEndpoint(value: unknown): { node: unknown; port: unknown } {
@@ -37,12 +38,12 @@ const v1ToV2: Migration = {
       ...rest,
       version: 2,
       meta: { name, description: description ?? '', family: family ?? 'custom' },
-      nodes: asArray(nodes).map((node) => {
+      nodes: mapList(nodes, (node) => {
         if (!isObject(node)) return node;
         const { type, x, y, ...nodeRest } = node;
         return { ...nodeRest, kind: type, params: node.params ?? {}, position: { x: x ?? 0, y: y ?? 0 } };
       }),
-      edges: asArray(links).map((link, i) => {
+      edges: mapList(links, (link, i) => {
         if (!isObject(link)) return link;
         return { id: `e${i + 1}`, source: splitEndpoint(link.from), target: splitEndpoint(link.to) };
       }),

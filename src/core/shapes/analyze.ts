@@ -291,6 +291,15 @@ class Analyzer {
     const incoming = new Map<string, Map<string, ScopeEdge>>();
     const outgoing = new Map<string, ScopeEdge[]>();
     const counts = new Map<string, number>();
+    const addEdge = (edge: ScopeEdge) => {
+      let ports = incoming.get(edge.target.node);
+      if (!ports) incoming.set(edge.target.node, (ports = new Map()));
+      if (ports.has(edge.target.port)) return;
+      ports.set(edge.target.port, edge);
+      let outs = outgoing.get(edge.source.node);
+      if (!outs) outgoing.set(edge.source.node, (outs = []));
+      outs.push(edge);
+    };
     for (const edge of scope.edges) {
       const src = resolved.get(edge.source.node);
       const dst = resolved.get(edge.target.node);
@@ -304,9 +313,14 @@ class Analyzer {
         }
         continue;
       }
-      if (src === null || dst === null) continue; // already reported on the node
-      const out = src.ports.outputs.find((p) => p.name === edge.source.port);
+      if (dst === null) continue; // already reported on the node
+      const out = src?.ports.outputs.find((p) => p.name === edge.source.port);
       const inp = dst.ports.inputs.find((p) => p.name === edge.target.port);
+      if (src === null) {
+        // A broken source was reported on itself; the edge still marks this input as fed.
+        if (inp) addEdge(edge);
+        continue;
+      }
       if (!out) {
         report('GC103', { edge: edge.id, what: `output "${edge.source.port}" of "${edge.source.node}"` }, edge.target.node);
         continue;
@@ -321,13 +335,7 @@ class Analyzer {
         report('GC110', { port: inp.name, from: `${out.type} output "${edge.source.node}.${out.name}"`, to: `a ${inp.type} input` }, edge.target.node, inp.name);
         continue;
       }
-      let ports = incoming.get(edge.target.node);
-      if (!ports) incoming.set(edge.target.node, (ports = new Map()));
-      if (ports.has(edge.target.port)) continue;
-      ports.set(edge.target.port, edge);
-      let outs = outgoing.get(edge.source.node);
-      if (!outs) outgoing.set(edge.source.node, (outs = []));
-      outs.push(edge);
+      addEdge(edge);
     }
     for (const [key, count] of counts) {
       if (count < 2) continue;
