@@ -22,6 +22,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
     if (typeof key === 'number') out += `[${key}]`;
     else out += out === '' ? String(key) : `.${String(key)}`;
   }
+  if (out.length > 120) out = `${out.slice(0, 117)}...`;
   return out || '(document)';
 }
 
@@ -60,7 +61,7 @@ function checkLimits(value: unknown): Diagnostic | undefined {
 function schemaDiagnostics(error: z.ZodError): Diagnostic[] {
   return error.issues.slice(0, 20).map((issue) => {
     const path = formatPath(issue.path);
-    return diagnostic('GC006', { reason: `${path}: ${issue.message}` }, { path });
+    return diagnostic('GC006', { reason: issue.message }, { path });
   });
 }
 

@@ -36,6 +36,7 @@ export const DIAGNOSTICS = {
   GC006: { severity: 'error', text: (a: Args) => `${s(a.reason)}.` },
   GC007: { severity: 'error', text: (a: Args) => `The document exceeds a limit: ${s(a.reason)}.` },
   GC008: { severity: 'error', text: (a: Args) => `The id "${s(a.id)}" is used more than once.` },
+  GC009: { severity: 'error', text: (a: Args) => `The file cannot be read: ${s(a.reason)}.` },
 
   GC101: { severity: 'error', text: (a: Args) => `Unknown node kind "${s(a.kind)}".` },
   GC102: { severity: 'error', text: (a: Args) => `Input "${s(a.port)}" is not connected; this node needs it.` },

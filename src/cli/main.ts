@@ -1,0 +1,42 @@
+/**
+ * `gencomposer COMMAND ...`: the headless runner. Exit codes: 0 success,
+ * 1 the input has problems (diagnostics), 2 usage or unreadable input.
+ * User errors print a message, never a stack trace.
+ */
+import { UsageError } from './args.ts';
+import { validateCommand } from './validate.ts';
+
+const COMMANDS: Record<string, { summary: string; run(args: string[]): Promise<number> }> = {
+  validate: { summary: 'validate FILE... [--json]   check graph documents; print their diagnostics', run: validateCommand },
+};
+
+export const USAGE = `Usage: gencomposer COMMAND [options]
+
+Commands:
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.summary}`)
+  .join('\n')}
+
+Exit codes: 0 success, 1 the input has problems, 2 usage error or unreadable input.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    console.error(`gencomposer: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await entry.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`gencomposer ${command}: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises';
+import { loadText } from '../core/graph/load.ts';
+import { analyze } from '../core/shapes/analyze.ts';
+import { diagnostic, type Diagnostic } from '../core/shapes/diagnostics.ts';
+import { parseFlags, UsageError } from './args.ts';
+
+/** Problems that mean the file could not be read as JSON at all (exit 2). */
+const UNREADABLE = new Set(['GC001', 'GC002', 'GC009']);
+
+export interface FileReport {
+  file: string;
+  ok: boolean;
+  /** Set when the file could not be read or parsed. */
+  unreadable: boolean;
+  diagnostics: Diagnostic[];
+}
+
+export async function validateFile(file: string): Promise<FileReport> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    return { file, ok: false, unreadable: true, diagnostics: [diagnostic('GC009', { reason })] };
+  }
+  const loaded = loadText(text);
+  if (!loaded.ok) {
+    return { file, ok: false, unreadable: loaded.diagnostics.some((d) => UNREADABLE.has(d.code)), diagnostics: loaded.diagnostics };
+  }
+  const diagnostics = analyze(loaded.document).diagnostics;
+  return { file, ok: !diagnostics.some((d) => d.severity === 'error'), unreadable: false, diagnostics };
+}
+
+/** `FILE: NODE[.PORT]: CODE message`, with `module:` before nodes inside modules. */
+export function formatDiagnostic(file: string, d: Diagnostic): string {
+  const where = d.node !== undefined ? `${d.module ? `${d.module}:` : ''}${d.node}${d.port ? `.${d.port}` : ''}` : (d.path ?? d.module ?? '(graph)');
+  return `${file}: ${where}: ${d.code}${d.severity === 'warning' ? ' (warning)' : ''} ${d.message}`;
+}
+
+export async function validateCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, { json: { type: 'boolean', default: false } });
+  if (positionals.length === 0) throw new UsageError('name at least one graph file');
+  const reports: FileReport[] = [];
+  for (const file of positionals) reports.push(await validateFile(file));
+  if (values.json) console.log(JSON.stringify({ files: reports }, null, 2));
+  else {
+    for (const report of reports) {
+      for (const d of report.diagnostics) console.log(formatDiagnostic(report.file, d));
+      if (report.ok) console.log(`${report.file}: ok`);
+    }
+  }
+  if (reports.some((r) => r.unreadable)) return 2;
+  return reports.every((r) => r.ok) ? 0 : 1;
+}
