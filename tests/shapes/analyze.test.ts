@@ -67,6 +67,8 @@ describe('shape analysis', () => {
       makeDocument([{ id: 'd', kind: 'Data', params: { dataset: 'mnist' } }, { id: 'fc', kind: 'Dense' }], ['d.y->fc.x']),
     );
     expect(codes(analysis)).toContain('GC110@fc.x');
+    // The input is fed, if by the wrong type: no second complaint that it is open.
+    expect(codes(analysis)).not.toContain('GC102@fc.x');
   });
 
   it('GC108 module that contains itself, and GC111 unknown module', () => {

@@ -36,6 +36,8 @@ export function initialValues(init: Init, shape: readonly number[], rng: Rng): F
   return values;
 }
 
+let nextVariable = 0;
+
 /** One tf.Variable per distinct variable scope, initialised from `seed` in op order. */
 export function createVariables(analysis: Analysis, seed: number): Map<string, tf.Variable> {
   const rng = new Rng(seed);
@@ -44,7 +46,10 @@ export function createVariables(analysis: Analysis, seed: number): Map<string, t
     for (const spec of op.variables) {
       const key = variableKey(op, spec);
       if (vars.has(key)) continue;
-      vars.set(key, tf.variable(tf.tensor(initialValues(spec.init, spec.shape, rng), spec.shape), true, key.replace(/[^A-Za-z0-9_]/g, '_') + `_${vars.size}`));
+      const initial = tf.tensor(initialValues(spec.init, spec.shape, rng), spec.shape);
+      // Variable names are global in TF.js; the counter keeps two programs apart.
+      vars.set(key, tf.variable(initial, true, `${key.replace(/[^A-Za-z0-9_]/g, '_')}_${nextVariable++}`));
+      initial.dispose();
     }
   }
   return vars;

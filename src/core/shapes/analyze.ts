@@ -140,6 +140,7 @@ class Analyzer {
   private readonly recursiveModules = new Set<string>();
   private readonly interfaces = new Map<string, ModuleInterface>();
   readonly lossNodes: { place: NodePlace; objective: string }[] = [];
+  private readonly deadEdges = new WeakSet<ScopeEdge>();
 
   constructor(readonly doc: GraphDocument) {
     this.modulesById = new Map(doc.modules.map((m) => [m.id, m]));
@@ -333,7 +334,8 @@ class Analyzer {
       counts.set(key, (counts.get(key) ?? 0) + 1);
       if (out.type !== inp.type) {
         report('GC110', { port: inp.name, from: `${out.type} output "${edge.source.node}.${out.name}"`, to: `a ${inp.type} input` }, edge.target.node, inp.name);
-        continue;
+        // The input counts as fed (no GC102 on top), but nothing flows through it.
+        this.deadEdges.add(edge);
       }
       addEdge(edge);
     }
@@ -404,6 +406,10 @@ class Analyzer {
     let blocked = false;
     for (const port of ports.inputs) {
       const edge = incoming?.get(port.name);
+      if (edge && this.deadEdges.has(edge)) {
+        blocked = true;
+        continue;
+      }
       const key = edge ? produced.get(`${edge.source.node}:${edge.source.port}`) : ctx.external.get(`${node.id}:${port.name}`);
       if (key === undefined) {
         // An upstream failure was reported where it happened; only a truly open input is news.
