@@ -113,3 +113,37 @@ export function inferBroadcast(inputs: Readonly<Record<string, Shape>>): Record<
   if (!y) throw new ShapeError('GC106', { port: 'b', expected: `a shape that broadcasts with ${formatShape(a)}`, got: b }, 'b');
   return { y };
 }
+
+/** Flows: the running log|det J| per example, [B]; absent at the start of a chain. */
+export const logdetInput = { name: 'logdet', type: 'tensor', optional: true, doc: 'log|det J| so far, per example [B]' } as const;
+export const logdetOutput = { name: 'logdet', type: 'tensor', doc: 'log|det J| including this step, per example [B]' } as const;
+
+/** A connected running log-determinant must be [B]. */
+export function checkLogdet(inputs: Readonly<Record<string, Shape>>): void {
+  const l = inputs.logdet;
+  if (l && !(l.length === 1 && l[0] === 'B')) throw mismatch('logdet', 'a per-example log-determinant [B]', l);
+}
+
+/** logdet_in + own, starting from zero when nothing comes in; `own` is [B] or a scalar. */
+export function chainLogdet(logdetIn: tf.Tensor | undefined, own: tf.Tensor | number | undefined, batch: number): tf.Tensor {
+  if (own === undefined || own === 0) return logdetIn ?? tf.zeros([batch]);
+  return tf.tidy(() => tf.add(logdetIn ?? tf.zeros([batch]), own));
+}
+
+/** Attention heads: how many parts the features of a position are cut into. */
+export const zHeads = () => z.int().min(1).max(256).default(4);
+
+/** The problem of a width that does not split into `heads` equal parts. */
+export function headsError(width: number, heads: number): ShapeError {
+  return new ShapeError('GC107', { param: 'heads', reason: `${width} features do not split evenly into ${heads} heads; choose a number of heads that divides ${width}` });
+}
+
+/** log softmax(logits)[target] over the last axis: logits [..., K], targets [...] -> [...]. */
+export function targetLogProb(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const k = logits.shape[logits.rank - 1]!;
+    const oneHot = tf.oneHot(tf.cast(tf.reshape(targets, [-1]), 'int32'), k);
+    const picked = tf.sum(tf.mul(tf.reshape(tf.logSoftmax(logits), [-1, k]), oneHot), -1);
+    return tf.reshape(picked, targets.shape);
+  });
+}

@@ -28,18 +28,21 @@ export const denseNode = defineNode({
     return vars;
   },
   forward: ({ inputs, vars, params }) => {
-    const x = inputs.x!;
-    const kernel = vars.kernel!;
-    const flat = x.rank === 2 ? x : tf.reshape(x, [-1, x.shape[x.rank - 1]!]);
-    const fused = fusedActivation(params.activation);
-    let y = tf.fused.matMul({
-      a: flat as tf.Tensor2D,
-      b: kernel as tf.Tensor2D,
-      bias: params.useBias ? vars.bias : undefined,
-      activation: fused ?? 'linear',
+    const y = tf.tidy(() => {
+      const x = inputs.x!;
+      const flat = x.rank === 2 ? x : tf.reshape(x, [-1, x.shape[x.rank - 1]!]);
+      const fused = fusedActivation(params.activation);
+      // One fused kernel for matmul, bias and (where TF.js fuses it) the activation.
+      let out: tf.Tensor = tf.fused.matMul({
+        a: flat as tf.Tensor2D,
+        b: vars.kernel as tf.Tensor2D,
+        bias: params.useBias ? vars.bias : undefined,
+        activation: fused ?? 'linear',
+      });
+      if (!fused) out = activate(out, params.activation);
+      return x.rank === 2 ? out : tf.reshape(out, [...x.shape.slice(0, -1), params.units]);
     });
-    if (!fused) y = activate(y, params.activation) as tf.Tensor2D;
-    return { y: x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), params.units]) };
+    return { y };
   },
   summary: (p) => `${p.units}${p.activation === 'linear' ? '' : ` · ${p.activation}`}`,
 });

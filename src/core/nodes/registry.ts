@@ -14,7 +14,54 @@ import { reconstructionLossNode } from './reconstruction-loss.ts';
 import { reparameterizeNode } from './reparameterize.ts';
 import { reshapeNode } from './reshape.ts';
 import { scaleShiftNode } from './scale-shift.ts';
+import { attentionBlockNode } from './attention-block.ts';
+import { autoregressiveSamplerNode } from './autoregressive-sampler.ts';
+import { causalMaskNode } from './causal-mask.ts';
+import { classificationLossNode } from './classification-loss.ts';
+import { embeddingNode } from './embedding.ts';
+import { layerNormNode } from './layer-norm.ts';
+import { matMulNode } from './mat-mul.ts';
+import { mergeHeadsNode } from './merge-heads.ts';
+import { nextTokenCrossEntropyNode } from './next-token-cross-entropy.ts';
+import { positionalEncodingNode } from './positional-encoding.ts';
+import { softmaxNode } from './softmax.ts';
+import { splitHeadsNode } from './split-heads.ts';
+import { transformerBlockNode } from './transformer-block.ts';
+import { transposeNode } from './transpose.ts';
 import type { NodeDefinition } from './types.ts';
+// Flows, diffusion, objectives and samplers
+import { actNormNode } from './act-norm.ts';
+import { adversarialLossNode } from './adversarial-loss.ts';
+import { affineCouplingNode } from './affine-coupling.ts';
+import { concatNode } from './concat.ts';
+import { couplingLayerNode } from './coupling-layer.ts';
+import { ddimSamplerNode } from './ddim-sampler.ts';
+import { ddpmSamplerNode } from './ddpm-sampler.ts';
+import { diffuseNode } from './diffuse.ts';
+import { diffusionLossNode } from './diffusion-loss.ts';
+import { flowInverseSamplerNode } from './flow-inverse-sampler.ts';
+import { flowNllNode } from './flow-nll.ts';
+import { klDivergenceNode } from './kl-divergence.ts';
+import { noiseScheduleNode } from './noise-schedule.ts';
+import { permuteNode } from './permute.ts';
+import { priorSamplerNode } from './prior-sampler.ts';
+import { splitNode } from './split.ts';
+import { zeroDenseNode } from './zero-dense.ts';
+// Image layers and blocks
+import { batchNormNode } from './batch-norm.ts';
+import { conv2dNode } from './conv2d.ts';
+import { conv2dTransposeNode } from './conv2d-transpose.ts';
+import { decoderNode } from './decoder.ts';
+import { discriminatorNode } from './discriminator.ts';
+import { dropoutNode } from './dropout.ts';
+import { encoderNode } from './encoder.ts';
+import { flattenNode } from './flatten.ts';
+import { generatorNode } from './generator.ts';
+import { avgPool2dNode, maxPool2dNode } from './pooling.ts';
+import { sinusoidalEmbeddingNode } from './sinusoidal-embedding.ts';
+import { timeEmbeddingNode } from './time-embedding.ts';
+import { unetBlockNode } from './unet-block.ts';
+import { upsample2dNode } from './upsample2d.ts';
 
 export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   // Data
@@ -28,18 +75,64 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   multiplyNode,
   scaleShiftNode,
   reshapeNode,
+  conv2dNode,
+  conv2dTransposeNode,
+  flattenNode,
+  maxPool2dNode,
+  avgPool2dNode,
+  upsample2dNode,
+  batchNormNode,
+  dropoutNode,
+  sinusoidalEmbeddingNode,
   // (image layers: add here)
+  embeddingNode,
+  positionalEncodingNode,
+  layerNormNode,
+  softmaxNode,
+  transposeNode,
+  matMulNode,
+  causalMaskNode,
+  splitHeadsNode,
+  mergeHeadsNode,
   // (sequence layers: add here)
+  splitNode,
+  concatNode,
+  affineCouplingNode,
+  permuteNode,
+  actNormNode,
+  zeroDenseNode,
+  diffuseNode,
   // (flow and diffusion layers: add here)
   // Blocks
   reparameterizeNode,
+  encoderNode,
+  decoderNode,
+  generatorNode,
+  discriminatorNode,
+  timeEmbeddingNode,
+  unetBlockNode,
   // (image blocks: add here)
+  attentionBlockNode,
+  transformerBlockNode,
   // (sequence blocks: add here)
+  couplingLayerNode,
+  noiseScheduleNode,
   // (flow and diffusion blocks: add here)
   // Objectives
   reconstructionLossNode,
+  nextTokenCrossEntropyNode,
+  classificationLossNode,
+  klDivergenceNode,
+  adversarialLossNode,
+  flowNllNode,
+  diffusionLossNode,
   // (objectives: add here)
   // Samplers
+  autoregressiveSamplerNode,
+  priorSamplerNode,
+  flowInverseSamplerNode,
+  ddpmSamplerNode,
+  ddimSamplerNode,
   // (samplers: add here)
   // Modules
   moduleInstanceNode,

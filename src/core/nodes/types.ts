@@ -91,6 +91,8 @@ export interface Invertible<P> {
     outputs: Readonly<Record<string, tf.Tensor>>;
     /** The other (conditioning) inputs, already known. */
     inputs: Readonly<Record<string, tf.Tensor>>;
+    /** Concrete shapes (batch included) of all inputs, so an inverse can cut outputs back to size. */
+    inputShapes: Readonly<Record<string, readonly number[]>>;
     vars: Readonly<Record<string, tf.Tensor>>;
   }): Record<string, tf.Tensor>;
 }

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { expectRank, headsError, input, lastDim, mismatch, zHeads } from './common.ts';
+import { defineNode, type Expansion } from './types.ts';
+
+/**
+ * Multi-head scaled dot-product attention, softmax(q·kᵀ/√d)·v, with queries
+ * from x and keys and values from the context when one is connected.
+ * q, k and v get separate Dense projections so that no tensor goes past rank 4.
+ */
+export const attentionBlockNode = defineNode({
+  kind: 'AttentionBlock',
+  category: 'block',
+  title: 'Attention',
+  description: 'Multi-head attention: each position takes a weighted mix of the values at the positions (of x, or of the context) whose keys match its query.',
+  params: z.strictObject({
+    heads: zHeads(),
+    /** Each position attends only to itself and earlier ones (self-attention of a language model). */
+    causal: z.boolean().default(false),
+  }),
+  ports: {
+    inputs: [
+      { name: 'x', type: 'tensor', doc: 'the sequence that asks: [B, T, D]' },
+      { name: 'context', type: 'tensor', optional: true, doc: 'cross-attention: the sequence attended to, [B, S, D2]' },
+    ],
+    outputs: [{ name: 'y', type: 'tensor' }],
+  },
+  infer: ({ inputs, params }) => {
+    const x = input(inputs, 'x');
+    expectRank(x, 'x', 3, 3, '[B, T, features]');
+    const width = lastDim(x, 'x');
+    if (width % params.heads !== 0) throw headsError(width, params.heads);
+    const context = inputs.context;
+    if (context) {
+      expectRank(context, 'context', 3, 3, '[B, S, features]');
+      lastDim(context, 'context');
+      if (params.causal && context[1] !== x[1]) {
+        throw mismatch('context', `${String(x[1])} positions like x, since causal masking pairs query i with key i (or turn causal off)`, context);
+      }
+    }
+    return { y: x };
+  },
+  expand: ({ inputs, params }): Expansion => {
+    const width = lastDim(input(inputs, 'x'), 'x');
+    const scale = 1 / Math.sqrt(width / params.heads);
+    const nodes: { id: string; kind: string; params: Record<string, unknown> }[] = [
+      { id: 'q', kind: 'Dense', params: { units: width } },
+      { id: 'k', kind: 'Dense', params: { units: width } },
+      { id: 'v', kind: 'Dense', params: { units: width } },
+      { id: 'q_heads', kind: 'SplitHeads', params: { heads: params.heads } },
+      { id: 'k_heads', kind: 'SplitHeads', params: { heads: params.heads } },
+      { id: 'v_heads', kind: 'SplitHeads', params: { heads: params.heads } },
+      { id: 'scores', kind: 'MatMul', params: { transposeB: true, scale } },
+      { id: 'weights', kind: 'Softmax', params: { axis: -1 } },
+      { id: 'mix', kind: 'MatMul', params: {} },
+      { id: 'merge', kind: 'MergeHeads', params: {} },
+      { id: 'out', kind: 'Dense', params: { units: width } },
+    ];
+    const edges: { from: [string, string]; to: [string, string] }[] = [
+      { from: ['q', 'y'], to: ['q_heads', 'x'] },
+      { from: ['k', 'y'], to: ['k_heads', 'x'] },
+      { from: ['v', 'y'], to: ['v_heads', 'x'] },
+      { from: ['q_heads', 'y'], to: ['scores', 'a'] },
+      { from: ['k_heads', 'y'], to: ['scores', 'b'] },
+      { from: ['weights', 'y'], to: ['mix', 'a'] },
+      { from: ['v_heads', 'y'], to: ['mix', 'b'] },
+      { from: ['mix', 'y'], to: ['merge', 'x'] },
+      { from: ['merge', 'y'], to: ['out', 'x'] },
+    ];
+    if (params.causal) {
+      nodes.splice(7, 0, { id: 'mask', kind: 'CausalMask', params: {} });
+      edges.push({ from: ['scores', 'y'], to: ['mask', 'scores'] }, { from: ['mask', 'y'], to: ['weights', 'x'] });
+    } else {
+      edges.push({ from: ['scores', 'y'], to: ['weights', 'x'] });
+    }
+    const cross = inputs.context !== undefined;
+    return {
+      nodes,
+      edges,
+      inputs: cross
+        ? { x: [['q', 'x']], context: [['k', 'x'], ['v', 'x']] }
+        : { x: [['q', 'x'], ['k', 'x'], ['v', 'x']] },
+      outputs: { y: ['out', 'y'] },
+    };
+  },
+  summary: (p) => `${p.heads} heads${p.causal ? ' · causal' : ''}`,
+});

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { ShapeError } from '../shapes/diagnostics.ts';
+import { expectRank, input, lastDim } from './common.ts';
+import { defineNode } from './types.ts';
+
+/**
+ * Draws one token from softmax(logits / temperature), keeping only the topK
+ * largest logits when topK > 0, by inverse CDF on `uniform` in [0, 1).
+ * A temperature of 0 or less picks the largest logit (greedy decoding).
+ * Ties for the k-th place go to the lower token id.
+ */
+export function sampleToken(logits: Float32Array | readonly number[], temperature: number, topK: number, uniform: number): number {
+  const n = logits.length;
+  if (n === 0) throw new RangeError('sampleToken needs at least one logit');
+  let kept = Array.from({ length: n }, (_, i) => i);
+  if (topK > 0 && topK < n) {
+    // Stable sort: equal logits keep id order.
+    kept = kept.sort((a, b) => logits[b]! - logits[a]! || a - b).slice(0, topK).sort((a, b) => a - b);
+  }
+  let best = kept[0]!;
+  for (const i of kept) if (logits[i]! > logits[best]!) best = i;
+  if (!(temperature > 0) || !(logits[best]! > -Infinity)) return best;
+  // Subtracting the largest logit keeps exp from overflowing.
+  const weights = kept.map((i) => Math.exp((logits[i]! - logits[best]!) / temperature));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const target = uniform * total;
+  let cumulative = 0;
+  for (let j = 0; j < kept.length; j++) {
+    cumulative += weights[j]!;
+    if (target < cumulative) return kept[j]!;
+  }
+  // Rounding can leave target just above the sum: take the last token that has weight.
+  for (let j = kept.length - 1; j >= 0; j--) if (weights[j]! > 0) return kept[j]!;
+  return best;
+}
+
+/**
+ * Generates sequences one token at a time: the compiler feeds the tokens so
+ * far through the path that produces `logits`, draws the next token from the
+ * last position with sampleToken, appends it, and repeats.
+ */
+export const autoregressiveSamplerNode = defineNode({
+  kind: 'AutoregressiveSampler',
+  category: 'sampler',
+  title: 'Autoregressive sampler',
+  description: 'Generates token sequences one token at a time from the model whose scores it is connected to, with temperature and top-k.',
+  params: z.strictObject({
+    /** Sequences generated at once. */
+    count: z.int().min(1).max(4096).default(16),
+    /** Below 1 sharpens the distribution, above 1 flattens it. */
+    temperature: z.number().gt(0).max(100).default(1),
+    /** Draw only among the k likeliest tokens; 0 draws from all of them. */
+    topK: z.int().min(0).max(1 << 20).default(0),
+    /** Tokens generated per sequence; 0 = the model's context length T. */
+    maxLength: z.int().min(0).max(8192).default(0),
+    /** The token every sequence starts from (1 = '.' in the text datasets). */
+    startToken: z.int().min(0).max(1 << 20).default(1),
+    /** A sequence ends after this token and is padded with 0 (-1 = never stop early). */
+    stopToken: z.int().min(-1).max(1 << 20).default(1),
+  }),
+  ports: {
+    inputs: [{ name: 'logits', type: 'tensor', doc: "the model's next-token scores, [B, T, V]" }],
+    outputs: [{ name: 'samples', type: 'tokens', doc: 'generated tokens, start token excluded, [count, maxLength]' }],
+  },
+  infer: ({ inputs, params }) => {
+    const logits = input(inputs, 'logits');
+    expectRank(logits, 'logits', 3, 3, 'next-token scores [B, T, vocabulary]');
+    const vocab = lastDim(logits, 'logits');
+    const context = logits[1] as number;
+    if (params.maxLength > context) {
+      throw new ShapeError('GC107', { param: 'maxLength', reason: `${params.maxLength} is longer than the model's context of ${context} positions` });
+    }
+    for (const param of ['startToken', 'stopToken'] as const) {
+      if (params[param] >= vocab) throw new ShapeError('GC107', { param, reason: `token ${params[param]} is outside the vocabulary of ${vocab} tokens` });
+    }
+    return { samples: ['B', params.maxLength || context] };
+  },
+  phase: 'sample',
+  summary: (p) => `${p.count} · temperature ${p.temperature}${p.topK > 0 ? ` · top-${p.topK}` : ''}`,
+});

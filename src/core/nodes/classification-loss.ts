@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { formatShape, sameShape } from '../shapes/shape.ts';
+import { expectRank, input, lastDim, mismatch, targetLogProb, zLossFields } from './common.ts';
+import { defineNode } from './types.ts';
+
+/** Softmax cross-entropy of one label per example (the digit classifier). */
+export const classificationLossNode = defineNode({
+  kind: 'ClassificationLoss',
+  category: 'objective',
+  title: 'Classification loss',
+  description: 'Softmax cross-entropy between class scores and the true labels, averaged over the batch (in nats).',
+  params: z.strictObject({ ...zLossFields }),
+  ports: {
+    inputs: [
+      { name: 'logits', type: 'tensor', doc: 'class scores, [B, K]' },
+      { name: 'labels', type: 'tokens', doc: 'class ids, [B]' },
+    ],
+    outputs: [{ name: 'loss', type: 'loss' }],
+  },
+  infer: ({ inputs }) => {
+    const logits = input(inputs, 'logits');
+    const labels = input(inputs, 'labels');
+    expectRank(logits, 'logits', 2, 2, 'class scores [B, classes]');
+    lastDim(logits, 'logits');
+    if (!sameShape(labels, logits.slice(0, -1))) throw mismatch('labels', `one class id per example, ${formatShape(logits.slice(0, -1))}`, labels);
+    return { loss: [] };
+  },
+  forward: ({ inputs, params }) => ({
+    loss: tf.tidy(() => tf.mul(tf.neg(tf.mean(targetLogProb(inputs.logits!, inputs.labels!))), params.weight)),
+  }),
+  summary: (p) => p.objective,
+});

@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { sameShape } from '../shapes/shape.ts';
+import { expectRank, input, mismatch } from './common.ts';
+import { defineNode } from './types.ts';
+
+/** Batched matrix product over the last two axes, e.g. attention scores q·kᵀ. */
+export const matMulNode = defineNode({
+  kind: 'MatMul',
+  category: 'layer',
+  title: 'Matrix multiply',
+  description: 'Multiplies the matrices in the last two axes of a and b (optionally bᵀ), for every leading index, then scales the result.',
+  params: z.strictObject({
+    /** Use b's last two axes transposed (q·kᵀ). */
+    transposeB: z.boolean().default(false),
+    /** Multiplies the product, e.g. 1/√d for attention scores. */
+    scale: z.number().min(-1e6).max(1e6).default(1),
+  }),
+  ports: {
+    inputs: [{ name: 'a', type: 'tensor' }, { name: 'b', type: 'tensor' }],
+    outputs: [{ name: 'y', type: 'tensor' }],
+  },
+  infer: ({ inputs, params }) => {
+    const a = input(inputs, 'a');
+    const b = input(inputs, 'b');
+    expectRank(a, 'a', 3, 4, '[B, m, k] or [B, H, m, k]');
+    const lead = a.slice(0, -2);
+    if (b.length !== a.length || !sameShape(b.slice(0, -2), lead)) {
+      throw mismatch('b', `[${lead.join(', ')}, …, …] (the rank and leading axes of a)`, b);
+    }
+    const k = a[a.length - 1]!;
+    const [bRows, bCols] = [b[b.length - 2]!, b[b.length - 1]!];
+    const inner = params.transposeB ? bCols : bRows;
+    const n = params.transposeB ? bRows : bCols;
+    if (inner !== k) {
+      throw mismatch('b', `${k} ${params.transposeB ? 'columns (transposeB is on)' : 'rows'} to match a's last axis`, b);
+    }
+    return { y: [...lead, a[a.length - 2]!, n] };
+  },
+  forward: ({ inputs, params }) => {
+    const y = tf.tidy(() => {
+      const product = tf.matMul(inputs.a!, inputs.b!, false, params.transposeB);
+      return params.scale === 1 ? product : tf.mul(product, params.scale);
+    });
+    return { y };
+  },
+  summary: (p) => `${p.transposeB ? 'a·bᵀ' : 'a·b'}${p.scale === 1 ? '' : ` · ${Number(p.scale.toPrecision(4))}`}`,
+});

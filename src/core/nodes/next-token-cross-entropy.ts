@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { formatShape, sameShape } from '../shapes/shape.ts';
+import { expectRank, input, lastDim, mismatch, targetLogProb, zLossFields } from './common.ts';
+import { defineNode } from './types.ts';
+
+/** A language model's loss: nats per predicted token, padding left out. */
+export const nextTokenCrossEntropyNode = defineNode({
+  kind: 'NextTokenCrossEntropy',
+  category: 'objective',
+  title: 'Next-token cross-entropy',
+  description: "How surprised the model is by each next token: the mean of −log p(target) over all positions (in nats per token), skipping positions whose target is the ignored id.",
+  params: z.strictObject({
+    /** Positions whose target is this id do not count (0 = padding); -1 counts every position. */
+    ignoreIndex: z.int().min(-1).max(1 << 20).default(0),
+    ...zLossFields,
+  }),
+  ports: {
+    inputs: [
+      { name: 'logits', type: 'tensor', doc: 'scores over the vocabulary, [B, T, V]' },
+      { name: 'targets', type: 'tokens', doc: 'the next tokens, [B, T]' },
+    ],
+    outputs: [{ name: 'loss', type: 'loss' }],
+  },
+  infer: ({ inputs }) => {
+    const logits = input(inputs, 'logits');
+    const targets = input(inputs, 'targets');
+    expectRank(logits, 'logits', 3, 3, 'scores [B, T, vocabulary]');
+    lastDim(logits, 'logits');
+    if (!sameShape(targets, logits.slice(0, -1))) throw mismatch('targets', `token ids ${formatShape(logits.slice(0, -1))}, one per position of the logits`, targets);
+    return { loss: [] };
+  },
+  forward: ({ inputs, params }) => {
+    const loss = tf.tidy(() => {
+      const logProb = targetLogProb(inputs.logits!, inputs.targets!);
+      if (params.ignoreIndex < 0) return tf.mul(tf.neg(tf.mean(logProb)), params.weight);
+      const counted = tf.cast(tf.notEqual(tf.cast(inputs.targets!, 'int32'), params.ignoreIndex), 'float32');
+      // A batch of padding only gives 0 rather than 0/0.
+      const count = tf.maximum(tf.sum(counted), 1);
+      return tf.mul(tf.div(tf.neg(tf.sum(tf.mul(logProb, counted))), count), params.weight);
+    });
+    return { loss };
+  },
+  summary: (p) => `${p.ignoreIndex >= 0 ? `ignore ${p.ignoreIndex} · ` : ''}${p.objective}`,
+});

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { input, mismatch, zActivation, zSize } from './common.ts';
+import { ExpansionBuilder, type Ref } from './expansion-builder.ts';
+import { expectImage } from './image-common.ts';
+import { defineNode } from './types.ts';
+
+/**
+ * DDPM's residual block, without normalisation (GroupNorm is not among the
+ * tfjs-core ops, and batch statistics would mix the noise levels of a batch):
+ *   h = act(conv3x3(x)) + Dense(act(temb)) as [B, 1, 1, filters]
+ *   y = act(conv3x3(h)) + skip(x)
+ * where skip is x itself when it already has `filters` channels, else a 1×1
+ * conv. The activation before the time projection is DDPM's.
+ */
+export const unetBlockNode = defineNode({
+  kind: 'UNetBlock',
+  category: 'block',
+  title: 'U-Net block',
+  description: 'A residual block of two 3×3 convolutions for a diffusion U-Net, conditioned on a time embedding added to every pixel.',
+  params: z.strictObject({
+    filters: zSize(4096, 64),
+    activation: zActivation.default('silu'),
+  }),
+  ports: {
+    inputs: [
+      { name: 'x', type: 'tensor', doc: 'image [B, H, W, C]' },
+      { name: 'temb', type: 'tensor', optional: true, doc: 'time embedding [B, D]' },
+    ],
+    outputs: [{ name: 'y', type: 'tensor' }],
+  },
+  infer: ({ inputs, params }) => {
+    const { h, w } = expectImage(input(inputs, 'x'), 'x');
+    const temb = inputs.temb;
+    if (temb && (temb.length !== 2 || temb[0] !== 'B' || typeof temb[1] !== 'number')) throw mismatch('temb', 'a time embedding [B, D]', temb);
+    return { y: ['B', h, w, params.filters] };
+  },
+  expand: ({ inputs, params }) => {
+    const { c } = expectImage(input(inputs, 'x'), 'x');
+    const { filters, activation } = params;
+    const b = new ExpansionBuilder();
+    const x: Ref = { input: 'x' };
+    const conv3 = { filters, kernelSize: 3, strides: 1, padding: 'same', activation };
+    let h = b.then(x, 'conv1', 'Conv2D', conv3);
+    if (inputs.temb) {
+      const t = b.then(b.then({ input: 'temb' }, 'temb_act', 'Activation', { fn: activation }), 'temb_proj', 'Dense', { units: filters });
+      const t4 = b.then(t, 'temb_reshape', 'Reshape', { shape: [1, 1, filters] });
+      h = b.add('temb_add', 'Add', {}, { a: h, b: t4 });
+    }
+    h = b.then(h, 'conv2', 'Conv2D', conv3);
+    const skip = c === filters ? x : b.then(x, 'skip', 'Conv2D', { filters, kernelSize: 1, strides: 1, padding: 'same' });
+    b.output('y', b.add('residual', 'Add', {}, { a: h, b: skip }));
+    return b.build();
+  },
+  summary: (p) => `${p.filters} · ${p.activation}`,
+});

@@ -1,0 +1,36 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { input, zSize } from './common.ts';
+import { expectImage } from './image-common.ts';
+import { defineNode } from './types.ts';
+
+/**
+ * Nearest-neighbour upsampling by repeating pixels. Built from reshape and
+ * tile (rank 4 at most) so it has a gradient on every backend.
+ */
+export const upsample2dNode = defineNode({
+  kind: 'Upsample2D',
+  category: 'layer',
+  title: 'Upsample 2D',
+  description: 'Enlarges an image by repeating each pixel factor × factor times (nearest neighbour).',
+  params: z.strictObject({ factor: zSize(8, 2) }),
+  ports: { inputs: [{ name: 'x', type: 'tensor' }], outputs: [{ name: 'y', type: 'tensor' }] },
+  infer: ({ inputs, params }) => {
+    const { h, w, c } = expectImage(input(inputs, 'x'), 'x');
+    return { y: ['B', h * params.factor, w * params.factor, c] };
+  },
+  forward: ({ inputs, params }) => {
+    const x = inputs.x!;
+    const f = params.factor;
+    if (f === 1) return { y: x };
+    const [b, h, w, c] = x.shape as [number, number, number, number];
+    const y = tf.tidy(() => {
+      // Repeat each pixel along the width: [B·H, W, 1, C] -> [B·H, W, f, C] -> [B·H, 1, W·f, C].
+      const wide = tf.reshape(tf.tile(tf.reshape(x, [b * h, w, 1, c]), [1, 1, f, 1]), [b * h, 1, w * f, c]);
+      // Then each row along the height: [B·H, f, W·f, C] -> [B, H·f, W·f, C].
+      return tf.reshape(tf.tile(wide, [1, f, 1, 1]), [b, h * f, w * f, c]);
+    });
+    return { y };
+  },
+  summary: (p) => `×${p.factor}`,
+});
