@@ -39,7 +39,7 @@ describe('edit recipes', () => {
   it('add a node with its defaults written out and a fresh id', () => {
     const { document, result } = applyEdit(chain(), addNode({ kind: 'Dense', position: { x: 5, y: 6 } }));
     expect(result).toBe('dense');
-    expect(document.nodes.at(-1)).toEqual({ id: 'dense', kind: 'Dense', params: { units: 128, activation: 'linear', useBias: true }, position: { x: 5, y: 6 } });
+    expect(document.nodes.at(-1)).toEqual({ id: 'dense', kind: 'Dense', params: { units: 128, activation: 'linear', useBias: true, kernelInit: 'glorot' }, position: { x: 5, y: 6 } });
     const again = applyEdit(document, addNode({ kind: 'Dense' }));
     expect(again.result).toBe('dense_2');
     expect(() => applyEdit(chain(), addNode({ kind: 'Nope' }))).toThrow(EditError);

@@ -30,7 +30,7 @@ describe('CouplingLayer', () => {
     const { analysis } = inferNode('CouplingLayer', { hidden: 8, layers: 2, permute: 'reverse' }, { x: { shape: [5] } });
     const ops = analysis.ops.filter((op) => op.id.startsWith('n/'));
     const shapes = Object.fromEntries(ops.map((op) => [op.id, Object.fromEntries(Object.entries(op.outputs).map(([p, k]) => [p, analysis.values.get(k)!.shape]))]));
-    expect(ops.map((op) => op.kind).sort()).toEqual(['AffineCoupling', 'Concat', 'Dense', 'Dense', 'Permute', 'Split', 'ZeroDense', 'ZeroDense']);
+    expect(ops.map((op) => op.kind).sort()).toEqual(['AffineCoupling', 'Concat', 'Dense', 'Dense', 'Dense', 'Dense', 'Permute', 'Split']);
     // D = 5: the first 2 features condition, the last 3 are transformed.
     // Split and Concat are volume-preserving: only AffineCoupling and Permute carry the log-determinant.
     expect(shapes['n/split']).toEqual({ a: ['B', 2], b: ['B', 3] });
@@ -47,7 +47,7 @@ describe('CouplingLayer', () => {
     expect([byId.get('n/split')!.inputs.logdet, byId.get('n/concat')!.inputs.logdet]).toEqual([undefined, undefined]);
     expect(byId.get('n/permute')!.inputs.logdet).toBe(byId.get('n/coupling')!.outputs.logdet);
     expect(byId.get('n/concat')!.params).toEqual({ axis: -1 });
-    expect(ops.find((op) => op.kind === 'ZeroDense')!.variables.map((v) => v.init.kind)).toEqual(['zeros', 'zeros']);
+    for (const head of ['n/s', 'n/t']) expect(byId.get(head)!.variables.map((v) => v.init.kind)).toEqual(['zeros', 'zeros']);
     // Flipped, the last 3 condition and the first 2 move.
     const flipped = inferNode('CouplingLayer', { flip: true }, { x: { shape: [5] } }).analysis;
     const coupling = flipped.ops.find((op) => op.id === 'n/coupling')!;

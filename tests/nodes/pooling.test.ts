@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { avgPool2dNode, maxPool2dNode } from '../../src/core/nodes/pooling.ts';
+import { avgPool2dNode } from '../../src/core/nodes/avg-pool2d.ts';
+import { maxPool2dNode } from '../../src/core/nodes/max-pool2d.ts';
 import { expectClose, inferNode, runNode } from '../helpers.ts';
 import { gradientsOf } from './image-helpers.ts';
 

@@ -1,6 +1,33 @@
 import { z } from 'zod';
+import type { Shape } from '../shapes/shape.ts';
 import { expectRank, headsError, input, lastDim, mismatch, zHeads } from './common.ts';
-import { defineNode, type Expansion } from './types.ts';
+import { defineNode, type Expansion, type NodePorts } from './types.ts';
+
+/** Ports of AttentionBlock and TransformerBlock: a sequence x, optionally attending to a context. */
+export const attentionPorts = {
+  inputs: [
+    { name: 'x', type: 'tensor', doc: 'the sequence that asks: [B, T, D]' },
+    { name: 'context', type: 'tensor', optional: true, doc: 'cross-attention: the sequence attended to, [B, S, D2]' },
+  ],
+  outputs: [{ name: 'y', type: 'tensor' }],
+} as const satisfies NodePorts;
+
+/**
+ * Checks x [B, T, D], with D split evenly into `heads`, and a connected
+ * context [B, S, D2]; D2 may differ from D since k and v project it to D.
+ */
+export function checkAttentionInputs(inputs: Readonly<Record<string, Shape>>, heads: number): { x: Shape; context?: Shape } {
+  const x = input(inputs, 'x');
+  expectRank(x, 'x', 3, 3, '[B, T, features]');
+  const width = lastDim(x, 'x');
+  if (width % heads !== 0) throw headsError(width, heads);
+  const context = inputs.context;
+  if (context) {
+    expectRank(context, 'context', 3, 3, '[B, S, features]');
+    lastDim(context, 'context');
+  }
+  return { x, context };
+}
 
 /**
  * Multi-head scaled dot-product attention, softmax(q·kᵀ/√d)·v, with queries
@@ -17,25 +44,11 @@ export const attentionBlockNode = defineNode({
     /** Each position attends only to itself and earlier ones (self-attention of a language model). */
     causal: z.boolean().default(false),
   }),
-  ports: {
-    inputs: [
-      { name: 'x', type: 'tensor', doc: 'the sequence that asks: [B, T, D]' },
-      { name: 'context', type: 'tensor', optional: true, doc: 'cross-attention: the sequence attended to, [B, S, D2]' },
-    ],
-    outputs: [{ name: 'y', type: 'tensor' }],
-  },
+  ports: attentionPorts,
   infer: ({ inputs, params }) => {
-    const x = input(inputs, 'x');
-    expectRank(x, 'x', 3, 3, '[B, T, features]');
-    const width = lastDim(x, 'x');
-    if (width % params.heads !== 0) throw headsError(width, params.heads);
-    const context = inputs.context;
-    if (context) {
-      expectRank(context, 'context', 3, 3, '[B, S, features]');
-      lastDim(context, 'context');
-      if (params.causal && context[1] !== x[1]) {
-        throw mismatch('context', `${String(x[1])} positions like x, since causal masking pairs query i with key i (or turn causal off)`, context);
-      }
+    const { x, context } = checkAttentionInputs(inputs, params.heads);
+    if (context && params.causal && context[1] !== x[1]) {
+      throw mismatch('context', `${String(x[1])} positions like x, since causal masking pairs query i with key i (or turn causal off)`, context);
     }
     return { y: x };
   },

@@ -51,8 +51,9 @@ export const couplingLayerNode = defineNode({
       trunk = [`h${i}`, 'y'];
     }
     nodes.push(
-      { id: 's', kind: 'ZeroDense', params: { units } },
-      { id: 't', kind: 'ZeroDense', params: { units } },
+      // Zero-initialised heads make the coupling start as the identity (Glow).
+      { id: 's', kind: 'Dense', params: { units, kernelInit: 'zeros' } },
+      { id: 't', kind: 'Dense', params: { units, kernelInit: 'zeros' } },
       { id: 'coupling', kind: 'AffineCoupling', params: { clamp: params.clamp } },
       { id: 'concat', kind: 'Concat', params: { axis: -1 } },
     );

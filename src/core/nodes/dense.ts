@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { activate, expectRank, fusedActivation, glorot, input, lastDim, zActivation, zSize } from './common.ts';
-import { defineNode } from './types.ts';
+import { defineNode, type Init, type VariableSpec } from './types.ts';
 
 /** A fully connected layer on the last axis: y = act(x W + b). */
 export const denseNode = defineNode({
@@ -13,6 +13,8 @@ export const denseNode = defineNode({
     units: zSize(65536, 128),
     activation: zActivation.default('linear'),
     useBias: z.boolean().default(true),
+    /** 'zeros' starts kernel and bias at zero: a block that ends with this layer starts as the identity, as in RealNVP/Glow (s = t = 0). */
+    kernelInit: z.enum(['glorot', 'zeros']).default('glorot'),
   }),
   ports: { inputs: [{ name: 'x', type: 'tensor' }], outputs: [{ name: 'y', type: 'tensor' }] },
   infer: ({ inputs, params }) => {
@@ -23,8 +25,9 @@ export const denseNode = defineNode({
   },
   variables: ({ inputs, params }) => {
     const fanIn = lastDim(input(inputs, 'x'), 'x');
-    const vars = [{ name: 'kernel', shape: [fanIn, params.units], init: glorot(fanIn, params.units) }];
-    if (params.useBias) vars.push({ name: 'bias', shape: [params.units], init: { kind: 'zeros' } as never });
+    const kernelInit: Init = params.kernelInit === 'zeros' ? { kind: 'zeros' } : glorot(fanIn, params.units);
+    const vars: VariableSpec[] = [{ name: 'kernel', shape: [fanIn, params.units], init: kernelInit }];
+    if (params.useBias) vars.push({ name: 'bias', shape: [params.units], init: { kind: 'zeros' } });
     return vars;
   },
   forward: ({ inputs, vars, params }) => {
@@ -44,5 +47,5 @@ export const denseNode = defineNode({
     });
     return { y };
   },
-  summary: (p) => `${p.units}${p.activation === 'linear' ? '' : ` · ${p.activation}`}`,
+  summary: (p) => `${p.units}${p.activation === 'linear' ? '' : ` · ${p.activation}`}${p.kernelInit === 'zeros' ? ' · zero init' : ''}`,
 });

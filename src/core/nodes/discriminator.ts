@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { expectRank, input, lastDim, zActivation } from './common.ts';
+import { input, zActivation } from './common.ts';
 import { ExpansionBuilder, type Ref } from './expansion-builder.ts';
-import { expectImage } from './image-common.ts';
+import { expectFeaturesOrImage } from './image-common.ts';
 import { defineNode } from './types.ts';
 
 /** The GAN critic: one logit per example, real (high) or fake (low); the adversarial loss applies the sigmoid. */
@@ -21,11 +21,7 @@ export const discriminatorNode = defineNode({
   ports: { inputs: [{ name: 'x', type: 'tensor' }], outputs: [{ name: 'logit', type: 'tensor' }] },
   infer: ({ inputs, params }) => {
     const x = input(inputs, 'x');
-    if (params.architecture === 'conv') expectImage(x, 'x');
-    else {
-      expectRank(x, 'x', 2, 4, '[B, features] (or [B, ...] to flatten)');
-      lastDim(x, 'x');
-    }
+    expectFeaturesOrImage(x, 'x', params.architecture);
     return { logit: ['B', 1] };
   },
   expand: ({ inputs, params }) => {

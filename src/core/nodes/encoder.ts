@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { expectRank, input, lastDim, zActivation, zSize } from './common.ts';
+import { input, zActivation, zSize } from './common.ts';
 import { ExpansionBuilder, type Ref } from './expansion-builder.ts';
-import { expectImage } from './image-common.ts';
+import { expectFeaturesOrImage } from './image-common.ts';
 import { defineNode } from './types.ts';
 
 /**
@@ -27,11 +27,7 @@ export const encoderNode = defineNode({
   },
   infer: ({ inputs, params }) => {
     const x = input(inputs, 'x');
-    if (params.architecture === 'conv') expectImage(x, 'x');
-    else {
-      expectRank(x, 'x', 2, 4, '[B, features] (or [B, ...] to flatten)');
-      lastDim(x, 'x');
-    }
+    expectFeaturesOrImage(x, 'x', params.architecture);
     return { mu: ['B', params.latent], logvar: ['B', params.latent] };
   },
   expand: ({ inputs, params }) => {

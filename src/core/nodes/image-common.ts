@@ -1,7 +1,7 @@
 /** Pieces shared by the image layers (NHWC layout: [B, H, W, C]). */
 import { z } from 'zod';
 import type { Shape } from '../shapes/shape.ts';
-import { mismatch } from './common.ts';
+import { expectRank, lastDim, mismatch } from './common.ts';
 
 export const zPadding = z.enum(['same', 'valid']);
 export type Padding = z.infer<typeof zPadding>;
@@ -13,6 +13,20 @@ export function expectImage(shape: Shape, port: string): { h: number; w: number;
     throw mismatch(port, 'an image [B, H, W, C]', shape);
   }
   return { h, w, c };
+}
+
+/**
+ * The input check of blocks with an 'mlp' or a 'conv' body (Encoder,
+ * Discriminator): 'conv' needs an image; 'mlp' takes features [B, D], or a
+ * [B, ...] input with a fixed last axis that it flattens first.
+ */
+export function expectFeaturesOrImage(x: Shape, port: string, architecture: 'mlp' | 'conv'): void {
+  if (architecture === 'conv') {
+    expectImage(x, port);
+    return;
+  }
+  expectRank(x, port, 2, 4, '[B, features] (or [B, ...] to flatten)');
+  lastDim(x, port);
 }
 
 /** TensorFlow's output size of a strided window: 'same' keeps ceil(n / s), 'valid' only whole windows. */

@@ -46,8 +46,8 @@ import { noiseScheduleNode } from './noise-schedule.ts';
 import { permuteNode } from './permute.ts';
 import { priorSamplerNode } from './prior-sampler.ts';
 import { splitNode } from './split.ts';
-import { zeroDenseNode } from './zero-dense.ts';
 // Image layers and blocks
+import { avgPool2dNode } from './avg-pool2d.ts';
 import { batchNormNode } from './batch-norm.ts';
 import { conv2dNode } from './conv2d.ts';
 import { conv2dTransposeNode } from './conv2d-transpose.ts';
@@ -57,7 +57,7 @@ import { dropoutNode } from './dropout.ts';
 import { encoderNode } from './encoder.ts';
 import { flattenNode } from './flatten.ts';
 import { generatorNode } from './generator.ts';
-import { avgPool2dNode, maxPool2dNode } from './pooling.ts';
+import { maxPool2dNode } from './max-pool2d.ts';
 import { sinusoidalEmbeddingNode } from './sinusoidal-embedding.ts';
 import { timeEmbeddingNode } from './time-embedding.ts';
 import { unetBlockNode } from './unet-block.ts';
@@ -100,7 +100,6 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   affineCouplingNode,
   permuteNode,
   actNormNode,
-  zeroDenseNode,
   diffuseNode,
   // (flow and diffusion layers: add here)
   // Blocks

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { expectRank, headsError, input, lastDim, zHeads } from './common.ts';
+import { attentionPorts, checkAttentionInputs } from './attention-block.ts';
+import { input, lastDim, zHeads } from './common.ts';
 import { defineNode, type Expansion } from './types.ts';
 
 /**
@@ -18,24 +19,8 @@ export const transformerBlockNode = defineNode({
     /** Hidden width of the MLP as a multiple of the model width (rounded). */
     mlpRatio: z.number().min(0.25).max(16).default(4),
   }),
-  ports: {
-    inputs: [
-      { name: 'x', type: 'tensor', doc: '[B, T, D]' },
-      { name: 'context', type: 'tensor', optional: true, doc: 'cross-attention source, [B, S, D2]' },
-    ],
-    outputs: [{ name: 'y', type: 'tensor' }],
-  },
-  infer: ({ inputs, params }) => {
-    const x = input(inputs, 'x');
-    expectRank(x, 'x', 3, 3, '[B, T, features]');
-    const width = lastDim(x, 'x');
-    if (width % params.heads !== 0) throw headsError(width, params.heads);
-    if (inputs.context) {
-      expectRank(inputs.context, 'context', 3, 3, '[B, S, features]');
-      lastDim(inputs.context, 'context');
-    }
-    return { y: x };
-  },
+  ports: attentionPorts,
+  infer: ({ inputs, params }) => ({ y: checkAttentionInputs(inputs, params.heads).x }),
   expand: ({ inputs, params }): Expansion => {
     const width = lastDim(input(inputs, 'x'), 'x');
     const hidden = Math.max(1, Math.round(params.mlpRatio * width));

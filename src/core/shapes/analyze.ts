@@ -124,6 +124,9 @@ function parseParams(def: NodeDefinition, params: Record<string, unknown>): Pars
   return result;
 }
 
+/** Reports a problem at a node (and port) of the scope being analysed. */
+type Report = (code: DiagnosticCode, args: Record<string, unknown>, id: string, port?: string) => void;
+
 interface ModuleInterface {
   inputs: PortSpec[];
   outputs: PortSpec[];
@@ -259,7 +262,7 @@ class Analyzer {
       const place = ctx.place(id);
       return port === undefined ? place : { ...place, port };
     };
-    const report = (code: DiagnosticCode, args: Record<string, unknown>, id: string, port?: string) => {
+    const report: Report = (code, args, id, port) => {
       const place = where(id, port);
       if (ctx.inside) {
         const d = diagnostic(code, args, place);
@@ -358,7 +361,7 @@ class Analyzer {
     scope: Scope,
     incoming: Map<string, Map<string, ScopeEdge>>,
     outgoing: Map<string, ScopeEdge[]>,
-    report: (code: DiagnosticCode, args: Record<string, unknown>, id: string) => void,
+    report: Report,
   ): string[] {
     const indegree = new Map<string, number>();
     for (const node of scope.nodes) indegree.set(node.id, incoming.get(node.id)?.size ?? 0);
@@ -397,7 +400,7 @@ class Analyzer {
     incoming: Map<string, ScopeEdge> | undefined,
     produced: Map<string, string>,
     ctx: ScopeContext,
-    report: (code: DiagnosticCode, args: Record<string, unknown>, id: string, port?: string) => void,
+    report: Report,
   ): void {
     const { node, def, params, ports } = entry;
     const inputKeys: Record<string, string> = {};
@@ -471,7 +474,7 @@ class Analyzer {
     inputShapes: Record<string, Shape>,
     ctx: ScopeContext,
     owners: NodeInfo[],
-    report: (code: DiagnosticCode, args: Record<string, unknown>, id: string, port?: string) => void,
+    report: Report,
   ): Map<string, string> {
     if (!def.infer) throw new Error(`kind ${def.kind} has neither infer nor expand`);
     const shapes = def.infer({ params, inputs: inputShapes });
@@ -571,7 +574,7 @@ class Analyzer {
     inputKeys: Record<string, string>,
     ctx: ScopeContext,
     owners: NodeInfo[],
-    report: (code: DiagnosticCode, args: Record<string, unknown>, id: string, port?: string) => void,
+    report: Report,
   ): Map<string, string> {
     const mod = this.modulesById.get(params.module);
     if (!mod) {
