@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { inferBroadcast } from './common.ts';
+import { BINARY_PORTS, inferBroadcast } from './common.ts';
 import { defineNode } from './types.ts';
 
 export const addNode = defineNode({
@@ -9,10 +9,7 @@ export const addNode = defineNode({
   title: 'Add',
   description: 'Elementwise a + b, broadcasting like NumPy (a residual connection, a bias, a time embedding).',
   params: z.strictObject({}),
-  ports: {
-    inputs: [{ name: 'a', type: 'tensor' }, { name: 'b', type: 'tensor' }],
-    outputs: [{ name: 'y', type: 'tensor' }],
-  },
+  ports: BINARY_PORTS,
   infer: ({ inputs }) => inferBroadcast(inputs),
   forward: ({ inputs }) => ({ y: tf.add(inputs.a!, inputs.b!) }),
 });

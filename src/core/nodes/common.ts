@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ShapeError } from '../shapes/diagnostics.ts';
 import { broadcastShapes, formatShape, type Shape } from '../shapes/shape.ts';
-import type { Init } from './types.ts';
+import type { Init, NodePorts } from './types.ts';
 
 export const ACTIVATIONS = ['linear', 'relu', 'leakyRelu', 'gelu', 'silu', 'tanh', 'sigmoid', 'softplus', 'exp'] as const;
 export const zActivation = z.enum(ACTIVATIONS);
@@ -147,3 +147,9 @@ export function targetLogProb(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor 
     return tf.reshape(picked, targets.shape);
   });
 }
+
+/** Ports of a two-input op: a, b -> y. */
+export const BINARY_PORTS = {
+  inputs: [{ name: 'a', type: 'tensor' }, { name: 'b', type: 'tensor' }],
+  outputs: [{ name: 'y', type: 'tensor' }],
+} as const satisfies NodePorts;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { normalizeAxis } from '../shapes/shape.ts';
-import { expectRank, input, mismatch } from './common.ts';
+import { BINARY_PORTS, expectRank, input, mismatch } from './common.ts';
 import { defineNode } from './types.ts';
 
 /**
@@ -17,10 +17,7 @@ export const concatNode = defineNode({
     /** Axis to join on; negative counts from the end. */
     axis: z.int().min(-3).max(3).default(-1),
   }),
-  ports: {
-    inputs: [{ name: 'a', type: 'tensor' }, { name: 'b', type: 'tensor' }],
-    outputs: [{ name: 'y', type: 'tensor' }],
-  },
+  ports: BINARY_PORTS,
   infer: ({ inputs, params }) => {
     const a = input(inputs, 'a');
     const b = input(inputs, 'b');

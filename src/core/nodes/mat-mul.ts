@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { sameShape } from '../shapes/shape.ts';
-import { expectRank, input, mismatch } from './common.ts';
+import { BINARY_PORTS, expectRank, input, mismatch } from './common.ts';
 import { defineNode } from './types.ts';
 
 /** Batched matrix product over the last two axes, e.g. attention scores q·kᵀ. */
@@ -16,10 +16,7 @@ export const matMulNode = defineNode({
     /** Multiplies the product, e.g. 1/√d for attention scores. */
     scale: z.number().min(-1e6).max(1e6).default(1),
   }),
-  ports: {
-    inputs: [{ name: 'a', type: 'tensor' }, { name: 'b', type: 'tensor' }],
-    outputs: [{ name: 'y', type: 'tensor' }],
-  },
+  ports: BINARY_PORTS,
   infer: ({ inputs, params }) => {
     const a = input(inputs, 'a');
     const b = input(inputs, 'b');

@@ -127,6 +127,15 @@ function parseParams(def: NodeDefinition, params: Record<string, unknown>): Pars
 /** Reports a problem at a node (and port) of the scope being analysed. */
 type Report = (code: DiagnosticCode, args: Record<string, unknown>, id: string, port?: string) => void;
 
+/** A node ready to analyse: its definition, parsed params and resolved inputs. */
+interface NodeJob {
+  node: ScopeNode;
+  def: NodeDefinition;
+  params: unknown;
+  inputKeys: Record<string, string>;
+  inputShapes: Record<string, Shape>;
+}
+
 interface ModuleInterface {
   inputs: PortSpec[];
   outputs: PortSpec[];
@@ -451,9 +460,9 @@ class Analyzer {
       } else if (def.kind === 'Module') {
         outputs = this.analyzeInstance(node, params as { module: string }, inputKeys, ctx, owners, report);
       } else if (def.expand) {
-        outputs = this.analyzeExpansion(node, def, params, inputKeys, inputShapes, ctx, owners);
+        outputs = this.analyzeExpansion({ node, def, params, inputKeys, inputShapes }, ctx, owners);
       } else {
-        outputs = this.analyzePrimitive(node, def, params, inputKeys, inputShapes, ctx, owners, report);
+        outputs = this.analyzePrimitive({ node, def, params, inputKeys, inputShapes }, ctx, owners, report);
       }
       for (const [port, key] of outputs) {
         produced.set(`${node.id}:${port}`, key);
@@ -467,11 +476,7 @@ class Analyzer {
   }
 
   private analyzePrimitive(
-    node: ScopeNode,
-    def: NodeDefinition,
-    params: unknown,
-    inputKeys: Record<string, string>,
-    inputShapes: Record<string, Shape>,
+    { node, def, params, inputKeys, inputShapes }: NodeJob,
     ctx: ScopeContext,
     owners: NodeInfo[],
     report: Report,
@@ -519,11 +524,7 @@ class Analyzer {
   }
 
   private analyzeExpansion(
-    node: ScopeNode,
-    def: NodeDefinition,
-    params: unknown,
-    inputKeys: Record<string, string>,
-    inputShapes: Record<string, Shape>,
+    { node, def, params, inputKeys, inputShapes }: NodeJob,
     ctx: ScopeContext,
     owners: NodeInfo[],
   ): Map<string, string> {
