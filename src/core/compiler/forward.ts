@@ -68,10 +68,20 @@ export interface ForwardOptions {
 
 /** Runs every op of the phase; returns all values by key. The caller owns the tensors. */
 export function runForward(analysis: Analysis, options: ForwardOptions): Map<string, tf.Tensor> {
-  const values = new Map<string, tf.Tensor>();
   const phase = options.phase ?? 'train';
-  for (const op of analysis.ops) {
-    if (op.phase !== phase) continue;
+  return runOps(
+    analysis.ops.filter((op) => op.phase === phase),
+    analysis,
+    options,
+  );
+}
+
+/**
+ * Runs the given ops in order. `values` may hold tensors supplied in place
+ * of some values (a sampler's substitutions); new values are added to it.
+ */
+export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit<ForwardOptions, 'phase'>, values = new Map<string, tf.Tensor>()): Map<string, tf.Tensor> {
+  for (const op of ops) {
     const inputs: Record<string, tf.Tensor> = {};
     for (const [port, key] of Object.entries(op.inputs)) {
       const value = values.get(key);

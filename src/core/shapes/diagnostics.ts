@@ -56,6 +56,9 @@ export const DIAGNOSTICS = {
   GC201: { severity: 'error', text: (a: Args) => `Objective "${s(a.objective)}" ${s(a.reason)}.` },
   GC202: { severity: 'warning', text: () => `The graph has no objective node, so it has nothing to train.` },
   GC203: { severity: 'error', text: (a: Args) => `Loss node "${s(a.lossNode)}" belongs to objective "${s(a.objective)}", which training does not define.` },
+  GC204: { severity: 'error', text: (a: Args) => `Objective "${s(a.objective)}" updates no variable that its losses depend on (it updates: ${s(a.updates)}).` },
+  GC205: { severity: 'error', text: (a: Args) => `Sampler "${s(a.sampler)}" cannot sample: ${s(a.reason)}.` },
+  GC206: { severity: 'error', text: (a: Args) => `Training stopped at step ${s(a.step)}: the loss of objective "${s(a.objective)}" became ${s(a.value)}. Try a lower learning rate or gradient clipping.` },
 } as const satisfies Record<string, { severity: Severity; text: (a: Args) => string }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

@@ -1,0 +1,93 @@
+/**
+ * Optimizers written over TF.js ops so that their state is ours to save and
+ * restore: Adam, AdamW (decoupled weight decay) and SGD with momentum, with
+ * optional clipping of the global gradient norm.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { OptimizerSettings } from '../graph/schema.ts';
+
+const EPSILON = 1e-8;
+
+export interface Optimizer {
+  /** Applies one update from gradients by variable key; disposes nothing it was given. */
+  apply(grads: Readonly<Record<string, tf.Tensor>>): void;
+  /** Updates taken so far. */
+  readonly steps: number;
+  /** Slot tensors (moments, momentum) by name, for checkpoints. */
+  state(): Record<string, tf.Variable>;
+  /** Restores what `state()` and `steps` described. */
+  restore(steps: number, values: Readonly<Record<string, tf.Tensor>>): void;
+  dispose(): void;
+}
+
+/** Scales every gradient by min(1, clip / ||g||) over all of them together. */
+function clipByGlobalNorm(grads: tf.Tensor[], clip: number): tf.Tensor[] {
+  if (clip <= 0) return grads;
+  const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
+  const scale = tf.minimum(1, tf.div(clip, tf.maximum(norm, 1e-12)));
+  return grads.map((g) => tf.mul(g, scale));
+}
+
+export function createOptimizer(settings: OptimizerSettings, variables: ReadonlyMap<string, tf.Variable>, keys: readonly string[]): Optimizer {
+  const slots = new Map<string, tf.Variable>();
+  const slot = (name: string, like: tf.Variable) => {
+    let v = slots.get(name);
+    if (!v) slots.set(name, (v = tf.variable(tf.zerosLike(like), false)));
+    return v;
+  };
+  let steps = 0;
+  const adam = settings.type === 'adam' || settings.type === 'adamw';
+
+  return {
+    get steps() {
+      return steps;
+    },
+    apply(grads) {
+      steps += 1;
+      // Bias corrections folded into the step size, as in the Adam paper's efficient form.
+      const stepSize = adam ? (settings.learningRate * Math.sqrt(1 - settings.beta2 ** steps)) / (1 - settings.beta1 ** steps) : settings.learningRate;
+      tf.tidy(() => {
+        const present = keys.filter((key) => grads[key]);
+        const clipped = clipByGlobalNorm(
+          present.map((key) => grads[key]!),
+          settings.clipNorm,
+        );
+        present.forEach((key, i) => {
+          const variable = variables.get(key)!;
+          let g = clipped[i]!;
+          if (settings.type !== 'adamw' && settings.weightDecay > 0) g = tf.add(g, tf.mul(variable, settings.weightDecay));
+          let update: tf.Tensor;
+          if (adam) {
+            const m = slot(`${key}/m`, variable);
+            const v = slot(`${key}/v`, variable);
+            m.assign(tf.add(tf.mul(m, settings.beta1), tf.mul(g, 1 - settings.beta1)));
+            v.assign(tf.add(tf.mul(v, settings.beta2), tf.mul(tf.square(g), 1 - settings.beta2)));
+            update = tf.mul(tf.div(m, tf.add(tf.sqrt(v), EPSILON)), stepSize);
+          } else if (settings.momentum > 0) {
+            const velocity = slot(`${key}/momentum`, variable);
+            velocity.assign(tf.add(tf.mul(velocity, settings.momentum), g));
+            update = tf.mul(velocity, stepSize);
+          } else update = tf.mul(g, stepSize);
+          // AdamW: decay the weights directly, not through the gradient.
+          if (settings.type === 'adamw' && settings.weightDecay > 0) update = tf.add(update, tf.mul(variable, settings.learningRate * settings.weightDecay));
+          variable.assign(tf.sub(variable, update));
+        });
+      });
+    },
+    state() {
+      return Object.fromEntries(slots);
+    },
+    restore(restoredSteps, values) {
+      steps = restoredSteps;
+      for (const [name, value] of Object.entries(values)) {
+        const existing = slots.get(name);
+        if (existing) existing.assign(value);
+        else slots.set(name, tf.variable(value.clone(), false));
+      }
+    },
+    dispose() {
+      for (const v of slots.values()) v.dispose();
+      slots.clear();
+    },
+  };
+}

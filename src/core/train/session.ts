@@ -1,0 +1,139 @@
+/**
+ * A training session: the program's variables and optimizers, and the one
+ * step function. Randomness (noise, dropout, diffusion steps) is drawn from
+ * a generator seeded by (seed, step), so a run is the same on every resume.
+ * Losses stay on the device, summed, until someone reads them.
+ */
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import * as tf from '@tensorflow/tfjs-core';
+import type { CompiledObjective, Program } from '../compiler/program.ts';
+import { createVariables, runOps } from '../compiler/forward.ts';
+import type { FlatOp } from '../shapes/analyze.ts';
+import { createOptimizer, type Optimizer } from './optimizers.ts';
+import { createRandom } from './random.ts';
+
+/** Supplies a feed op's tensors for a training step. */
+export type BatchProvider = (op: FlatOp, step: number, batchSize: number) => Record<string, tf.Tensor>;
+
+export interface LossReport {
+  /** The step the report ends at (steps taken so far). */
+  step: number;
+  /** Mean since the last report, per objective: its total and each loss node. */
+  objectives: Record<string, { total: number; losses: Record<string, number>; steps: number }>;
+}
+
+export interface NonFinite {
+  objective: string;
+  value: number;
+}
+
+/** A stable seed per (seed, step, salt): splitmix-style mixing. */
+export function stepSeed(seed: number, step: number, salt = 0): number {
+  let h = (seed ^ Math.imul(step + 1, 0x9e3779b1) ^ Math.imul(salt + 1, 0x85ebca6b)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+interface Accumulator {
+  sum: tf.Tensor | undefined;
+  steps: number;
+}
+
+export class TrainingSession {
+  readonly variables: Map<string, tf.Variable>;
+  readonly optimizers = new Map<string, Optimizer>();
+  /** Steps taken so far. */
+  step = 0;
+  private readonly cycle: CompiledObjective[];
+  private readonly accumulators = new Map<string, Accumulator>();
+
+  constructor(
+    readonly program: Program,
+    private readonly batches: BatchProvider,
+    readonly batchSize = program.document.training.batchSize,
+    readonly seed = program.document.training.seed,
+  ) {
+    this.variables = createVariables(program.analysis, seed);
+    for (const objective of program.objectives) {
+      this.optimizers.set(objective.id, createOptimizer(objective.optimizer, this.variables, objective.variables));
+      this.accumulators.set(objective.id, { sum: undefined, steps: 0 });
+    }
+    // A GAN with shares D 1, G 1 alternates; shares 5 and 1 take five D steps per G step.
+    this.cycle = program.objectives.flatMap((o) => Array.from({ length: o.share }, () => o));
+  }
+
+  /** The objective the next step trains. */
+  get nextObjective(): CompiledObjective | undefined {
+    return this.cycle[this.step % this.cycle.length];
+  }
+
+  /** One optimizer step of the next objective in the cycle. Reads nothing back. */
+  trainStep(): void {
+    const objective = this.nextObjective;
+    if (!objective) throw new Error('the program has no objective to train');
+    const step = this.step;
+    const feeds: Record<string, Record<string, tf.Tensor>> = {};
+    for (const op of objective.ops) if (op.kind === 'Data' || op.kind === 'Input') feeds[op.id] = this.batches(op, step, this.batchSize);
+    const random = createRandom(stepSeed(this.seed, step));
+    const varList = objective.variables.map((key) => this.variables.get(key)!);
+    let lossVector: tf.Tensor | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const values = runOps(objective.ops, this.program.analysis, { variables: this.variables, feeds, batchSize: this.batchSize, training: true, random });
+      lossVector = tf.keep(tf.stack(objective.losses.map((op) => values.get(op.outputs.loss!)!)));
+      return tf.sum(lossVector) as tf.Scalar;
+    }, varList);
+    const byKey: Record<string, tf.Tensor> = {};
+    objective.variables.forEach((key, i) => {
+      const g = grads[varList[i]!.name];
+      if (g) byKey[key] = g;
+    });
+    this.optimizers.get(objective.id)!.apply(byKey);
+    const acc = this.accumulators.get(objective.id)!;
+    const previous = acc.sum;
+    acc.sum = previous ? tf.add(previous, lossVector!) : lossVector!.clone();
+    acc.steps += 1;
+    previous?.dispose();
+    lossVector!.dispose();
+    value.dispose();
+    tf.dispose(grads);
+    for (const batch of Object.values(feeds)) tf.dispose(Object.values(batch));
+    this.step += 1;
+  }
+
+  /** Reads and resets the loss sums: one device read per objective. */
+  async readLosses(): Promise<LossReport> {
+    const report: LossReport = { step: this.step, objectives: {} };
+    for (const objective of this.program.objectives) {
+      const acc = this.accumulators.get(objective.id)!;
+      if (!acc.sum) continue;
+      const sums = await acc.sum.data();
+      acc.sum.dispose();
+      const losses: Record<string, number> = {};
+      let total = 0;
+      objective.losses.forEach((op, i) => {
+        const mean = sums[i]! / acc.steps;
+        losses[op.origin.node] = (losses[op.origin.node] ?? 0) + mean;
+        total += mean;
+      });
+      report.objectives[objective.id] = { total, losses, steps: acc.steps };
+      acc.sum = undefined;
+      acc.steps = 0;
+    }
+    return report;
+  }
+
+  dispose(): void {
+    for (const v of this.variables.values()) v.dispose();
+    for (const o of this.optimizers.values()) o.dispose();
+    for (const acc of this.accumulators.values()) acc.sum?.dispose();
+  }
+}
+
+/** The first objective whose reported loss is NaN or infinite. */
+export function nonFinite(report: LossReport): NonFinite | undefined {
+  for (const [objective, { total }] of Object.entries(report.objectives)) {
+    if (!Number.isFinite(total)) return { objective, value: total };
+  }
+  return undefined;
+}
