@@ -4,7 +4,7 @@
  * a generator seeded by (seed, step), so a run is the same on every resume.
  * Losses stay on the device, summed, until someone reads them.
  */
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import './gradients.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CompiledObjective, Program } from '../compiler/program.ts';
 import { createVariables, runOps } from '../compiler/forward.ts';
