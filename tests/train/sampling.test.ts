@@ -53,8 +53,9 @@ describe('samplers', () => {
     const values = await result.tensor.data();
     expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...values)).toBeLessThanOrEqual(1);
-    expect(planOf(session.program, 'prior').ops.map((op) => op.origin.node)).toEqual(expect.arrayContaining(['decoder']));
-    expect(planOf(session.program, 'prior').ops.some((op) => op.origin.node === 'encoder')).toBe(false);
+    const plan = planOf(session.program, 'prior') as Extract<SamplerPlan, { kind: 'prior' }>;
+    expect(plan.ops.map((op) => op.origin.node)).toEqual(expect.arrayContaining(['decoder']));
+    expect(plan.ops.some((op) => op.origin.node === 'encoder')).toBe(false);
     result.tensor.dispose();
     session.dispose();
   });
