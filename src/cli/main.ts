@@ -4,10 +4,13 @@
  * User errors print a message, never a stack trace.
  */
 import { UsageError } from './args.ts';
+import { CliError } from './setup.ts';
+import { TRAIN_USAGE, trainCommand } from './train.ts';
 import { validateCommand } from './validate.ts';
 
 const COMMANDS: Record<string, { summary: string; run(args: string[]): Promise<number> }> = {
-  validate: { summary: 'validate FILE... [--json]   check graph documents; print their diagnostics', run: validateCommand },
+  validate: { summary: 'validate FILE... [--json]\n      check graph documents; print their diagnostics', run: validateCommand },
+  train: { summary: `${TRAIN_USAGE}\n      train a graph; write metrics.jsonl, summary.json, samples and a checkpoint to DIR (default runs/NAME)`, run: trainCommand },
 };
 
 export const USAGE = `Usage: gencomposer COMMAND [options]
@@ -36,6 +39,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError) {
       console.error(`gencomposer ${command}: ${error.message}\n\n${USAGE}`);
       return 2;
+    }
+    if (error instanceof CliError) {
+      console.error(`gencomposer ${command}: ${error.message}`);
+      return error.exitCode;
     }
     throw error;
   }

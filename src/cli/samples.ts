@@ -1,0 +1,55 @@
+/** Runs every sampler of a trained session and writes its pictures (and text). */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { DataSource } from '../core/data/source.ts';
+import { CHAR_VOCAB } from '../core/nodes/data.ts';
+import { decodeTokens, renderSamples } from '../core/render/samples.ts';
+import { runSampler } from '../core/train/sampling.ts';
+import type { TrainingSession } from '../core/train/session.ts';
+import { writePng } from './png.node.ts';
+
+export interface SamplesRecord {
+  sampler: string;
+  family: string;
+  file: string;
+  text?: string;
+  count: number;
+}
+
+/** Samples of data scaled to [-1, 1] (tanh outputs) are drawn over that range. */
+function valueRange(session: TrainingSession): [number, number] {
+  const signed = session.program.feeds.some((op) => (op.params as { range?: string }).range === 'signed');
+  return signed ? [-1, 1] : [0, 1];
+}
+
+export async function writeSamples(session: TrainingSession, sources: ReadonlyMap<string, DataSource>, out: string, options: { count?: number; file?: string } = {}): Promise<SamplesRecord[]> {
+  const records: SamplesRecord[] = [];
+  const source = [...sources.values()][0];
+  for (const [i, plan] of session.program.samplers.entries()) {
+    const stem = options.file ?? (i === 0 ? 'samples' : `samples-${plan.op.origin.node}`);
+    const result = await runSampler(session, plan, options.count === undefined ? {} : { count: options.count });
+    const record: SamplesRecord = { sampler: result.sampler, family: result.family, file: `${stem}.png`, count: 0 };
+    if (result.kind === 'tokens') {
+      const texts = source?.decode ? result.tokens.map((t) => source.decode!([0, ...t])) : decodeTokens(result.tokens, CHAR_VOCAB);
+      writeFileSync(join(out, `${stem}.txt`), `${texts.join('\n')}\n`);
+      writePng(join(out, `${stem}.png`), renderSamples({ texts }));
+      record.text = `${stem}.txt`;
+      record.count = texts.length;
+    } else {
+      const values = (await result.tensor.data()) as Float32Array;
+      const shape = result.tensor.shape;
+      result.tensor.dispose();
+      let reference: Float32Array | undefined;
+      if (shape.length === 2 && shape[1] === 2 && source) {
+        const batch = source.validationBatch(0, Math.min(1000, source.size.validation));
+        reference = (await batch.x!.data()) as Float32Array;
+        tf.dispose(Object.values(batch));
+      }
+      writePng(join(out, `${stem}.png`), renderSamples({ family: result.family, values, shape, range: valueRange(session), ...(reference ? { reference } : {}) }));
+      record.count = shape[0]!;
+    }
+    records.push(record);
+  }
+  return records;
+}

@@ -1,0 +1,82 @@
+/**
+ * What train, sample and bench share: read and compile a graph file, start
+ * a backend, open the graph's data. Problems become CliErrors with the exit
+ * code and the message a person needs; nothing here prints a stack trace.
+ */
+import { readFile } from 'node:fs/promises';
+import '@tensorflow/tfjs-backend-cpu';
+import { compile, type Program } from '../core/compiler/program.ts';
+import { readPublicAsset } from '../core/data/assets.node.ts';
+import type { DataSource } from '../core/data/source.ts';
+import { loadText } from '../core/graph/load.ts';
+import type { Diagnostic } from '../core/shapes/diagnostics.ts';
+import { BackendUnavailableError, initNodeBackend, type BackendInfo, type RequestedNodeBackend } from '../core/train/backends/node.ts';
+import { DataError, openProgramData } from '../core/train/program-data.ts';
+import { UsageError } from './args.ts';
+import { formatDiagnostic } from './validate.ts';
+
+/** A user-facing failure: printed as its message, exit code as given. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+  ) {
+    super(message);
+  }
+}
+
+const BACKENDS = ['auto', 'webgpu', 'wasm', 'cpu'] as const;
+
+export function parseBackend(value: string | undefined): RequestedNodeBackend {
+  const backend = value ?? 'auto';
+  if (!(BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, not "${backend}"`);
+  return backend as RequestedNodeBackend;
+}
+
+export function parseCount(flag: string, value: string | undefined, max = 1e9): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new UsageError(`--${flag} must be a whole number between 0 and ${max}, not "${value}"`);
+  return n;
+}
+
+function diagnosticsError(file: string, diagnostics: readonly Diagnostic[], exitCode: 1 | 2): CliError {
+  return new CliError(diagnostics.map((d) => formatDiagnostic(file, d)).join('\n'), exitCode);
+}
+
+export async function loadProgram(file: string, overrides: { seed?: number | undefined } = {}): Promise<Program> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new CliError(`${file}: cannot read the file: ${reason}`, 2);
+  }
+  const loaded = loadText(text);
+  if (!loaded.ok) throw diagnosticsError(file, loaded.diagnostics, loaded.diagnostics.some((d) => d.code === 'GC001' || d.code === 'GC002') ? 2 : 1);
+  const document = overrides.seed === undefined ? loaded.document : { ...loaded.document, training: { ...loaded.document.training, seed: overrides.seed } };
+  const compiled = compile(document);
+  if (!compiled.ok) throw diagnosticsError(file, compiled.diagnostics.filter((d) => d.severity === 'error'), 1);
+  return compiled.program;
+}
+
+export async function startBackend(requested: RequestedNodeBackend): Promise<BackendInfo> {
+  try {
+    return await initNodeBackend(requested);
+  } catch (error) {
+    if (error instanceof BackendUnavailableError) throw new CliError(error.message, 2);
+    throw error;
+  }
+}
+
+export async function openData(file: string, program: Program): Promise<Map<string, DataSource>> {
+  try {
+    return await openProgramData(program, readPublicAsset);
+  } catch (error) {
+    if (error instanceof DataError) throw new CliError(`${file}: ${error.node}: ${error.message}`, 1);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CliError(`the prepared data is missing (${(error as Error).message}); run "npm run prepare"`, 2);
+    }
+    throw error;
+  }
+}
