@@ -5,12 +5,14 @@
  */
 import { UsageError } from './args.ts';
 import { CliError } from './setup.ts';
+import { SAMPLE_USAGE, sampleCommand } from './sample.ts';
 import { TRAIN_USAGE, trainCommand } from './train.ts';
 import { validateCommand } from './validate.ts';
 
 const COMMANDS: Record<string, { summary: string; run(args: string[]): Promise<number> }> = {
   validate: { summary: 'validate FILE... [--json]\n      check graph documents; print their diagnostics', run: validateCommand },
   train: { summary: `${TRAIN_USAGE}\n      train a graph; write metrics.jsonl, summary.json, samples and a checkpoint to DIR (default runs/NAME)`, run: trainCommand },
+  sample: { summary: `${SAMPLE_USAGE}\n      sample from a trained checkpoint; write a PNG (and a .txt for text)`, run: sampleCommand },
 };
 
 export const USAGE = `Usage: gencomposer COMMAND [options]

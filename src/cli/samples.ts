@@ -23,12 +23,23 @@ function valueRange(session: TrainingSession): [number, number] {
   return signed ? [-1, 1] : [0, 1];
 }
 
-export async function writeSamples(session: TrainingSession, sources: ReadonlyMap<string, DataSource>, out: string, options: { count?: number; file?: string } = {}): Promise<SamplesRecord[]> {
+export interface WriteSamplesOptions {
+  count?: number;
+  /** File name without extension for the first sampler (others add -NODE). */
+  stem?: string;
+  /** Only the sampler node with this id. */
+  sampler?: string;
+  seed?: number;
+}
+
+export async function writeSamples(session: TrainingSession, sources: ReadonlyMap<string, DataSource>, out: string, options: WriteSamplesOptions = {}): Promise<SamplesRecord[]> {
   const records: SamplesRecord[] = [];
   const source = [...sources.values()][0];
-  for (const [i, plan] of session.program.samplers.entries()) {
-    const stem = options.file ?? (i === 0 ? 'samples' : `samples-${plan.op.origin.node}`);
-    const result = await runSampler(session, plan, options.count === undefined ? {} : { count: options.count });
+  const plans = session.program.samplers.filter((plan) => options.sampler === undefined || plan.op.origin.node === options.sampler);
+  for (const [i, plan] of plans.entries()) {
+    const base = options.stem ?? 'samples';
+    const stem = i === 0 ? base : `${base}-${plan.op.origin.node}`;
+    const result = await runSampler(session, plan, { ...(options.count === undefined ? {} : { count: options.count }), ...(options.seed === undefined ? {} : { seed: options.seed }) });
     const record: SamplesRecord = { sampler: result.sampler, family: result.family, file: `${stem}.png`, count: 0 };
     if (result.kind === 'tokens') {
       const texts = source?.decode ? result.tokens.map((t) => source.decode!([0, ...t])) : decodeTokens(result.tokens, CHAR_VOCAB);
