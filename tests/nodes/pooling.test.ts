@@ -45,4 +45,19 @@ describe('MaxPool2D and AvgPool2D', () => {
     expectClose(gradientsOf(maxPool2dNode, {}, { x })['in:x']!, [0, 0, 0, 1]);
     expectClose(gradientsOf(avgPool2dNode, {}, { x })['in:x']!, [0.25, 0.25, 0.25, 0.25]);
   });
+
+  it("pass a 'same'-padded average's gradient by the real pixels of each window", () => {
+    // The windows of 3×3 in 2×2 'same' hold 4, 2, 2 and 1 real pixels: each pixel gets 1 / that count.
+    // (tf.avgPool's own gradient divides by 4 everywhere, so the border pixels got too little.)
+    const x = tf.tensor4d(x3.values, [1, 3, 3, 1]);
+    expectClose(gradientsOf(avgPool2dNode, { padding: 'same' }, { x })['in:x']!, [0.25, 0.25, 0.5, 0.25, 0.25, 0.5, 0.5, 0.5, 1]);
+    // Overlapping 3×3 windows at stride 1 on 1×3: the windows hold 2, 3 and 2 pixels.
+    const row = tf.tensor4d([1, 2, 3], [1, 1, 3, 1]);
+    expectClose(gradientsOf(avgPool2dNode, { poolSize: 3, strides: 1, padding: 'same' }, { x: row })['in:x']!, [1 / 2 + 1 / 3, 1 / 2 + 1 / 3 + 1 / 2, 1 / 3 + 1 / 2]);
+  });
+
+  it("average a 'same'-padded overlapping window over its real pixels, by hand", async () => {
+    // 1×3 row [1, 2, 3], 3×3 windows at stride 1: (1+2)/2, (1+2+3)/3, (2+3)/2.
+    expectClose((await runNode('AvgPool2D', { poolSize: 3, strides: 1, padding: 'same' }, { x: { shape: [1, 1, 3, 1], values: [1, 2, 3] } })).outputs.y!.values, [1.5, 2, 2.5]);
+  });
 });

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { input, zSize } from './common.ts';
-import { windowShape, zPadding } from './image-common.ts';
+import { windowShape, zPadding, type Padding } from './image-common.ts';
 import { defineNode, type NodeDefinition } from './types.ts';
 
 const zPoolParams = z.strictObject({
@@ -20,7 +20,7 @@ export function makePoolNode(
   kind: string,
   title: string,
   description: string,
-  pool: typeof tf.maxPool | typeof tf.avgPool,
+  pool: (x: tf.Tensor4D, poolSize: number, strides: number, padding: Padding) => tf.Tensor4D,
 ): NodeDefinition<PoolParams> {
   return defineNode({
     kind,

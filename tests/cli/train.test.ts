@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/gencomposer.js', ...args], { maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .*:\d+:\d+/);
+const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+describe('gencomposer train and sample', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gencomposer-train-'));
+
+  it('trains, writes the run record, and resumes to the same numbers', { timeout: 120_000 }, async () => {
+    const straight = join(dir, 'straight');
+    const first = await cli('train', 'graph-presets/flow.json', '--steps', '40', '--log-every', '10', '--backend', 'cpu', '--out', straight);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('backend: cpu');
+    for (const file of ['metrics.jsonl', 'summary.json', 'samples.png', 'checkpoint/model.json', 'checkpoint/weights.bin']) expect(existsSync(join(straight, file)), file).toBe(true);
+    const summary = JSON.parse(readFileSync(join(straight, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ family: 'flow', backend: 'cpu', steps: 40, status: 'done', seed: 0 });
+    expect(summary.kernelsPerStep).toBeGreaterThan(100);
+    expect(summary.msPerStep).toBeGreaterThan(0);
+    expect(summary.eval.validation.main.total).toEqual(expect.any(Number));
+    expect(summary.samples[0]).toMatchObject({ sampler: 'sampler', file: 'samples.png', count: 512 });
+    expect(lines(join(straight, 'metrics.jsonl')).map((m) => m.step)).toEqual([10, 20, 30, 40]);
+    const png = PNG.sync.read(readFileSync(join(straight, 'samples.png')));
+    expect(png.width).toBeGreaterThan(100);
+
+    const half = join(dir, 'half');
+    expect((await cli('train', 'graph-presets/flow.json', '--steps', '20', '--log-every', '10', '--backend', 'cpu', '--out', half)).code).toBe(0);
+    const resumed = join(dir, 'resumed');
+    const again = await cli('train', 'graph-presets/flow.json', '--steps', '40', '--log-every', '10', '--backend', 'cpu', '--out', resumed, '--resume', join(half, 'checkpoint'));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('resumed from');
+    const tail = lines(join(resumed, 'metrics.jsonl'));
+    expect(tail.map((m) => m.step)).toEqual([30, 40]);
+    expect(tail.at(-1).losses).toEqual(lines(join(straight, 'metrics.jsonl')).at(-1).losses);
+
+    const sampled = await cli('sample', 'graph-presets/flow.json', '--checkpoint', join(straight, 'checkpoint'), '--n', '50', '--out', join(dir, 'more.png'), '--backend', 'cpu');
+    expect(sampled.code, sampled.stderr).toBe(0);
+    expect(existsSync(join(dir, 'more.png'))).toBe(true);
+  });
+
+  it('says clearly what is wrong, with exit 1 or 2 and no stack trace', { timeout: 60_000 }, async () => {
+    const missing = await cli('train', 'no/such.json');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no such file');
+    const broken = await cli('train', 'tests/fixtures/broken/gc105-cycle.json');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain('GC105');
+    const badBackend = await cli('train', 'graph-presets/flow.json', '--backend', 'tpu');
+    expect(badBackend.code).toBe(2);
+    expect(badBackend.stderr).toContain('--backend must be one of');
+    const badSteps = await cli('train', 'graph-presets/flow.json', '--steps', 'many');
+    expect(badSteps.code).toBe(2);
+    const inputGraph = join(dir, 'input.json');
+    writeFileSync(
+      inputGraph,
+      JSON.stringify({
+        format: 'gencomposer.graph',
+        version: 2,
+        meta: { name: 'fed from code' },
+        nodes: [
+          { id: 'x', kind: 'Input', params: { shape: [2] }, position: { x: 0, y: 0 } },
+          { id: 'fc', kind: 'Dense', params: { units: 2 }, position: { x: 0, y: 0 } },
+          { id: 'loss', kind: 'ReconstructionLoss', params: { loss: 'mse' }, position: { x: 0, y: 0 } },
+        ],
+        edges: [
+          { id: 'e1', source: { node: 'x', port: 'x' }, target: { node: 'fc', port: 'x' } },
+          { id: 'e2', source: { node: 'fc', port: 'y' }, target: { node: 'loss', port: 'prediction' } },
+          { id: 'e3', source: { node: 'x', port: 'x' }, target: { node: 'loss', port: 'target' } },
+        ],
+      }),
+    );
+    const input = await cli('train', inputGraph, '--backend', 'cpu');
+    expect(input.code).toBe(1);
+    expect(input.stderr).toContain('Input node "x" has no data to train on');
+    const wrongCheckpoint = await cli('sample', 'graph-presets/vae.json', '--checkpoint', join(dir, 'nowhere'), '--backend', 'cpu');
+    expect(wrongCheckpoint.code).toBe(2);
+    for (const r of [missing, broken, badBackend, badSteps, input, wrongCheckpoint]) noStack(r.stderr);
+  });
+});
