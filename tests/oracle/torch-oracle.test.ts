@@ -1,0 +1,694 @@
+/**
+ * Every layer, block and objective against an independent reference: the same
+ * numbers go through our TF.js graph (float32, cpu backend) and through
+ * torch_reference.py, which writes each kind from its definition in PyTorch
+ * (float64). Forward values and the gradients of sum(output · R) with respect
+ * to every float input and every variable must agree to
+ *   |ours − torch| ≤ 1e-4 · |torch| + 1e-5
+ * (1e-4 relative, with an absolute floor of 1e-5 for values near zero).
+ *
+ * Each case puts node `n` behind Input nodes (and, for Diffuse, a
+ * NoiseSchedule), analyses it, and gives every variable seeded values: the
+ * initialiser's for Glorot kernels, otherwise the initial constant plus seeded
+ * jitter, so that zero-initialised kernels, biases and log-scales and unit
+ * gammas are checked at a generic point. Our variables are handed to PyTorch
+ * under the names of its parameters by an explicit map per case (e.g.
+ * `n/fc0/kernel` is `body.0.weight`, a Dense kernel transposed into
+ * F.linear's layout); every variable must be mapped and every map entry must
+ * exist. Kinds that draw random numbers (Dropout, Reparameterize's noise,
+ * Diffuse's steps and noise) use a random source re-created from one seed on
+ * every run; the draws are read back and given to PyTorch in order.
+ *
+ * CausalMask is checked as PyTorch's float attention mask, which is added to
+ * the scores (so masked scores still pass their gradient through; after a
+ * softmax they get none). A random Permute's order is a parameter drawn from
+ * its seed and is sent along; the reference checks that it is a permutation.
+ * Samplers (which run after training, outside the differentiated step), Data,
+ * Input and module plumbing are not cases here.
+ *
+ * All cases go to one Python process. Skipped, saying so, when /usr/bin/python3
+ * cannot import torch (Debian's python3-torch; CI installs it).
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import '../../src/core/train/gradients.ts';
+import { initialValues, runOps, variableKey } from '../../src/core/compiler/forward.ts';
+import { permutation } from '../../src/core/nodes/permute.ts';
+import type { Init, RandomSource } from '../../src/core/nodes/types.ts';
+import { analyze, type Analysis } from '../../src/core/shapes/analyze.ts';
+import { createRandom, Rng } from '../../src/core/train/random.ts';
+import { makeDocument, type NodeSketch } from '../helpers.ts';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('./torch_reference.py', import.meta.url));
+const RELATIVE = 1e-4;
+const ABSOLUTE = 1e-5;
+const BATCH = 2;
+const RANDOM_SEED = 77;
+
+const torchCheck = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+const hasTorch = torchCheck.status === 0;
+if (!hasTorch) {
+  console.warn(`torch-oracle: skipped, ${PYTHON} cannot import torch (install Debian's python3-torch)${torchCheck.stderr ? `: ${torchCheck.stderr.trim().split('\n').pop()}` : ''}`);
+}
+
+// ---------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------
+
+/** How a variable's values are laid out for PyTorch (see to_torch_layout in the script). */
+type Layout = 'linear' | 'conv' | 'convT' | 'vector';
+/** [PyTorch parameter name, our variable key, layout]. */
+type WeightMap = readonly (readonly [string, string, Layout])[];
+
+interface InputSpec {
+  /** With the batch axis. */
+  shape: number[];
+  /** Token ids in [0, ids) instead of floats. */
+  ids?: number;
+  /** Uniform floats in [lo, hi) instead of a standard normal. */
+  range?: readonly [number, number];
+  /** Scale of the standard normal (default 1). */
+  scale?: number;
+  /** Fixed values (floats, or ids with `ids` set). */
+  values?: number[];
+}
+
+interface OracleCase {
+  name: string;
+  kind: string;
+  params?: Record<string, unknown>;
+  inputs: Record<string, InputSpec>;
+  weights?: WeightMap;
+  /** Other nodes feeding n, with their edges (e.g. a NoiseSchedule). */
+  sources?: { nodes: NodeSketch[]; edges: string[] };
+  /** Data the reference needs beyond params, inputs and weights. */
+  extra?: (analysis: Analysis) => Record<string, unknown>;
+}
+
+const dense = (torch: string, ours: string, bias = true): WeightMap => [
+  [`${torch}weight`, `${ours}/kernel`, 'linear'],
+  ...(bias ? ([[`${torch}bias`, `${ours}/bias`, 'vector']] as const) : []),
+];
+const conv = (torch: string, ours: string, bias = true): WeightMap => [
+  [`${torch}weight`, `${ours}/kernel`, 'conv'],
+  ...(bias ? ([[`${torch}bias`, `${ours}/bias`, 'vector']] as const) : []),
+];
+const convT = (torch: string, ours: string, bias = true): WeightMap => [
+  [`${torch}weight`, `${ours}/kernel`, 'convT'],
+  ...(bias ? ([[`${torch}bias`, `${ours}/bias`, 'vector']] as const) : []),
+];
+const norm = (torch: string, ours: string): WeightMap => [
+  [`${torch}weight`, `${ours}/gamma`, 'vector'],
+  [`${torch}bias`, `${ours}/beta`, 'vector'],
+];
+const attention = (torch: string, ours: string): WeightMap => [
+  ...dense(`${torch}q_proj.`, `${ours}/q`),
+  ...dense(`${torch}k_proj.`, `${ours}/k`),
+  ...dense(`${torch}v_proj.`, `${ours}/v`),
+  ...dense(`${torch}out_proj.`, `${ours}/out`),
+];
+const img = (h: number, w: number, c: number): InputSpec => ({ shape: [BATCH, h, w, c] });
+const t = (...shape: number[]): InputSpec => ({ shape: [BATCH, ...shape] });
+const ids = (max: number, ...shape: number[]): InputSpec => ({ shape: [BATCH, ...shape], ids: max });
+const logdet: InputSpec = { shape: [BATCH] };
+const schedule = (params: Record<string, unknown>) => ({
+  sources: { nodes: [{ id: 'sched', kind: 'NoiseSchedule', params }], edges: ['sched.schedule->n.schedule'] },
+  extra: (analysis: Analysis) => ({ schedule: analysis.ops.find((op) => op.id === 'sched')!.params }),
+});
+
+const ACTIVATION_FNS = ['linear', 'relu', 'leakyRelu', 'gelu', 'silu', 'tanh', 'sigmoid', 'softplus', 'exp'];
+
+const PRIMITIVES: OracleCase[] = [
+  { name: 'Dense [B, 5] → 4', kind: 'Dense', params: { units: 4 }, inputs: { x: t(5) }, weights: dense('', 'n') },
+  { name: 'Dense [B, 3, 5] → 6 relu (fused)', kind: 'Dense', params: { units: 6, activation: 'relu' }, inputs: { x: t(3, 5) }, weights: dense('', 'n') },
+  { name: 'Dense [B, 2, 3, 4] → 3 sigmoid (fused)', kind: 'Dense', params: { units: 3, activation: 'sigmoid' }, inputs: { x: t(2, 3, 4) }, weights: dense('', 'n') },
+  { name: 'Dense gelu without bias', kind: 'Dense', params: { units: 5, activation: 'gelu', useBias: false }, inputs: { x: t(4) }, weights: dense('', 'n', false) },
+  { name: 'Dense silu, zero-initialised kernel', kind: 'Dense', params: { units: 3, activation: 'silu', kernelInit: 'zeros' }, inputs: { x: t(6) }, weights: dense('', 'n') },
+  ...ACTIVATION_FNS.map((fn): OracleCase => ({ name: `Activation ${fn}`, kind: 'Activation', params: { fn }, inputs: { x: { shape: [BATCH, 3, 4], scale: 2 } } })),
+  { name: 'Add', kind: 'Add', inputs: { a: t(3, 4), b: t(3, 4) } },
+  { name: 'Add broadcasting [B, 1, 4]', kind: 'Add', inputs: { a: t(3, 4), b: t(1, 4) } },
+  { name: 'Multiply', kind: 'Multiply', inputs: { a: t(3, 4), b: t(3, 4) } },
+  { name: 'Multiply broadcasting [B, 3, 1]', kind: 'Multiply', inputs: { a: t(3, 4), b: t(3, 1) } },
+  { name: 'ScaleShift', kind: 'ScaleShift', params: { scale: 0.5, shift: -1.25 }, inputs: { x: t(3, 4) } },
+  { name: 'Reshape [B, 12] → [3, 4]', kind: 'Reshape', params: { shape: [3, 4] }, inputs: { x: t(12) } },
+  { name: 'Reshape [B, 2, 3, 2] → [6, 2]', kind: 'Reshape', params: { shape: [6, 2] }, inputs: { x: t(2, 3, 2) } },
+  { name: 'Flatten an image', kind: 'Flatten', inputs: { x: img(3, 3, 2) } },
+  { name: 'Conv2D 3×3 same relu', kind: 'Conv2D', params: { filters: 4, kernelSize: 3, strides: 1, activation: 'relu' }, inputs: { x: img(6, 6, 3) }, weights: conv('', 'n') },
+  { name: 'Conv2D 3×3 /2 same (uneven padding) leakyRelu', kind: 'Conv2D', params: { filters: 3, kernelSize: 3, strides: 2, activation: 'leakyRelu' }, inputs: { x: img(8, 8, 2) }, weights: conv('', 'n') },
+  { name: 'Conv2D 4×4 /2 same', kind: 'Conv2D', params: { filters: 3, kernelSize: 4, strides: 2 }, inputs: { x: img(6, 6, 2) }, weights: conv('', 'n') },
+  { name: 'Conv2D 3×3 /2 same on 7×7', kind: 'Conv2D', params: { filters: 2, kernelSize: 3, strides: 2, activation: 'sigmoid' }, inputs: { x: img(7, 7, 2) }, weights: conv('', 'n') },
+  { name: 'Conv2D 3×3 valid tanh without bias', kind: 'Conv2D', params: { filters: 2, kernelSize: 3, padding: 'valid', activation: 'tanh', useBias: false }, inputs: { x: img(6, 6, 2) }, weights: conv('', 'n', false) },
+  { name: 'Conv2D 1×1', kind: 'Conv2D', params: { filters: 3, kernelSize: 1 }, inputs: { x: img(6, 6, 4) }, weights: conv('', 'n') },
+  { name: 'Conv2D 1×1 /2 same (stride above kernel)', kind: 'Conv2D', params: { filters: 2, kernelSize: 1, strides: 2 }, inputs: { x: img(6, 6, 3) }, weights: conv('', 'n') },
+  { name: 'Conv2D 2×2 /3 same on 7×7', kind: 'Conv2D', params: { filters: 2, kernelSize: 2, strides: 3, activation: 'softplus' }, inputs: { x: img(7, 7, 2) }, weights: conv('', 'n') },
+  { name: 'Conv2DTranspose 4×4 ×2 same', kind: 'Conv2DTranspose', params: { filters: 2, kernelSize: 4, strides: 2 }, inputs: { x: img(3, 3, 4) }, weights: convT('', 'n') },
+  { name: 'Conv2DTranspose 3×3 ×2 same (uneven padding) sigmoid', kind: 'Conv2DTranspose', params: { filters: 2, kernelSize: 3, strides: 2, activation: 'sigmoid' }, inputs: { x: img(3, 3, 3) }, weights: convT('', 'n') },
+  { name: 'Conv2DTranspose 3×3 ×1 same', kind: 'Conv2DTranspose', params: { filters: 3, kernelSize: 3, strides: 1 }, inputs: { x: img(4, 4, 2) }, weights: convT('', 'n') },
+  { name: 'Conv2DTranspose 3×3 ×1 valid relu', kind: 'Conv2DTranspose', params: { filters: 3, kernelSize: 3, strides: 1, padding: 'valid', activation: 'relu' }, inputs: { x: img(3, 3, 2) }, weights: convT('', 'n') },
+  { name: 'Conv2DTranspose 3×3 ×2 valid without bias', kind: 'Conv2DTranspose', params: { filters: 2, kernelSize: 3, strides: 2, padding: 'valid', useBias: false }, inputs: { x: img(3, 3, 2) }, weights: convT('', 'n', false) },
+  { name: 'Conv2DTranspose 2×2 ×3 same (kernel below stride)', kind: 'Conv2DTranspose', params: { filters: 2, kernelSize: 2, strides: 3 }, inputs: { x: img(3, 3, 2) }, weights: convT('', 'n') },
+  { name: 'Conv2DTranspose 4×4 ×3 same (uneven padding)', kind: 'Conv2DTranspose', params: { filters: 2, kernelSize: 4, strides: 3 }, inputs: { x: img(2, 2, 3) }, weights: convT('', 'n') },
+  { name: 'Conv2DTranspose 4×4 ×2 valid gelu', kind: 'Conv2DTranspose', params: { filters: 2, kernelSize: 4, strides: 2, padding: 'valid', activation: 'gelu' }, inputs: { x: img(2, 3, 2) }, weights: convT('', 'n') },
+  { name: 'MaxPool2D 2×2', kind: 'MaxPool2D', inputs: { x: img(6, 6, 2) } },
+  { name: 'MaxPool2D 3×3 /2 same', kind: 'MaxPool2D', params: { poolSize: 3, strides: 2, padding: 'same' }, inputs: { x: img(6, 6, 2) } },
+  { name: 'MaxPool2D 3×3 /1 valid', kind: 'MaxPool2D', params: { poolSize: 3, strides: 1 }, inputs: { x: img(6, 6, 2) } },
+  { name: 'MaxPool2D 2×2 /3 same on 7×7', kind: 'MaxPool2D', params: { poolSize: 2, strides: 3, padding: 'same' }, inputs: { x: img(7, 7, 2) } },
+  { name: 'AvgPool2D 2×2', kind: 'AvgPool2D', inputs: { x: img(6, 6, 2) } },
+  { name: 'AvgPool2D 3×3 /2 same', kind: 'AvgPool2D', params: { poolSize: 3, strides: 2, padding: 'same' }, inputs: { x: img(6, 6, 2) } },
+  { name: 'AvgPool2D 3×3 /1 same', kind: 'AvgPool2D', params: { poolSize: 3, strides: 1, padding: 'same' }, inputs: { x: img(6, 6, 2) } },
+  { name: 'AvgPool2D 2×2 /2 same on 7×7', kind: 'AvgPool2D', params: { poolSize: 2, padding: 'same' }, inputs: { x: img(7, 7, 1) } },
+  { name: 'AvgPool2D 3×3 /1 valid (overlapping)', kind: 'AvgPool2D', params: { poolSize: 3, strides: 1 }, inputs: { x: img(5, 5, 2) } },
+  { name: 'Upsample2D ×2', kind: 'Upsample2D', inputs: { x: img(3, 3, 2) } },
+  { name: 'Upsample2D ×3', kind: 'Upsample2D', params: { factor: 3 }, inputs: { x: img(2, 3, 2) } },
+  { name: 'Upsample2D ×1', kind: 'Upsample2D', params: { factor: 1 }, inputs: { x: img(2, 2, 2) } },
+  { name: 'BatchNorm on an image', kind: 'BatchNorm', inputs: { x: img(4, 4, 3) }, weights: norm('', 'n') },
+  { name: 'BatchNorm on [B, T, C], epsilon 1e-5', kind: 'BatchNorm', params: { epsilon: 1e-5 }, inputs: { x: t(3, 5) }, weights: norm('', 'n') },
+  { name: 'BatchNorm on [B, C]', kind: 'BatchNorm', inputs: { x: t(6) }, weights: norm('', 'n') },
+  { name: 'LayerNorm [B, T, D]', kind: 'LayerNorm', inputs: { x: t(3, 8) }, weights: norm('', 'n') },
+  { name: 'LayerNorm [B, D], epsilon 1e-3', kind: 'LayerNorm', params: { epsilon: 1e-3 }, inputs: { x: t(6) }, weights: norm('', 'n') },
+  { name: 'LayerNorm on an image', kind: 'LayerNorm', inputs: { x: img(2, 3, 4) }, weights: norm('', 'n') },
+  { name: 'Dropout 0.3 (training)', kind: 'Dropout', params: { rate: 0.3 }, inputs: { x: t(4, 5) } },
+  { name: 'SinusoidalEmbedding 8', kind: 'SinusoidalEmbedding', params: { dim: 8 }, inputs: { t: { shape: [BATCH], ids: 50 } } },
+  { name: 'SinusoidalEmbedding 2, maxPeriod 100', kind: 'SinusoidalEmbedding', params: { dim: 2, maxPeriod: 100 }, inputs: { t: { shape: [BATCH], ids: 50 } } },
+  { name: 'Embedding [B, T] (repeated ids)', kind: 'Embedding', params: { vocabSize: 5, dim: 4 }, inputs: { tokens: { shape: [BATCH, 4], ids: 5, values: [1, 3, 3, 0, 4, 1, 1, 2] } }, weights: [['weight', 'n/table', 'vector']] },
+  { name: 'Embedding [B]', kind: 'Embedding', params: { vocabSize: 7, dim: 3 }, inputs: { tokens: { shape: [BATCH], ids: 7 } }, weights: [['weight', 'n/table', 'vector']] },
+  { name: 'PositionalEncoding learned', kind: 'PositionalEncoding', params: { maxLength: 6 }, inputs: { x: t(4, 6) }, weights: [['positions', 'n/positions', 'vector']] },
+  { name: 'PositionalEncoding sinusoidal', kind: 'PositionalEncoding', params: { mode: 'sinusoidal', maxLength: 8 }, inputs: { x: t(4, 6) } },
+  { name: 'PositionalEncoding sinusoidal, odd width', kind: 'PositionalEncoding', params: { mode: 'sinusoidal' }, inputs: { x: t(3, 5) } },
+  { name: 'Softmax last axis', kind: 'Softmax', inputs: { x: { shape: [BATCH, 3, 5], scale: 2 } } },
+  { name: 'Softmax axis 1', kind: 'Softmax', params: { axis: 1 }, inputs: { x: { shape: [BATCH, 4, 3], scale: 2 } } },
+  { name: 'Softmax axis -2 of rank 4', kind: 'Softmax', params: { axis: -2 }, inputs: { x: t(2, 3, 4) } },
+  { name: 'Transpose [0, 2, 1]', kind: 'Transpose', inputs: { x: t(3, 4) } },
+  { name: 'Transpose [0, 3, 1, 2]', kind: 'Transpose', params: { perm: [0, 3, 1, 2] }, inputs: { x: t(2, 3, 4) } },
+  { name: 'MatMul', kind: 'MatMul', inputs: { a: t(3, 4), b: t(4, 5) } },
+  { name: 'MatMul a·bᵀ scaled, rank 4', kind: 'MatMul', params: { transposeB: true, scale: 0.5 }, inputs: { a: t(2, 3, 4), b: t(2, 5, 4) } },
+  { name: 'CausalMask [B, T, T]', kind: 'CausalMask', inputs: { scores: t(4, 4) } },
+  { name: 'CausalMask [B, H, T, T]', kind: 'CausalMask', inputs: { scores: t(2, 3, 3) } },
+  { name: 'SplitHeads', kind: 'SplitHeads', params: { heads: 2 }, inputs: { x: t(3, 8) } },
+  { name: 'MergeHeads', kind: 'MergeHeads', inputs: { x: t(2, 3, 4) } },
+];
+
+const FLOWS: OracleCase[] = [
+  { name: 'Split in half', kind: 'Split', inputs: { x: t(7) } },
+  { name: 'Split axis 1 at 1', kind: 'Split', params: { axis: 1, at: 1 }, inputs: { x: t(3, 4) } },
+  { name: 'Split image channels', kind: 'Split', params: { axis: -1, at: 1 }, inputs: { x: img(2, 2, 3) } },
+  { name: 'Concat last axis', kind: 'Concat', inputs: { a: t(3, 2), b: t(3, 4) } },
+  { name: 'Concat axis 1', kind: 'Concat', params: { axis: 1 }, inputs: { a: t(2, 4), b: t(3, 4) } },
+  { name: 'Concat image channels', kind: 'Concat', inputs: { a: img(3, 3, 2), b: img(3, 3, 1) } },
+  { name: 'AffineCoupling with logdet', kind: 'AffineCoupling', inputs: { x: t(4), s: t(4), t: t(4), logdet } },
+  { name: 'AffineCoupling clamp 2', kind: 'AffineCoupling', params: { clamp: 2 }, inputs: { x: t(4), s: { shape: [BATCH, 4], scale: 3 }, t: t(4) } },
+  { name: 'AffineCoupling on an image, clamp 1.5', kind: 'AffineCoupling', params: { clamp: 1.5 }, inputs: { x: img(2, 2, 2), s: img(2, 2, 2), t: img(2, 2, 2), logdet } },
+  { name: 'Permute reverse with logdet', kind: 'Permute', inputs: { x: t(5), logdet } },
+  {
+    name: 'Permute random',
+    kind: 'Permute',
+    params: { mode: 'random', seed: 5 },
+    inputs: { x: t(3, 6) },
+    extra: () => ({ order: permutation(6, 'random', 5) }),
+  },
+  { name: 'ActNorm [B, D]', kind: 'ActNorm', inputs: { x: t(6) }, weights: [['log_scale', 'n/logScale', 'vector'], ['bias', 'n/bias', 'vector']] },
+  {
+    name: 'ActNorm on an image with logdet',
+    kind: 'ActNorm',
+    inputs: { x: img(3, 3, 4), logdet },
+    weights: [['log_scale', 'n/logScale', 'vector'], ['bias', 'n/bias', 'vector']],
+  },
+  { name: 'NoiseSchedule linear', kind: 'NoiseSchedule', params: { steps: 12, betaStart: 1e-3, betaEnd: 0.05 }, inputs: {} },
+  { name: 'NoiseSchedule cosine', kind: 'NoiseSchedule', params: { steps: 16, kind: 'cosine' }, inputs: {} },
+  { name: 'Noise normal', kind: 'Noise', params: { shape: [3, 2] }, inputs: {}, extra: () => ({ batch: BATCH }) },
+  { name: 'Noise uniform', kind: 'Noise', params: { shape: [4], distribution: 'uniform' }, inputs: {}, extra: () => ({ batch: BATCH }) },
+  { name: 'Diffuse, linear schedule', kind: 'Diffuse', inputs: { x0: t(6) }, ...schedule({ steps: 20 }) },
+  { name: 'Diffuse an image, cosine schedule', kind: 'Diffuse', inputs: { x0: img(3, 3, 2) }, ...schedule({ steps: 10, kind: 'cosine' }) },
+];
+
+const BLOCKS: OracleCase[] = [
+  { name: 'Reparameterize', kind: 'Reparameterize', inputs: { mu: t(4), logvar: t(4) } },
+  {
+    name: 'Encoder mlp',
+    kind: 'Encoder',
+    params: { hidden: [8, 6], latent: 3 },
+    inputs: { x: t(7) },
+    weights: [...dense('body.0.', 'n/fc0'), ...dense('body.1.', 'n/fc1'), ...dense('mu.', 'n/mu'), ...dense('logvar.', 'n/logvar')],
+  },
+  {
+    name: 'Encoder mlp on an image, gelu',
+    kind: 'Encoder',
+    params: { hidden: [6], latent: 2, activation: 'gelu' },
+    inputs: { x: img(3, 3, 2) },
+    weights: [...dense('body.0.', 'n/fc0'), ...dense('mu.', 'n/mu'), ...dense('logvar.', 'n/logvar')],
+  },
+  {
+    name: 'Encoder conv',
+    kind: 'Encoder',
+    params: { architecture: 'conv', hidden: [4, 6], latent: 3, activation: 'leakyRelu' },
+    inputs: { x: img(8, 8, 2) },
+    weights: [...conv('body.0.', 'n/conv0'), ...conv('body.1.', 'n/conv1'), ...dense('mu.', 'n/mu'), ...dense('logvar.', 'n/logvar')],
+  },
+  {
+    name: 'Encoder conv on 7×7 (uneven padding)',
+    kind: 'Encoder',
+    params: { architecture: 'conv', hidden: [3], latent: 2, activation: 'tanh' },
+    inputs: { x: img(7, 7, 1) },
+    weights: [...conv('body.0.', 'n/conv0'), ...dense('mu.', 'n/mu'), ...dense('logvar.', 'n/logvar')],
+  },
+  {
+    name: 'Decoder mlp',
+    kind: 'Decoder',
+    params: { hidden: [6, 5], outputShape: [7], outputActivation: 'sigmoid' },
+    inputs: { z: t(3) },
+    weights: [...dense('body.0.', 'n/fc0'), ...dense('body.1.', 'n/fc1'), ...dense('out.', 'n/out')],
+  },
+  {
+    name: 'Decoder mlp to an image, tanh',
+    kind: 'Decoder',
+    params: { hidden: [5], outputShape: [2, 3, 2], outputActivation: 'tanh', activation: 'silu' },
+    inputs: { z: t(3) },
+    weights: [...dense('body.0.', 'n/fc0'), ...dense('out.', 'n/out')],
+  },
+  {
+    name: 'Decoder conv',
+    kind: 'Decoder',
+    params: { architecture: 'conv', hidden: [6, 4], outputShape: [8, 8, 2] },
+    inputs: { z: t(3) },
+    weights: [...dense('fc.', 'n/fc'), ...convT('up.1.', 'n/deconv1'), ...convT('out.', 'n/out')],
+  },
+  {
+    name: 'Generator (DCGAN, batch norm)',
+    kind: 'Generator',
+    params: { hidden: [6, 4], outputShape: [8, 8, 1] },
+    inputs: { z: t(5) },
+    weights: [...dense('fc.', 'n/fc', false), ...norm('bn.0.', 'n/bn0'), ...convT('up.1.', 'n/deconv1', false), ...norm('bn.1.', 'n/bn1'), ...convT('out.', 'n/out')],
+  },
+  {
+    name: 'Generator with one upsampling',
+    kind: 'Generator',
+    params: { hidden: [4], outputShape: [4, 6, 2], activation: 'leakyRelu' },
+    inputs: { z: t(3) },
+    weights: [...dense('fc.', 'n/fc', false), ...norm('bn.0.', 'n/bn0'), ...convT('out.', 'n/out')],
+  },
+  {
+    name: 'Decoder conv, three upsamplings with batch norm',
+    kind: 'Decoder',
+    params: { architecture: 'conv', hidden: [4, 3, 2], outputShape: [8, 8, 1], batchNorm: true, outputActivation: 'sigmoid' },
+    inputs: { z: t(3) },
+    weights: [
+      ...dense('fc.', 'n/fc', false),
+      ...norm('bn.0.', 'n/bn0'),
+      ...convT('up.1.', 'n/deconv1', false),
+      ...norm('bn.1.', 'n/bn1'),
+      ...convT('up.2.', 'n/deconv2', false),
+      ...norm('bn.2.', 'n/bn2'),
+      ...convT('out.', 'n/out'),
+    ],
+  },
+  {
+    name: 'Generator mlp',
+    kind: 'Generator',
+    params: { architecture: 'mlp', hidden: [6], outputShape: [5] },
+    inputs: { z: t(3) },
+    weights: [...dense('body.0.', 'n/fc0'), ...dense('out.', 'n/out')],
+  },
+  {
+    name: 'Discriminator conv',
+    kind: 'Discriminator',
+    params: { hidden: [4, 6] },
+    inputs: { x: img(8, 8, 2) },
+    weights: [...conv('body.0.', 'n/conv0'), ...conv('body.1.', 'n/conv1'), ...dense('logit.', 'n/logit')],
+  },
+  {
+    name: 'Discriminator conv with dropout',
+    kind: 'Discriminator',
+    params: { hidden: [3], dropout: 0.25 },
+    inputs: { x: img(6, 6, 1) },
+    weights: [...conv('body.0.', 'n/conv0'), ...dense('logit.', 'n/logit')],
+  },
+  {
+    name: 'Discriminator mlp with dropout',
+    kind: 'Discriminator',
+    params: { architecture: 'mlp', hidden: [8, 5], dropout: 0.3, activation: 'relu' },
+    inputs: { x: t(6) },
+    weights: [...dense('body.0.', 'n/fc0'), ...dense('body.1.', 'n/fc1'), ...dense('logit.', 'n/logit')],
+  },
+  {
+    name: 'Discriminator mlp on an image',
+    kind: 'Discriminator',
+    params: { architecture: 'mlp', hidden: [5] },
+    inputs: { x: img(3, 3, 2) },
+    weights: [...dense('body.0.', 'n/fc0'), ...dense('logit.', 'n/logit')],
+  },
+  { name: 'AttentionBlock causal', kind: 'AttentionBlock', params: { heads: 2, causal: true }, inputs: { x: t(4, 8) }, weights: attention('', 'n') },
+  { name: 'AttentionBlock, 3 heads', kind: 'AttentionBlock', params: { heads: 3 }, inputs: { x: t(3, 6) }, weights: attention('', 'n') },
+  { name: 'AttentionBlock cross', kind: 'AttentionBlock', params: { heads: 2 }, inputs: { x: t(3, 8), context: t(4, 6) }, weights: attention('', 'n') },
+  { name: 'AttentionBlock cross, causal', kind: 'AttentionBlock', params: { heads: 2, causal: true }, inputs: { x: t(3, 4), context: t(3, 5) }, weights: attention('', 'n') },
+  {
+    name: 'TransformerBlock causal',
+    kind: 'TransformerBlock',
+    params: { heads: 2, mlpRatio: 2 },
+    inputs: { x: t(4, 8) },
+    weights: [...norm('ln1.', 'n/ln_attn'), ...attention('attn.', 'n/attn'), ...norm('ln2.', 'n/ln_mlp'), ...dense('mlp.fc.', 'n/mlp_fc'), ...dense('mlp.proj.', 'n/mlp_proj')],
+  },
+  {
+    name: 'TransformerBlock with cross-attention',
+    kind: 'TransformerBlock',
+    params: { heads: 2, causal: false, mlpRatio: 1.5 },
+    inputs: { x: t(3, 4), context: t(4, 6) },
+    weights: [
+      ...norm('ln1.', 'n/ln_attn'),
+      ...attention('attn.', 'n/attn'),
+      ...norm('ln_cross.', 'n/ln_cross'),
+      ...attention('cross.', 'n/cross'),
+      ...norm('ln2.', 'n/ln_mlp'),
+      ...dense('mlp.fc.', 'n/mlp_fc'),
+      ...dense('mlp.proj.', 'n/mlp_proj'),
+    ],
+  },
+  {
+    name: 'CouplingLayer with logdet',
+    kind: 'CouplingLayer',
+    params: { hidden: 6 },
+    inputs: { x: t(5), logdet },
+    weights: [...dense('net.0.', 'n/h1'), ...dense('net.1.', 'n/h2'), ...dense('s.', 'n/s'), ...dense('t.', 'n/t')],
+  },
+  {
+    name: 'CouplingLayer flip, reverse, no clamp',
+    kind: 'CouplingLayer',
+    params: { hidden: 4, layers: 1, activation: 'tanh', flip: true, permute: 'reverse', clamp: 0 },
+    inputs: { x: t(5) },
+    weights: [...dense('net.0.', 'n/h1'), ...dense('s.', 'n/s'), ...dense('t.', 'n/t')],
+  },
+  {
+    name: 'CouplingLayer without hidden layers',
+    kind: 'CouplingLayer',
+    params: { layers: 0, clamp: 1 },
+    inputs: { x: t(4), logdet },
+    weights: [...dense('s.', 'n/s'), ...dense('t.', 'n/t')],
+  },
+  {
+    name: 'TimeEmbedding',
+    kind: 'TimeEmbedding',
+    params: { dim: 6, hidden: 8 },
+    inputs: { t: { shape: [BATCH], ids: 30 } },
+    weights: [...dense('fc1.', 'n/fc1'), ...dense('fc2.', 'n/fc2')],
+  },
+  {
+    name: 'UNetBlock with a time embedding and a 1×1 skip',
+    kind: 'UNetBlock',
+    params: { filters: 4 },
+    inputs: { x: img(6, 6, 3), temb: t(5) },
+    weights: [...conv('conv1.', 'n/conv1'), ...conv('conv2.', 'n/conv2'), ...dense('temb_proj.', 'n/temb_proj'), ...conv('skip.', 'n/skip')],
+  },
+  {
+    name: 'UNetBlock, identity skip, relu',
+    kind: 'UNetBlock',
+    params: { filters: 3, activation: 'relu' },
+    inputs: { x: img(6, 6, 3) },
+    weights: [...conv('conv1.', 'n/conv1'), ...conv('conv2.', 'n/conv2')],
+  },
+];
+
+const OBJECTIVES: OracleCase[] = [
+  { name: 'ReconstructionLoss bce from logits, sum', kind: 'ReconstructionLoss', inputs: { prediction: { shape: [BATCH, 6], scale: 2 }, target: { shape: [BATCH, 6], range: [0, 1] } } },
+  {
+    name: 'ReconstructionLoss bce from logits, mean, weight 0.5',
+    kind: 'ReconstructionLoss',
+    params: { reduction: 'mean', weight: 0.5 },
+    inputs: { prediction: img(3, 3, 1), target: { shape: [BATCH, 3, 3, 1], range: [0, 1] } },
+  },
+  {
+    name: 'ReconstructionLoss bce from probabilities',
+    kind: 'ReconstructionLoss',
+    params: { fromLogits: false },
+    inputs: { prediction: { shape: [BATCH, 5], range: [0.05, 0.95] }, target: { shape: [BATCH, 5], range: [0, 1] } },
+  },
+  { name: 'ReconstructionLoss mse, sum', kind: 'ReconstructionLoss', params: { loss: 'mse' }, inputs: { prediction: t(6), target: t(6) } },
+  {
+    name: 'ReconstructionLoss bce from probabilities, some clipped at 0',
+    kind: 'ReconstructionLoss',
+    params: { fromLogits: false, reduction: 'mean' },
+    inputs: { prediction: { shape: [BATCH, 6], range: [-0.3, 0.95] }, target: { shape: [BATCH, 6], range: [0, 1] } },
+  },
+  { name: 'ReconstructionLoss mse on images, mean', kind: 'ReconstructionLoss', params: { loss: 'mse', reduction: 'mean' }, inputs: { prediction: img(3, 3, 2), target: img(3, 3, 2) } },
+  { name: 'KLDivergence', kind: 'KLDivergence', inputs: { mu: t(5), logvar: t(5) } },
+  { name: 'KLDivergence, weight 2', kind: 'KLDivergence', params: { weight: 2 }, inputs: { mu: t(3), logvar: t(3) } },
+  { name: 'AdversarialLoss discriminator', kind: 'AdversarialLoss', inputs: { real: { shape: [BATCH, 1], scale: 2 }, fake: { shape: [BATCH, 1], scale: 2 } } },
+  { name: 'AdversarialLoss generator', kind: 'AdversarialLoss', params: { side: 'generator' }, inputs: { fake: { shape: [BATCH, 1], scale: 2 } } },
+  {
+    name: 'AdversarialLoss generator with real connected, weight 0.3',
+    kind: 'AdversarialLoss',
+    params: { side: 'generator', weight: 0.3 },
+    inputs: { real: t(1), fake: t(1) },
+  },
+  { name: 'FlowNLL', kind: 'FlowNLL', inputs: { z: t(4), logdet } },
+  { name: 'FlowNLL per dimension on images', kind: 'FlowNLL', params: { perDimension: true }, inputs: { z: img(2, 2, 3), logdet } },
+  { name: 'FlowNLL on [B, T, D], weight 0.5', kind: 'FlowNLL', params: { weight: 0.5 }, inputs: { z: t(3, 2), logdet } },
+  { name: 'DiffusionLoss', kind: 'DiffusionLoss', inputs: { prediction: t(6), noise: t(6) } },
+  { name: 'DiffusionLoss on images, weight 1.5', kind: 'DiffusionLoss', params: { weight: 1.5 }, inputs: { prediction: img(3, 3, 2), noise: img(3, 3, 2) } },
+  {
+    name: 'NextTokenCrossEntropy ignoring padding',
+    kind: 'NextTokenCrossEntropy',
+    inputs: { logits: t(4, 6), targets: { shape: [BATCH, 4], ids: 6, values: [2, 5, 0, 0, 1, 3, 4, 0] } },
+  },
+  { name: 'NextTokenCrossEntropy counting every position', kind: 'NextTokenCrossEntropy', params: { ignoreIndex: -1 }, inputs: { logits: t(3, 5), targets: ids(5, 3) } },
+  {
+    name: 'NextTokenCrossEntropy ignoring id 2, weight 0.4',
+    kind: 'NextTokenCrossEntropy',
+    params: { ignoreIndex: 2, weight: 0.4 },
+    inputs: { logits: t(3, 4), targets: { shape: [BATCH, 3], ids: 4, values: [2, 0, 1, 3, 2, 2] } },
+  },
+  {
+    name: 'NextTokenCrossEntropy of padding only',
+    kind: 'NextTokenCrossEntropy',
+    inputs: { logits: t(3, 4), targets: { shape: [BATCH, 3], ids: 4, values: [0, 0, 0, 0, 0, 0] } },
+  },
+  { name: 'ClassificationLoss', kind: 'ClassificationLoss', inputs: { logits: { shape: [BATCH, 5], scale: 2 }, labels: { shape: [BATCH], ids: 5 } } },
+  { name: 'ClassificationLoss, weight 0.7', kind: 'ClassificationLoss', params: { weight: 0.7 }, inputs: { logits: t(3), labels: { shape: [BATCH], ids: 3 } } },
+];
+
+const CASES: OracleCase[] = [...PRIMITIVES, ...FLOWS, ...BLOCKS, ...OBJECTIVES];
+
+// ---------------------------------------------------------------------------
+// Our side
+// ---------------------------------------------------------------------------
+
+interface Flat {
+  shape: number[];
+  values: number[];
+}
+
+interface Ours {
+  outputs: Record<string, Flat & { dtype: string }>;
+  /** By input port, and by PyTorch weight name. */
+  inputGrads: Record<string, number[]>;
+  weightGrads: Record<string, number[]>;
+  /** What the reference is sent. */
+  request: Record<string, unknown>;
+}
+
+function hashName(name: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
+function drawInput(spec: InputSpec, rng: Rng): Float32Array | Int32Array {
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  if (spec.values) {
+    if (spec.values.length !== n) throw new Error(`input has ${spec.values.length} values for shape [${spec.shape}]`);
+    return spec.ids !== undefined ? Int32Array.from(spec.values) : Float32Array.from(spec.values);
+  }
+  if (spec.ids !== undefined) return Int32Array.from({ length: n }, () => rng.integer(spec.ids!));
+  const [lo, hi] = spec.range ?? [0, 0];
+  return Float32Array.from({ length: n }, () => (spec.range ? lo + (hi - lo) * rng.uniform() : rng.normal() * (spec.scale ?? 1)));
+}
+
+/** Glorot kernels keep their initialiser; constants get jitter, tables a wider normal. */
+function variableValues(init: Init, shape: number[], rng: Rng): Float32Array {
+  const values = initialValues(init, shape, rng);
+  if (init.kind === 'glorotUniform') return values;
+  const jitter = init.kind === 'normal' ? 0.5 : 0.3;
+  return values.map((v) => (init.kind === 'normal' ? 0 : v) + jitter * rng.normal());
+}
+
+/** A random source that remembers what it drew, so the reference gets the same numbers. */
+function recordingRandom(seed: number): RandomSource & { draws: { kind: string; shape: number[]; values: number[] }[] } {
+  const inner = createRandom(seed);
+  const draws: { kind: string; shape: number[]; values: number[] }[] = [];
+  const keep = (kind: string, shape: readonly number[], t: tf.Tensor) => {
+    draws.push({ kind, shape: [...shape], values: Array.from(t.dataSync()) });
+    return t;
+  };
+  return {
+    draws,
+    normal: (shape) => keep('normal', shape, inner.normal(shape)),
+    uniform: (shape) => keep('uniform', shape, inner.uniform(shape)),
+    integers: (shape, max) => keep('integers', shape, inner.integers(shape, max)),
+  };
+}
+
+function runOurs(c: OracleCase): Ours {
+  const rng = new Rng(hashName(c.name));
+  const nodes: NodeSketch[] = [...(c.sources?.nodes ?? [])];
+  const edges: string[] = [...(c.sources?.edges ?? [])];
+  for (const [port, spec] of Object.entries(c.inputs)) {
+    nodes.push({ id: `in_${port}`, kind: 'Input', params: { shape: spec.shape.slice(1), dtype: spec.ids !== undefined ? 'int' : 'float' } });
+    edges.push(`in_${port}.x->n.${port}`);
+  }
+  nodes.push({ id: 'n', kind: c.kind, params: c.params ?? {} });
+  const analysis = analyze(makeDocument(nodes, edges));
+  const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) throw new Error(`${c.name}: ${JSON.stringify(errors)}`);
+  const ops = analysis.ops.filter((op) => op.phase === 'train');
+  const outputKeys = analysis.nodes.get('n')!.outputKeys;
+
+  // Inputs, then variables, from the case's seed.
+  const inputValues = Object.fromEntries(Object.entries(c.inputs).map(([port, spec]) => [port, drawInput(spec, rng)]));
+  const variables = new Map<string, { shape: number[]; values: Float32Array }>();
+  for (const op of ops) {
+    for (const spec of op.variables) {
+      const key = variableKey(op, spec);
+      if (!variables.has(key)) variables.set(key, { shape: spec.shape, values: variableValues(spec.init, spec.shape, rng) });
+    }
+  }
+  const weightMap = c.weights ?? [];
+  const mapped = weightMap.map(([, ours]) => ours);
+  const missing = mapped.filter((key) => !variables.has(key));
+  const unmapped = [...variables.keys()].filter((key) => !mapped.includes(key));
+  if (missing.length > 0 || unmapped.length > 0 || new Set(mapped).size !== mapped.length) {
+    throw new Error(`${c.name}: weight map mismatch; not variables: [${missing.join(', ')}], not mapped: [${unmapped.join(', ')}]`);
+  }
+
+  // The differentiated tensors: float inputs, then variables.
+  const floatPorts = Object.keys(c.inputs).filter((port) => c.inputs[port]!.ids === undefined);
+  const varKeys = [...variables.keys()];
+  const floats = [
+    ...floatPorts.map((port) => tf.tensor(inputValues[port]!, c.inputs[port]!.shape, 'float32')),
+    ...varKeys.map((key) => tf.tensor(variables.get(key)!.values, variables.get(key)!.shape, 'float32')),
+  ];
+  const ints = Object.fromEntries(
+    Object.entries(c.inputs)
+      .filter(([, spec]) => spec.ids !== undefined)
+      .map(([port, spec]) => [port, tf.tensor(inputValues[port]!, spec.shape, 'int32')]),
+  );
+
+  const run = (xs: tf.Tensor[], random: RandomSource): Record<string, tf.Tensor> => {
+    const feeds: Record<string, Record<string, tf.Tensor>> = {};
+    floatPorts.forEach((port, i) => (feeds[`in_${port}`] = { x: xs[i]! }));
+    for (const [port, x] of Object.entries(ints)) feeds[`in_${port}`] = { x };
+    const vars = new Map(varKeys.map((key, i) => [key, xs[floatPorts.length + i]!]));
+    const values = runOps(ops, analysis, { variables: vars, feeds, batchSize: BATCH, training: true, random });
+    return Object.fromEntries(Object.entries(outputKeys).map(([port, key]) => [port, values.get(key)!]));
+  };
+
+  const recorder = recordingRandom(RANDOM_SEED);
+  const forward = tf.tidy(() => run(floats, recorder));
+  const outputs: Ours['outputs'] = {};
+  for (const [port, y] of Object.entries(forward)) outputs[port] = { shape: y.shape, dtype: y.dtype, values: Array.from(y.dataSync()) };
+  // An output may be an input passed through (a linear activation): those stay.
+  const given = new Set<tf.Tensor>([...floats, ...Object.values(ints)]);
+  tf.dispose(Object.values(forward).filter((y) => !given.has(y)));
+
+  // R per float output; the checked function is the sum of sum(output · R).
+  const R: Record<string, Flat> = {};
+  for (const [port, out] of Object.entries(outputs)) {
+    if (out.dtype !== 'float32') continue;
+    const n = out.values.length;
+    R[port] = { shape: out.shape, values: Array.from(Float32Array.from({ length: n }, () => rng.normal())) };
+  }
+  let grads: number[][] = [];
+  if (floats.length > 0) {
+    const g = tf.grads((...xs: tf.Tensor[]) => {
+      const ys = run(xs, createRandom(RANDOM_SEED));
+      let total: tf.Tensor = tf.scalar(0);
+      for (const [port, r] of Object.entries(R)) total = tf.add(total, tf.sum(tf.mul(ys[port]!, tf.tensor(r.values, r.shape))));
+      // Every input takes part, so an input a kind ignores gets a zero gradient rather than an error.
+      for (const x of xs) total = tf.add(total, tf.mul(tf.sum(x), 0));
+      return total;
+    })(floats);
+    grads = g.map((t) => Array.from(t.dataSync()));
+    tf.dispose(g);
+  }
+  tf.dispose([...floats, ...Object.values(ints)]);
+
+  const byVar = new Map(weightMap.map(([torch, ours]) => [ours, torch]));
+  const inputGrads = Object.fromEntries(floatPorts.map((port, i) => [port, grads[i]!]));
+  const weightGrads = Object.fromEntries(varKeys.map((key, i) => [byVar.get(key)!, grads[floatPorts.length + i]!]));
+  const request = {
+    name: c.name,
+    kind: c.kind,
+    params: analysis.nodes.get('n')!.params,
+    inputs: Object.fromEntries(
+      Object.entries(c.inputs).map(([port, spec]) => [port, { dtype: spec.ids !== undefined ? 'int32' : 'float32', shape: spec.shape, values: Array.from(inputValues[port]!) }]),
+    ),
+    weights: Object.fromEntries(
+      weightMap.map(([torch, ours, layout]) => [torch, { layout, shape: variables.get(ours)!.shape, values: Array.from(variables.get(ours)!.values) }]),
+    ),
+    R,
+    random: recorder.draws,
+    extra: c.extra?.(analysis) ?? {},
+  };
+  return { outputs, inputGrads, weightGrads, request };
+}
+
+// ---------------------------------------------------------------------------
+// Comparison
+// ---------------------------------------------------------------------------
+
+interface Reference {
+  outputs?: Record<string, Flat>;
+  grads?: { inputs: Record<string, number[]>; weights: Record<string, number[]> };
+  error?: string;
+}
+
+/** Problems with `actual` against `expected`, at most a few per tensor. */
+function differences(what: string, actual: readonly number[] | undefined, expected: readonly number[] | undefined): string[] {
+  if (!actual || !expected) return [`${what}: missing on ${actual ? 'the reference' : 'our'} side`];
+  if (actual.length !== expected.length) return [`${what}: ${actual.length} values, reference ${expected.length}`];
+  const bad: string[] = [];
+  actual.forEach((a, i) => {
+    const e = expected[i]!;
+    if (!(Math.abs(a - e) <= RELATIVE * Math.abs(e) + ABSOLUTE)) bad.push(`${what}[${i}]: ours ${a}, torch ${e}`);
+  });
+  return bad.length > 4 ? [...bad.slice(0, 4), `${what}: … ${bad.length} differ in all`] : bad;
+}
+
+function compare(ours: Ours, ref: Reference): string[] {
+  if (ref.error) return [`reference failed:\n${ref.error}`];
+  const problems: string[] = [];
+  for (const [port, out] of Object.entries(ours.outputs)) {
+    const r = ref.outputs?.[port];
+    if (r && JSON.stringify(r.shape) !== JSON.stringify(out.shape)) problems.push(`output ${port}: shape [${out.shape}], reference [${r.shape}]`);
+    else problems.push(...differences(`output ${port}`, out.values, r?.values));
+  }
+  for (const [port, g] of Object.entries(ours.inputGrads)) problems.push(...differences(`d/d input ${port}`, g, ref.grads?.inputs[port]));
+  for (const [name, g] of Object.entries(ours.weightGrads)) problems.push(...differences(`d/d weight ${name}`, g, ref.grads?.weights[name]));
+  return problems;
+}
+
+const TITLE = hasTorch
+  ? 'PyTorch oracle: forward values and gradients of every kind'
+  : `PyTorch oracle (skipped: ${PYTHON} cannot import torch; install python3-torch)`;
+
+describe.skipIf(!hasTorch)(TITLE, () => {
+  const ours = new Map<string, Ours>();
+  const references = new Map<string, Reference>();
+
+  beforeAll(() => {
+    for (const c of CASES) ours.set(c.name, runOurs(c));
+    const requests = CASES.map((c) => ours.get(c.name)!.request);
+    const python = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify(requests), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    if (python.status !== 0) throw new Error(`torch_reference.py failed (${python.status}):\n${python.stderr}`);
+    const results = JSON.parse(python.stdout) as Reference[];
+    CASES.forEach((c, i) => references.set(c.name, results[i]!));
+  }, 60_000);
+
+  it('names each case once', () => {
+    expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
+  });
+
+  it.each(CASES.map((c) => [c.name, c.kind] as const))('%s', (name) => {
+    expect(compare(ours.get(name)!, references.get(name)!)).toEqual([]);
+  });
+});
