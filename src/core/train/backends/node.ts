@@ -11,12 +11,16 @@
  * - cpu: plain JavaScript, always there.
  *
  * 'auto' takes webgpu only on a hardware adapter. WebGPU on llvmpipe works
- * but is far slower than wasm. One training step of a 784-256-784 MLP
- * (ReLU, sigmoid, MSE, SGD via tf.variableGrads), batch 64, measured in one
- * run on a 2-core x86-64 machine with no GPU (Mesa 22.3.6, llvmpipe):
- *   wasm 13.6 ms, cpu 64.3 ms, webgpu on llvmpipe 152 ms.
- * So with no GPU 'auto' picks wasm; 'webgpu' asked for explicitly still
- * runs on llvmpipe.
+ * but is slower than wasm. One training step of a 784-256-784 MLP (ReLU,
+ * sigmoid, MSE, SGD via tf.variableGrads), batch 64, all backends in one run
+ * (bench/node-backends.bench.ts), on a 2-core x86-64 machine with no GPU
+ * (Mesa 22.3.6 llvmpipe), five runs with other work alongside:
+ *   wasm 49-91 ms, webgpu on llvmpipe 60-176 ms, cpu 223-338 ms per step
+ *   (webgpu 1.2-2.1x and cpu 2.7-4.6x wasm within a run); 53 kernels per
+ *   step on each, same losses.
+ * So with no GPU 'auto' picks wasm; 'webgpu' asked for explicitly still runs
+ * on llvmpipe. (llvmpipe spreads over all cores while wasm in Node runs on one
+ * thread, so the bench is worth rerunning on a many-core machine.)
  *
  * Switching backends is global in TF.js: the last call wins.
  */
@@ -53,7 +57,8 @@ export class BackendUnavailableError extends Error {
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|softpipe|swiftshader|software rasterizer|basic render driver/i;
 
-const MESA_PACKAGES = 'libegl1 libegl-mesa0 libgl1-mesa-dri';
+/** Debian packages for WebGPU on OpenGL through Mesa (libegl-dev holds the libEGL.so that Dawn opens). */
+export const MESA_PACKAGES = 'libegl-dev libegl-mesa0 libgl1-mesa-dri';
 
 /** Picks, initialises and activates a backend; see the file comment for the order. */
 export async function initNodeBackend(requested: RequestedNodeBackend): Promise<BackendInfo> {
@@ -103,8 +108,8 @@ async function initAuto(): Promise<BackendInfo> {
 
 /** The wasm backend with its extra training kernels, activated. */
 async function useWasm(): Promise<void> {
-  const { useWasmBackend } = await import('./wasm.node.ts');
   try {
+    const { useWasmBackend } = await import('./wasm.node.ts');
     await useWasmBackend();
   } catch (error) {
     throw new BackendUnavailableError(messageOf(error));
@@ -182,7 +187,8 @@ async function probeVulkan(dawn: DawnModule): Promise<GpuFound | { missing: stri
 }
 
 async function probeOpenGl(dawn: DawnModule): Promise<GpuFound | { missing: string }> {
-  if (!findLibrary('libEGL.so.1')) return { missing: `libEGL.so.1 is missing (Debian packages ${MESA_PACKAGES})` };
+  // Dawn opens the unversioned name, which only the -dev package installs.
+  if (!findLibrary('libEGL.so')) return { missing: `libEGL.so is missing (Debian packages ${MESA_PACKAGES})` };
   // Mesa's EGL without a display; read when EGL starts, so set before the first adapter request.
   process.env.EGL_PLATFORM ??= 'surfaceless';
   const gpu = dawn.create(['backend=opengl']);
@@ -205,14 +211,18 @@ async function requestAdapter(gpu: GPU, api: 'vulkan' | 'opengl', none: string):
   return { gpu, api, adapter: adapterName, software: info.isFallbackAdapter || SOFTWARE_ADAPTER.test(adapterName) };
 }
 
-/** "description, vendor, architecture, device", the non-empty ones, without repeats. */
+/**
+ * "description, vendor, architecture, device", the non-empty ones without
+ * repeats; an OpenGL version string goes last, after the renderer's name.
+ */
 function describeAdapter(info: GPUAdapterInfo): string {
   const parts: string[] = [];
   for (const part of [info.description, info.vendor, info.architecture, info.device]) {
     const text = part?.trim();
     if (text && !parts.includes(text)) parts.push(text);
   }
-  return parts.join(', ') || 'unnamed adapter';
+  const isVersion = (text: string) => /^OpenGL/.test(text);
+  return [...parts.filter((p) => !isVersion(p)), ...parts.filter(isVersion)].join(', ') || 'unnamed adapter';
 }
 
 async function activateWebGpu(found: GpuFound): Promise<BackendInfo> {

@@ -1,0 +1,96 @@
+/**
+ * Choosing the TF.js backend in Node. WebGPU here runs on Dawn for Node
+ * (npm package `webgpu`) over Mesa's OpenGL, so the machine needs the Mesa
+ * EGL/GL packages (CI installs them). The backend is global in TF.js: every
+ * test sets the one it needs.
+ */
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { BackendUnavailableError, initNodeBackend, type NodeBackendName } from '../../src/core/train/backends/node.ts';
+import { Rng } from '../../src/core/train/random.ts';
+
+function values(seed: number, n: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: n }, () => rng.uniform() * 2 - 1);
+}
+
+/** Losses of a few SGD steps of one Dense layer (8 -> 4, tanh) under MSE, on the given backend. */
+async function trainDense(backend: NodeBackendName, steps: number): Promise<number[]> {
+  const info = await initNodeBackend(backend);
+  expect(info.name).toBe(backend);
+  expect(tf.getBackend()).toBe(backend);
+  const kernel = tf.variable(tf.mul(tf.tensor2d(values(1, 32), [8, 4]), 0.3));
+  const bias = tf.variable(tf.zeros([4]));
+  const x = tf.tensor2d(values(2, 16 * 8), [16, 8]);
+  const target = tf.mul(tf.tensor2d(values(3, 16 * 4), [16, 4]), 0.5);
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(target, tf.tanh(tf.add(tf.matMul(x, kernel), bias))) as tf.Scalar, [
+        kernel,
+        bias,
+      ]);
+      kernel.assign(tf.sub(kernel, tf.mul(grads[kernel.name]!, 0.5)));
+      bias.assign(tf.sub(bias, tf.mul(grads[bias.name]!, 0.5)));
+      return value;
+    });
+    // `await data()`: synchronous reads throw on webgpu in Node.
+    losses.push((await loss.data())[0]!);
+    loss.dispose();
+  }
+  tf.dispose([kernel, bias, x, target]);
+  return losses;
+}
+
+describe('initNodeBackend', () => {
+  it('starts cpu and says so', async () => {
+    await expect(initNodeBackend('cpu')).resolves.toEqual({ name: 'cpu' });
+    expect(tf.getBackend()).toBe('cpu');
+    expect(await tf.add(tf.tensor1d([1, 2]), 1).data()).toEqual(new Float32Array([2, 3]));
+  });
+
+  it('starts wasm and says so', async () => {
+    await expect(initNodeBackend('wasm')).resolves.toEqual({ name: 'wasm' });
+    expect(tf.getBackend()).toBe('wasm');
+    expect(await tf.matMul(tf.tensor2d([1, 2], [1, 2]), tf.tensor2d([3, 4], [2, 1])).data()).toEqual(new Float32Array([11]));
+  });
+
+  it('starts webgpu (Mesa OpenGL where there is no GPU) and names the adapter', async () => {
+    const info = await initNodeBackend('webgpu');
+    expect(info.name).toBe('webgpu');
+    expect(info.adapter).toMatch(/\S/);
+    expect(['vulkan', 'opengl']).toContain(info.api);
+    expect(tf.getBackend()).toBe('webgpu');
+    const a = values(4, 24 * 16);
+    const b = values(5, 16 * 8);
+    const onGpu = await tf.matMul(tf.tensor2d(a, [24, 16]), tf.tensor2d(b, [16, 8])).data();
+    await initNodeBackend('cpu');
+    const onCpu = await tf.matMul(tf.tensor2d(a, [24, 16]), tf.tensor2d(b, [16, 8])).data();
+    for (let i = 0; i < onCpu.length; i++) expect(onGpu[i]).toBeCloseTo(onCpu[i]!, 4);
+  });
+
+  it('trains a Dense layer to the same losses on webgpu and cpu, and the loss falls', async () => {
+    const gpu = await trainDense('webgpu', 4);
+    const cpu = await trainDense('cpu', 4);
+    for (let i = 0; i < cpu.length; i++) expect(Math.abs(gpu[i]! - cpu[i]!)).toBeLessThan(1e-4);
+    expect(cpu[3]!).toBeLessThan(cpu[0]!);
+    expect(gpu[3]!).toBeLessThan(gpu[0]!);
+  });
+
+  it("'auto' takes a hardware GPU, else the fastest CPU path, and says why", async () => {
+    const info = await initNodeBackend('auto');
+    expect(tf.getBackend()).toBe(info.name);
+    if (info.name === 'webgpu') expect(info.software).toBe(false);
+    else {
+      // wasm beats WebGPU on a software rasterizer; the reason names what was missing.
+      expect(info.name).toBe('wasm');
+      expect(info.fallbackReason).toMatch(/webgpu: /);
+    }
+  });
+
+  it('turns down an unknown backend with a plain message', async () => {
+    await expect(initNodeBackend('tpu' as never)).rejects.toThrow(BackendUnavailableError);
+    await expect(initNodeBackend('tpu' as never)).rejects.toThrow(/unknown backend "tpu"/);
+  });
+});
