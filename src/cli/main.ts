@@ -4,6 +4,7 @@
  * User errors print a message, never a stack trace.
  */
 import { UsageError } from './args.ts';
+import { BENCH_USAGE, benchCommand } from './bench.ts';
 import { CliError } from './setup.ts';
 import { SAMPLE_USAGE, sampleCommand } from './sample.ts';
 import { TRAIN_USAGE, trainCommand } from './train.ts';
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; run(args: string[]): Promise<n
   validate: { summary: 'validate FILE... [--json]\n      check graph documents; print their diagnostics', run: validateCommand },
   train: { summary: `${TRAIN_USAGE}\n      train a graph; write metrics.jsonl, summary.json, samples and a checkpoint to DIR (default runs/NAME)`, run: trainCommand },
   sample: { summary: `${SAMPLE_USAGE}\n      sample from a trained checkpoint; write a PNG (and a .txt for text)`, run: sampleCommand },
+  bench: { summary: `${BENCH_USAGE}\n      time training steps and count kernels per step, against a hand-written TF.js version of the model`, run: benchCommand },
 };
 
 export const USAGE = `Usage: gencomposer COMMAND [options]

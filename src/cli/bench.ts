@@ -1,0 +1,208 @@
+/**
+ * `gencomposer bench FILE`: how fast a graph trains, against a hand-written
+ * TF.js version of the same model on the same backend in the same process
+ * (bench/baselines/, chosen by the document's meta.family). Reports kernels
+ * per training step (from tf.profile: deterministic, machine-independent)
+ * and milliseconds per step; the ratios graph / baseline are the numbers to
+ * compare across machines.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { createBaseline as createTransformerBaseline } from '../../bench/baselines/transformer.ts';
+import { createBaseline as createVaeBaseline } from '../../bench/baselines/vae.ts';
+import type { Baseline } from '../../bench/baselines/common.ts';
+import type { RequestedNodeBackend } from '../core/train/backends/node.ts';
+import { streamBatches } from '../core/train/program-data.ts';
+import { TrainingSession } from '../core/train/session.ts';
+import { parseFlags, UsageError } from './args.ts';
+import { loadProgram, openData, parseBackend, parseCount, startBackend } from './setup.ts';
+
+export const BENCH_USAGE = 'bench FILE [--backend auto|webgpu|wasm|cpu] [--steps N] [--warmup N] [--json]';
+
+/** Hand-written baselines by meta.family; each is the preset of that family, at the graph's batch size. */
+const BASELINES: Record<string, (batchSize: number) => Baseline> = {
+  vae: createVaeBaseline,
+  transformer: createTransformerBaseline,
+};
+
+export interface Measured {
+  kernelsPerStep: number;
+  /** Median wall time of the timed steps. */
+  msPerStep: number;
+  meanMsPerStep: number;
+  parameters: number;
+}
+
+export interface BenchResult {
+  name: string;
+  file: string;
+  family: string;
+  backend: string;
+  adapter: string | null;
+  batchSize: number;
+  warmup: number;
+  steps: number;
+  graph: Measured;
+  baseline: (Measured & { name: string }) | null;
+  /** graph / baseline; null without a baseline, or when the two are not the same model (parameter counts differ). */
+  ratio: { kernels: number; ms: number } | null;
+}
+
+export interface BenchOptions {
+  backend?: RequestedNodeBackend;
+  steps?: number;
+  warmup?: number;
+  /** Progress and warnings; stderr in the CLI. */
+  log?: (line: string) => void;
+}
+
+/** One timed, awaited step of either side. */
+interface Runner {
+  /** Runs one training step and waits until its loss is read back. */
+  step(): Promise<void>;
+  /** Kernels of one step, by tf.profile; the step's device work is awaited too. */
+  kernels(): Promise<number>;
+}
+
+const round = (x: number, digits = 3) => +x.toFixed(digits);
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function graphRunner(session: TrainingSession): Runner {
+  return {
+    async step() {
+      session.trainStep();
+      // Reads the step's loss sum (a few floats): the step's kernels have all run when it arrives.
+      await session.readLosses();
+    },
+    async kernels() {
+      const profile = await tf.profile(() => session.trainStep());
+      await session.readLosses();
+      return profile.kernels.length;
+    },
+  };
+}
+
+function baselineRunner(baseline: Baseline): Runner {
+  return {
+    async step() {
+      const loss = baseline.step();
+      await loss.data();
+      loss.dispose();
+    },
+    async kernels() {
+      let loss: tf.Scalar | undefined;
+      const profile = await tf.profile(() => {
+        loss = baseline.step();
+      });
+      await loss!.data();
+      loss!.dispose();
+      return profile.kernels.length;
+    },
+  };
+}
+
+export async function benchFile(file: string, options: BenchOptions = {}): Promise<BenchResult> {
+  const steps = options.steps ?? 20;
+  // At least one: the first step creates the optimizer's state, which later steps never do again.
+  const warmup = Math.max(1, options.warmup ?? 3);
+  const log = options.log ?? (() => {});
+  const program = await loadProgram(file);
+  const backend = await startBackend(options.backend ?? 'auto');
+  log(`backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}${backend.fallbackReason ? ` — ${backend.fallbackReason}` : ''}`);
+  const sources = await openData(file, program);
+  const { family } = program.document.meta;
+  const session = new TrainingSession(program, streamBatches(sources));
+  const makeBaseline = BASELINES[family];
+  const baseline = makeBaseline?.(session.batchSize);
+  try {
+    const sides: { runner: Runner; times: number[] }[] = [{ runner: graphRunner(session), times: [] }];
+    if (baseline) sides.push({ runner: baselineRunner(baseline), times: [] });
+
+    // The same warmup for both: first-use costs (kernel compilation, memory growth) stay out of the numbers.
+    for (let i = 0; i < warmup; i++) for (const side of sides) await side.runner.step();
+    const kernels: number[] = [];
+    for (const side of sides) kernels.push(await side.runner.kernels());
+
+    // What is timed: one training step (fresh batch, forward, backward, optimizer update) up to the
+    // moment its loss has been read back to JavaScript, so the device work is finished. The two
+    // sides alternate, and which goes first alternates, so drift on a shared machine hits both alike.
+    log(`timing ${steps} steps of ${baseline ? 'the graph and its baseline, interleaved' : 'the graph'}`);
+    for (let i = 0; i < steps; i++) {
+      const order = i % 2 === 0 ? sides : [...sides].reverse();
+      for (const side of order) {
+        const start = performance.now();
+        await side.runner.step();
+        side.times.push(performance.now() - start);
+      }
+    }
+
+    const measured = (i: number, parameters: number): Measured => {
+      const times = sides[i]!.times;
+      return {
+        kernelsPerStep: kernels[i]!,
+        msPerStep: round(median(times)),
+        meanMsPerStep: round(times.reduce((a, b) => a + b, 0) / times.length),
+        parameters,
+      };
+    };
+    const graphParameters = [...session.variables.values()].reduce((n, v) => n + v.size, 0);
+    const graph = measured(0, graphParameters);
+    const base = baseline ? { name: baseline.name, ...measured(1, baseline.parameterCount) } : null;
+    let ratio: BenchResult['ratio'] = null;
+    if (base && base.parameters !== graph.parameters) {
+      log(`warning: the ${family} baseline is the ${family} preset's model (${base.parameters} parameters), not this graph's (${graph.parameters}); no ratio`);
+    } else if (base) {
+      ratio = { kernels: round(graph.kernelsPerStep / base.kernelsPerStep), ms: round(graph.msPerStep / base.msPerStep) };
+    }
+    return {
+      name: program.document.meta.name,
+      file,
+      family,
+      backend: backend.name,
+      adapter: backend.adapter ?? null,
+      batchSize: session.batchSize,
+      warmup,
+      steps,
+      graph,
+      baseline: base,
+      ratio,
+    };
+  } finally {
+    session.dispose();
+    baseline?.dispose();
+  }
+}
+
+export function formatBench(r: BenchResult): string {
+  const line = (label: string, m: Measured) =>
+    `  ${label.padEnd(9)} ${String(m.kernelsPerStep).padStart(6)} kernels/step  ${m.msPerStep.toFixed(2).padStart(9)} ms/step (median; mean ${m.meanMsPerStep.toFixed(2)})  ${m.parameters.toLocaleString('en-US')} parameters`;
+  const lines = [
+    `${r.file}: ${r.name} (${r.family}), backend ${r.backend}${r.adapter ? ` (${r.adapter})` : ''}, batch ${r.batchSize}, ${r.steps} timed steps after ${r.warmup} warmup`,
+    line('graph', r.graph),
+    r.baseline ? line('baseline', r.baseline) : `  baseline  none for family "${r.family}"`,
+  ];
+  if (r.ratio) lines.push(`  graph / baseline: ${r.ratio.kernels}x kernels, ${r.ratio.ms}x time`);
+  return lines.join('\n');
+}
+
+export async function benchCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    backend: { type: 'string' },
+    steps: { type: 'string' },
+    warmup: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length !== 1) throw new UsageError('name exactly one graph file to bench');
+  const backend = parseBackend(values.backend);
+  const steps = parseCount('steps', values.steps, 1e6);
+  if (steps === 0) throw new UsageError('--steps must be at least 1');
+  const warmup = parseCount('warmup', values.warmup, 1e6);
+  if (warmup === 0) throw new UsageError('--warmup must be at least 1');
+  const result = await benchFile(positionals[0]!, { backend, steps, warmup, log: (line) => process.stderr.write(`${line}\n`) });
+  console.log(values.json ? JSON.stringify(result, null, 2) : formatBench(result));
+  return 0;
+}
