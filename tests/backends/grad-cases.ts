@@ -144,6 +144,11 @@ export const trainingOpCases: GradCase[] = [
     f: (q, k, v) => tf.matMul(tf.softmax(tf.mul(tf.matMul(q, k, false, true), 0.5)), v),
   },
   {
+    name: 'matMul transposeA and both',
+    inputs: [{ shape: [4, 5] }, { shape: [4, 3] }, { shape: [2, 4] }],
+    f: (a, b, c) => tf.add(tf.matMul(t2(a), t2(b), true, false), tf.sum(tf.matMul(t2(a), t2(c), true, true), 1, true)),
+  },
+  {
     name: 'batched matMul transposeB',
     inputs: [{ shape: [2, 4, 3] }, { shape: [2, 5, 3] }],
     f: (a, b) => tf.matMul(t3(a), t3(b), false, true),
