@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { createBaseline as createTransformer } from '../../bench/baselines/transformer.ts';
@@ -10,18 +8,8 @@ import { initNodeBackend } from '../../src/core/train/backends/node.ts';
 import { streamBatches } from '../../src/core/train/program-data.ts';
 import { createRandom } from '../../src/core/train/random.ts';
 import { stepSeed, TrainingSession } from '../../src/core/train/session.ts';
+import { cli, expectNoStackTrace } from './run-cli.ts';
 
-const run = promisify(execFile);
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/gencomposer.js', ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const FAST = { steps: 2, warmup: 1 } as const;
 
@@ -77,7 +65,7 @@ describe('bench', () => {
     const [missing, ...results] = await Promise.all([cli('bench', 'no/such/graph.json'), ...bad.map((args) => cli('bench', 'graph-presets/vae.json', ...args))]);
     results.forEach(({ code, stderr }, i) => {
       expect(code, bad[i]!.join(' ')).toBe(2);
-      expect(stderr).not.toMatch(/\n\s+at /);
+      expectNoStackTrace(stderr);
     });
     expect(results[0]!.stderr).toContain("Unknown option '--colour'");
     expect(missing.code).toBe(2);

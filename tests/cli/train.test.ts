@@ -1,24 +1,11 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { cli, expectNoStackTrace } from './run-cli.ts';
 
-const run = promisify(execFile);
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/gencomposer.js', ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .*:\d+:\d+/);
 const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
 describe('gencomposer train and sample', () => {
@@ -91,6 +78,6 @@ describe('gencomposer train and sample', () => {
     expect(input.stderr).toContain('Input node "x" has no data to train on');
     const wrongCheckpoint = await cli('sample', 'graph-presets/vae.json', '--checkpoint', join(dir, 'nowhere'), '--backend', 'cpu');
     expect(wrongCheckpoint.code).toBe(2);
-    for (const r of [missing, broken, badBackend, badSteps, input, wrongCheckpoint]) noStack(r.stderr);
+    for (const r of [missing, broken, badBackend, badSteps, input, wrongCheckpoint]) expectNoStackTrace(r.stderr);
   });
 });

@@ -1,24 +1,11 @@
-import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { validateFile } from '../../src/cli/validate.ts';
+import { cli, expectNoStackTrace } from './run-cli.ts';
 
-const run = promisify(execFile);
 const BROKEN = 'tests/fixtures/broken';
 const fixtures = readdirSync(BROKEN).filter((f) => f.endsWith('.json')).sort();
-
-/** Runs the real bin; returns its exit code and output. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/gencomposer.js', ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('validate', () => {
   it('has a fixture for each broken case', () => {
@@ -39,7 +26,7 @@ describe('validate', () => {
     const { code, stdout, stderr } = await cli('validate', join(BROKEN, 'gc102-missing-input.json'));
     expect(code).toBe(1);
     expect(stdout).toContain(`${join(BROKEN, 'gc102-missing-input.json')}: fc.x: GC102 Input "x" is not connected`);
-    expect(stderr).not.toMatch(/\n\s+at /);
+    expectNoStackTrace(stderr);
   });
 
   it('exits 2 for an unreadable file, a non-JSON file and a bad flag', async () => {
@@ -48,7 +35,7 @@ describe('validate', () => {
     const flag = await cli('validate', '--colour', 'x.json');
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain("Unknown option '--colour'");
-    expect(flag.stderr).not.toMatch(/\n\s+at /);
+    expectNoStackTrace(flag.stderr);
     expect((await cli('frobnicate')).code).toBe(2);
   });
 

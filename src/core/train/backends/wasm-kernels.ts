@@ -113,13 +113,12 @@ export function setIm2colChunkFloats(floats: number): number {
  * convolution's time rather than the forty of a direct loop; NCHW runs a
  * direct loop.
  */
-function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
-  const { attrs } = args;
-  const x = input(args, 'x');
+/** A 2D convolution's geometry from a kernel's attrs (dilation 1). */
+function conv2DInfo(attrs: Record<string, unknown>, inShape: Shape4, filterShape: Shape4): backend_util.Conv2DInfo {
   const dataFormat = (attrs.dataFormat as 'NHWC' | 'NCHW' | undefined) ?? 'NHWC';
-  const info = backend_util.computeConv2DInfo(
-    rank4(x, 'Conv2DBackpropFilter x'),
-    attrs.filterShape as Shape4,
+  return backend_util.computeConv2DInfo(
+    inShape,
+    filterShape,
     attrs.strides as number | [number, number],
     1,
     attrs.pad as PadAttr,
@@ -127,6 +126,23 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
     false,
     backend_util.convertConv2DDataFormat(dataFormat),
   );
+}
+
+/**
+ * How the patch-matrix kernels cut their work: K values per patch, one patch
+ * per output position, and as many positions per chunk as fit the cap.
+ */
+function patchPlan(info: backend_util.Conv2DInfo) {
+  const K = info.filterHeight * info.filterWidth * info.inChannels;
+  const positions = info.batchSize * info.outHeight * info.outWidth;
+  const rowsPerChunk = Math.max(1, Math.min(positions, Math.floor(PATCH_CHUNK_FLOATS / Math.max(1, K))));
+  return { top: info.padInfo.top, left: info.padInfo.left, K, positions, rowsPerChunk };
+}
+
+function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
+  const { attrs } = args;
+  const x = input(args, 'x');
+  const info = conv2DInfo(attrs, rank4(x, 'Conv2DBackpropFilter x'), attrs.filterShape as Shape4);
   const matMul = getKernel(BatchMatMul, BACKEND);
   if (info.dataFormat === 'channelsLast' && matMul != null) return conv2DBackpropFilterIm2col(args, info, matMul);
   return conv2DBackpropFilterDirect(args, info);
@@ -138,11 +154,7 @@ function conv2DBackpropFilterIm2col(args: KernelArgs, info: backend_util.Conv2DI
   const dy = input(args, 'dy');
   const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: N } = info;
   const { filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const K = fH * fW * C;
-  const positions = batchSize * outHeight * outWidth;
-  const rowsPerChunk = Math.max(1, Math.min(positions, Math.floor(PATCH_CHUNK_FLOATS / Math.max(1, K))));
+  const { top, left, K, positions, rowsPerChunk } = patchPlan(info);
   const acc = new Float64Array(K * N);
   // The backend's BatchMatMul is fast without transposes and slow with transposeA,
   // so each chunk computes dWᵀ = dyᵀ · patches with dyᵀ laid out here.
@@ -253,17 +265,7 @@ function conv2DBackpropFilterDirect(args: KernelArgs, info: backend_util.Conv2DI
 function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const { attrs } = args;
   const filter = input(args, 'filter');
-  const dataFormat = (attrs.dataFormat as 'NHWC' | 'NCHW' | undefined) ?? 'NHWC';
-  const info = backend_util.computeConv2DInfo(
-    attrs.inputShape as Shape4,
-    rank4(filter, 'Conv2DBackpropInput filter'),
-    attrs.strides as number | [number, number],
-    1,
-    attrs.pad as PadAttr,
-    attrs.dimRoundingMode as RoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const info = conv2DInfo(attrs, attrs.inputShape as Shape4, rank4(filter, 'Conv2DBackpropInput filter'));
   const matMul = getKernel(BatchMatMul, BACKEND);
   if (info.dataFormat === 'channelsLast' && matMul != null) return conv2DBackpropInputCol2im(args, info, matMul);
   return conv2DBackpropInputDirect(args, info);
@@ -275,11 +277,7 @@ function conv2DBackpropInputCol2im(args: KernelArgs, info: backend_util.Conv2DIn
   const filter = input(args, 'filter');
   const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: N } = info;
   const { filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const K = fH * fW * C;
-  const positions = batchSize * outHeight * outWidth;
-  const rowsPerChunk = Math.max(1, Math.min(positions, Math.floor(PATCH_CHUNK_FLOATS / Math.max(1, K))));
+  const { top, left, K, positions, rowsPerChunk } = patchPlan(info);
 
   const out = backend.makeOutput(info.inShape, 'float32');
   // The filter [fH, fW, C, N] is a [K, N] matrix; the product wants its transpose.
