@@ -4,10 +4,12 @@
  * EGL/GL packages (CI installs them). The backend is global in TF.js: every
  * test sets the one it needs.
  */
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
+import '../../src/core/train/gradients.ts';
 import { describe, expect, it } from 'vitest';
 import { BackendUnavailableError, initNodeBackend, type NodeBackendName } from '../../src/core/train/backends/node.ts';
+import { createOptimizer, sumAll } from '../../src/core/train/optimizers.ts';
+import { zOptimizer } from '../../src/core/graph/schema.ts';
 import { Rng } from '../../src/core/train/random.ts';
 
 function values(seed: number, n: number): Float32Array {
@@ -76,6 +78,27 @@ describe('initNodeBackend', () => {
     for (let i = 0; i < cpu.length; i++) expect(Math.abs(gpu[i]! - cpu[i]!)).toBeLessThan(1e-4);
     expect(cpu[3]!).toBeLessThan(cpu[0]!);
     expect(gpu[3]!).toBeLessThan(gpu[0]!);
+  });
+
+  it('clips the gradient norm over many variables the same on webgpu as on cpu', async () => {
+    // One AddN over all gradients would bind more storage buffers than WebGPU's compatibility mode allows.
+    const update = async (backend: NodeBackendName) => {
+      await initNodeBackend(backend);
+      const keys = Array.from({ length: 20 }, (_, i) => `v${i}`);
+      const variables = new Map(keys.map((key, i) => [key, tf.variable(tf.tensor1d(values(10 + i, 3)))]));
+      const optimizer = createOptimizer(zOptimizer.parse({ type: 'sgd', learningRate: 0.5, clipNorm: 0.1 }), variables, keys);
+      const grads = Object.fromEntries(keys.map((key, i) => [key, tf.tensor1d(values(40 + i, 3))]));
+      optimizer.apply(grads);
+      const after = await Promise.all(keys.map(async (key) => Array.from(await variables.get(key)!.data())));
+      const total = await sumAll(keys.map((key) => grads[key]!)).data();
+      tf.dispose([...Object.values(grads), ...variables.values()]);
+      optimizer.dispose();
+      return { after: after.flat(), total: Array.from(total) };
+    };
+    const gpu = await update('webgpu');
+    const cpu = await update('cpu');
+    for (let i = 0; i < cpu.after.length; i++) expect(Math.abs(gpu.after[i]! - cpu.after[i]!)).toBeLessThan(1e-5);
+    for (let i = 0; i < cpu.total.length; i++) expect(gpu.total[i]).toBeCloseTo(cpu.total[i]!, 5);
   });
 
   it("'auto' takes a hardware GPU, else the fastest CPU path, and says why", async () => {

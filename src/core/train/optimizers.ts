@@ -20,10 +20,28 @@ export interface Optimizer {
   dispose(): void;
 }
 
+/**
+ * Adds many tensors a few at a time: one AddN kernel binds all its inputs,
+ * and WebGPU in compatibility mode allows only 8 storage buffers per shader.
+ */
+const ADD_N_INPUTS = 6;
+export function sumAll(tensors: tf.Tensor[]): tf.Tensor {
+  let level = tensors;
+  while (level.length > 1) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < level.length; i += ADD_N_INPUTS) {
+      const group = level.slice(i, i + ADD_N_INPUTS);
+      next.push(group.length === 1 ? group[0]! : tf.addN(group));
+    }
+    level = next;
+  }
+  return level[0]!;
+}
+
 /** Scales every gradient by min(1, clip / ||g||) over all of them together. */
 function clipByGlobalNorm(grads: tf.Tensor[], clip: number): tf.Tensor[] {
   if (clip <= 0) return grads;
-  const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
+  const norm = tf.sqrt(sumAll(grads.map((g) => tf.sum(tf.square(g)))));
   const scale = tf.minimum(1, tf.div(clip, tf.maximum(norm, 1e-12)));
   return grads.map((g) => tf.mul(g, scale));
 }
