@@ -6,17 +6,17 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { validationLosses } from '../core/train/evaluate.ts';
 import { runTraining } from '../core/train/loop.ts';
 import { streamBatches } from '../core/train/program-data.ts';
 import { TrainingSession } from '../core/train/session.ts';
 import { parseFlags, UsageError } from './args.ts';
 import { readCheckpointDir, writeCheckpointDir } from './checkpoint-files.ts';
+import { evaluateRun } from './evaluate-run.ts';
 import { progressLine } from './progress.ts';
 import { writeSamples, type SamplesRecord } from './samples.ts';
 import { CliError, loadProgram, openData, parseBackend, parseCount, startBackend } from './setup.ts';
 
-export const TRAIN_USAGE = 'train FILE [--steps N] [--backend auto|webgpu|wasm|cpu] [--seed S] [--out DIR] [--log-every N] [--resume CHECKPOINT_DIR]';
+export const TRAIN_USAGE = 'train FILE [--steps N] [--backend auto|webgpu|wasm|cpu] [--seed S] [--out DIR] [--log-every N] [--resume CHECKPOINT_DIR] [--judge CHECKPOINT_DIR] [--eval-samples N]';
 
 export async function trainCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, {
@@ -26,6 +26,8 @@ export async function trainCommand(args: string[]): Promise<number> {
     out: { type: 'string' },
     'log-every': { type: 'string' },
     resume: { type: 'string' },
+    judge: { type: 'string' },
+    'eval-samples': { type: 'string' },
     quiet: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new UsageError('name exactly one graph file to train');
@@ -34,6 +36,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   const seed = parseCount('seed', values.seed, 2 ** 31 - 1);
   const logEvery = parseCount('log-every', values['log-every'], 1e6) ?? 50;
   if (logEvery < 1) throw new UsageError('--log-every must be at least 1');
+  const evalSamples = parseCount('eval-samples', values['eval-samples'], 100_000);
 
   const program = await loadProgram(file, { seed });
   const totalSteps = parseCount('steps', values.steps, 1e8) ?? program.document.training.steps;
@@ -57,7 +60,8 @@ export async function trainCommand(args: string[]): Promise<number> {
     const record = await train(session, { totalSteps, logEvery, tty: process.stderr.isTTY === true && !values.quiet, log, metricsPath });
 
     const samples: SamplesRecord[] = await writeSamples(session, sources, out);
-    const validation = await validationLosses(session, sources);
+    log('evaluating on held-out data and scoring samples...');
+    const evaluation = await evaluateRun(session, sources, { ...(values.judge ? { judgeDir: values.judge } : {}), ...(evalSamples ? { samples: evalSamples } : {}) });
     await writeCheckpointDir(join(out, 'checkpoint'), session);
     const summary = {
       graph: program.document.meta.name,
@@ -74,7 +78,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       msPerStep: record.msPerStep,
       kernelsPerStep: record.kernelsPerStep,
       wallSeconds: record.wallSeconds,
-      eval: { validation },
+      eval: evaluation,
       samples,
     };
     writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

@@ -21,7 +21,10 @@ describe('gencomposer train and sample', () => {
     expect(summary).toMatchObject({ family: 'flow', backend: 'cpu', steps: 40, status: 'done', seed: 0 });
     expect(summary.kernelsPerStep).toBeGreaterThan(100);
     expect(summary.msPerStep).toBeGreaterThan(0);
-    expect(summary.eval.validation.main.total).toEqual(expect.any(Number));
+    expect(summary.eval).toMatchObject({ split: 'validation', examples: 2000, valNll: expect.any(Number) });
+    expect(summary.eval.heldOut.main.total).toBe(summary.eval.valNll);
+    expect(summary.eval.inverseError).toBeLessThan(1e-4);
+    expect(summary.eval.samplers[0]).toMatchObject({ sampler: 'sampler', family: 'flow', count: 1000 });
     expect(summary.samples[0]).toMatchObject({ sampler: 'sampler', file: 'samples.png', count: 512 });
     expect(lines(join(straight, 'metrics.jsonl')).map((m) => m.step)).toEqual([10, 20, 30, 40]);
     const png = PNG.sync.read(readFileSync(join(straight, 'samples.png')));

@@ -130,6 +130,15 @@ describe('mnist source', () => {
     expect(u.y!.rows.flat().every((label) => Number.isInteger(label) && label >= 0 && label <= 9)).toBe(true);
   });
 
+  it('binarizes at half intensity (binary), the same images', async () => {
+    const unit = await openDataSource({ dataset: 'mnist', range: 'unit' }, options(2));
+    const binary = await openDataSource({ dataset: 'mnist', range: 'binary' }, options(2));
+    const u = read(unit.nextBatch(100)).x!.rows.flat();
+    const b = read(binary.nextBatch(100)).x!.rows.flat();
+    expect(new Set(b)).toEqual(new Set([0, 1]));
+    expect(b.filter((v, i) => v !== (u[i]! * 255 >= 127.5 ? 1 : 0))).toEqual([]);
+  });
+
   it('holds out 1,000 test images for every seed; validationSplit carves validation from the other 9,000', async () => {
     const { test, rest } = mnistPartition(file.count);
     expect([test.length, rest.length, MNIST_TEST_SIZE]).toEqual([1000, 9000, 1000]);

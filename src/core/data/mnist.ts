@@ -11,8 +11,9 @@
  * with 0.1, 900 validation and 8,100 training images.
  *
  * Batches: x is [B, 784] (layout flat) or [B, 28, 28, 1] (image), float32,
- * grey level / 255 in [0, 1] (range unit) or 2 * level / 255 - 1 in
- * [-1, 1] (signed); y is the digit, int32 [B].
+ * grey level / 255 in [0, 1] (range unit), 2 * level / 255 - 1 in
+ * [-1, 1] (signed), or 1 where the level is at least 128 and 0 elsewhere
+ * (binary); y is the digit, int32 [B].
  */
 import { Rng } from '../train/random.ts';
 import type { DataParams } from './params.ts';
@@ -44,7 +45,10 @@ export function mnistPartition(count: number): { test: Int32Array; rest: Int32Ar
 /** Grey level (0..255) to the value a batch carries. */
 export function greyLookup(rangeName: Params['range']): Float32Array {
   const lookup = new Float32Array(256);
-  for (let v = 0; v < 256; v++) lookup[v] = rangeName === 'signed' ? (2 * v) / 255 - 1 : v / 255;
+  for (let v = 0; v < 256; v++) {
+    // binary: pixels at or above half intensity are 1 (statically binarized MNIST).
+    lookup[v] = rangeName === 'signed' ? (2 * v) / 255 - 1 : rangeName === 'binary' ? (v >= 128 ? 1 : 0) : v / 255;
+  }
   return lookup;
 }
 

@@ -19,8 +19,8 @@ const zDataParams = z.strictObject({
   dataset: z.enum(DATASETS).default('mnist'),
   /** MNIST: flat vectors [B, 784] or images [B, 28, 28, 1]. */
   layout: z.enum(['flat', 'image']).default('flat'),
-  /** MNIST: grey levels in [0, 1] (unit) or [-1, 1] (signed, for tanh outputs). */
-  range: z.enum(['unit', 'signed']).default('unit'),
+  /** MNIST: grey levels in [0, 1] (unit), [-1, 1] (signed, for tanh outputs), or 0/1 at half intensity (binary, for Bernoulli likelihoods). */
+  range: z.enum(['unit', 'signed', 'binary']).default('unit'),
   /** Text: tokens per training example. */
   context: z.int().min(2).max(1024).default(16),
 });

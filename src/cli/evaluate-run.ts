@@ -1,0 +1,85 @@
+/**
+ * The `eval` block of a run's summary: held-out numbers named for what the
+ * graph is (negElbo, valNatsPerChar, valNll, testAccuracy, ...) and scores
+ * of its samples. Generated digits are judged by the MNIST classifier preset,
+ * trained by `gencomposer train graph-presets/mnist-classifier.json`.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { readPublicAsset } from '../core/data/assets.node.ts';
+import { openTestSource, type DataParamsInput } from '../core/data/index.ts';
+import type { DataSource, HeldOutSource } from '../core/data/source.ts';
+import { classifierAccuracy, createJudge, flowRoundTrip, heldOutLosses, scoreSamplers, type HeldOutFeed, type Judge } from '../core/train/family-eval.ts';
+import { streamBatches } from '../core/train/program-data.ts';
+import { TrainingSession } from '../core/train/session.ts';
+import { readCheckpointDir } from './checkpoint-files.ts';
+import { loadProgram, openData } from './setup.ts';
+
+export const JUDGE_GRAPH = fileURLToPath(new URL('../../graph-presets/mnist-classifier.json', import.meta.url));
+export const DEFAULT_JUDGE = 'runs/mnist-classifier/checkpoint';
+
+export async function loadJudge(dir: string): Promise<Judge> {
+  const program = await loadProgram(JUDGE_GRAPH);
+  const sources = await openData(JUDGE_GRAPH, program);
+  const session = new TrainingSession(program, streamBatches(sources));
+  await readCheckpointDir(dir, session);
+  const test = await openTestSource(program.feeds[0]!.params as DataParamsInput, { readAsset: readPublicAsset });
+  return createJudge(session, test!);
+}
+
+/** Samples of data scaled to [-1, 1] (tanh outputs) are read over that range. */
+function valueRange(session: TrainingSession): [number, number] {
+  return session.program.feeds.some((op) => (op.params as { range?: string }).range === 'signed') ? [-1, 1] : [0, 1];
+}
+
+export interface EvalRunOptions {
+  judgeDir?: string;
+  samples?: number;
+}
+
+export async function evaluateRun(session: TrainingSession, sources: ReadonlyMap<string, DataSource>, options: EvalRunOptions = {}): Promise<Record<string, unknown>> {
+  const feeds = session.program.feeds;
+  // The fixed test split where the data has one (MNIST), else the validation part.
+  const tests = new Map<string, HeldOutSource>();
+  for (const op of feeds) {
+    const test = await openTestSource(op.params as DataParamsInput, { readAsset: readPublicAsset });
+    if (test) tests.set(op.id, test);
+  }
+  const onTest = feeds.length > 0 && tests.size === feeds.length;
+  const feed: HeldOutFeed = (op, start, count) => (onTest ? tests.get(op.id)!.batch(start, count) : sources.get(op.id)!.validationBatch(start, count));
+  const size = Math.min(2000, ...feeds.map((op) => (onTest ? tests.get(op.id)!.size : sources.get(op.id)!.size.validation)));
+  const split = onTest ? 'test' : 'validation';
+  const heldOut = await heldOutLosses(session, feed, size);
+  const out: Record<string, unknown> = { split, examples: size, heldOut };
+  const family = session.program.document.meta.family;
+  const only = Object.values(heldOut);
+  const total = only.length === 1 ? only[0]!.total : undefined;
+  if (family === 'vae' && total !== undefined) out.negElbo = total;
+  if (family === 'transformer' && total !== undefined) out.valNatsPerChar = total;
+  if (family === 'flow' && total !== undefined) {
+    out.valNll = total;
+    out.inverseError = await flowRoundTrip(session, feed, size);
+  }
+  const accuracy = await classifierAccuracy(session, feed, size);
+  if (accuracy !== undefined) out[`${split}Accuracy`] = accuracy;
+
+  if (session.program.samplers.length > 0) {
+    const judgeDir = options.judgeDir ?? DEFAULT_JUDGE;
+    const wantsJudge = session.program.samplers.some((p) => p.kind !== 'autoregressive' && p.kind !== 'flow') && feeds.some((op) => (op.params as { dataset?: string }).dataset === 'mnist');
+    let judge: Judge | undefined;
+    if (wantsJudge) {
+      if (existsSync(judgeDir)) judge = await loadJudge(judgeDir);
+      else out.judge = `no judge at ${judgeDir}: run "npx gencomposer train graph-presets/mnist-classifier.json" first to score generated digits`;
+    }
+    try {
+      out.samplers = await scoreSamplers(session, sources.get(feeds[0]?.id ?? ''), {
+        range: valueRange(session),
+        ...(options.samples === undefined ? {} : { samples: options.samples }),
+        ...(judge ? { judge } : {}),
+      });
+    } finally {
+      judge?.dispose();
+    }
+  }
+  return out;
+}

@@ -1,0 +1,226 @@
+/**
+ * Held-out numbers by what a graph is: losses on the test split (or the
+ * validation part), a classifier's test accuracy, generated digits scored by
+ * a trained classifier (the judge), 2D samples against the modes of the
+ * data, a flow's round trip, and text samples against the training texts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { runOps } from '../compiler/forward.ts';
+import { opsFor, type Program, type SamplerPlan } from '../compiler/program.ts';
+import { EIGHT_GAUSSIANS_CENTRES, EIGHT_GAUSSIANS_STD } from '../data/toy2d.ts';
+import type { Batch, DataSource, HeldOutSource } from '../data/source.ts';
+import type { FlatOp } from '../shapes/analyze.ts';
+import { createRandom } from './random.ts';
+import { invertFlow, runSampler } from './sampling.ts';
+import type { TrainingSession } from './session.ts';
+
+/** Reads held-out examples [start, start + count) for a feed op. */
+export type HeldOutFeed = (op: FlatOp, start: number, count: number) => Batch;
+
+/** Examples per held-out pass and samples scored per sampler. */
+export interface EvalOptions {
+  heldOutLimit?: number;
+  samples?: number;
+  /** Fewer samples for DDPM, whose loop runs the denoiser once per schedule step. */
+  ddpmSamples?: number;
+  judge?: Judge;
+}
+
+/** A trained MNIST classifier that scores images. */
+export interface Judge {
+  /** Class probabilities [n, 10] of images [n, 28, 28, 1] with grey levels in [0, 1]. */
+  classify(images: tf.Tensor): Promise<Float32Array>;
+  testAccuracy: number;
+  dispose(): void;
+}
+
+/** Each objective's losses averaged over held-out examples, without updates and with fixed randomness. */
+export async function heldOutLosses(session: TrainingSession, feed: HeldOutFeed, size: number): Promise<Record<string, { total: number; examples: number; losses: Record<string, number> }>> {
+  const out: Record<string, { total: number; examples: number; losses: Record<string, number> }> = {};
+  for (const objective of session.program.objectives) {
+    const feedOps = objective.ops.filter((op) => op.kind === 'Data');
+    if (feedOps.length === 0 || size <= 0) continue;
+    const sums = new Array<number>(objective.losses.length).fill(0);
+    let examples = 0;
+    for (let start = 0; start < size; start += session.batchSize) {
+      const count = Math.min(session.batchSize, size - start);
+      const feeds = Object.fromEntries(feedOps.map((op) => [op.id, feed(op, start, count)]));
+      const lossValues = tf.tidy(() => {
+        const values = runOps(objective.ops, session.program.analysis, { variables: session.variables, feeds, batchSize: count, training: false, random: createRandom(start + 1) });
+        return tf.stack(objective.losses.map((op) => values.get(op.outputs.loss!)!));
+      });
+      const read = await lossValues.data();
+      lossValues.dispose();
+      for (const batch of Object.values(feeds)) tf.dispose(Object.values(batch));
+      read.forEach((v, i) => (sums[i]! += v * count));
+      examples += count;
+    }
+    const losses: Record<string, number> = {};
+    objective.losses.forEach((op, i) => (losses[op.origin.node] = (losses[op.origin.node] ?? 0) + sums[i]! / examples));
+    out[objective.id] = { total: Object.values(losses).reduce((a, b) => a + b, 0), examples, losses };
+  }
+  return out;
+}
+
+/** The logits feeding a ClassificationLoss, and the ops that compute them. */
+function classifierHead(program: Program): { logits: string; ops: FlatOp[]; data: FlatOp } | undefined {
+  const loss = program.analysis.ops.find((op) => op.kind === 'ClassificationLoss');
+  if (!loss) return undefined;
+  const logits = loss.inputs.logits!;
+  const ops = opsFor(program.analysis, program.producers, [logits]);
+  const data = ops.find((op) => op.kind === 'Data');
+  return data ? { logits, ops, data } : undefined;
+}
+
+/** Share of correct predictions of a classifier graph over held-out examples. */
+export async function classifierAccuracy(session: TrainingSession, feed: HeldOutFeed, size: number): Promise<number | undefined> {
+  const head = classifierHead(session.program);
+  if (!head) return undefined;
+  let correct = 0;
+  for (let start = 0; start < size; start += 250) {
+    const count = Math.min(250, size - start);
+    const batch = feed(head.data, start, count);
+    const predictions = tf.tidy(() => {
+      const values = runOps(head.ops, session.program.analysis, { variables: session.variables, feeds: { [head.data.id]: batch }, batchSize: count, training: false, random: createRandom(0) });
+      return tf.argMax(values.get(head.logits)!, -1);
+    });
+    const [predicted, labels] = await Promise.all([predictions.data(), batch.y!.data()]);
+    for (let i = 0; i < count; i++) if (predicted[i] === labels[i]) correct += 1;
+    tf.dispose([predictions, ...Object.values(batch)]);
+  }
+  return correct / size;
+}
+
+/** A judge from a trained classifier session; its accuracy is measured on the given test examples. */
+export async function createJudge(session: TrainingSession, test: HeldOutSource): Promise<Judge> {
+  const head = classifierHead(session.program);
+  if (!head) throw new Error('the judge graph has no ClassificationLoss to read its logits from');
+  const feed: HeldOutFeed = (_op, start, count) => test.batch(start, count);
+  const testAccuracy = (await classifierAccuracy(session, feed, test.size))!;
+  return {
+    testAccuracy,
+    async classify(images) {
+      const n = images.shape[0]!;
+      const probs = tf.tidy(() => {
+        const values = runOps(head.ops, session.program.analysis, {
+          variables: session.variables,
+          feeds: { [head.data.id]: { x: images, y: tf.zeros([n], 'int32') } },
+          batchSize: n,
+          training: false,
+          random: createRandom(0),
+        });
+        return tf.softmax(values.get(head.logits)!);
+      });
+      const out = (await probs.data()) as Float32Array;
+      probs.dispose();
+      return out;
+    },
+    dispose: () => session.dispose(),
+  };
+}
+
+/** classCoverage: classes holding at least 5% of the samples; meanConfidence: mean top probability. */
+export function scoreDigits(probs: Float32Array, classes = 10): { classCoverage: number; meanConfidence: number; classShares: number[] } {
+  const n = probs.length / classes;
+  const counts = new Array<number>(classes).fill(0);
+  let confidence = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (probs[i * classes + c]! > probs[i * classes + best]!) best = c;
+    counts[best]! += 1;
+    confidence += probs[i * classes + best]!;
+  }
+  const shares = counts.map((c) => c / n);
+  return { classCoverage: shares.filter((s) => s >= 0.05).length, meanConfidence: confidence / n, classShares: shares.map((s) => +s.toFixed(3)) };
+}
+
+/** Modes of eight-gaussians with a sample within 3 std, and the share of samples that close to any mode. */
+export function scoreModes(points: ArrayLike<number>, centres: readonly (readonly [number, number])[] = EIGHT_GAUSSIANS_CENTRES, std = EIGHT_GAUSSIANS_STD) {
+  const n = points.length / 2;
+  const hit = new Array<boolean>(centres.length).fill(false);
+  let near = 0;
+  for (let i = 0; i < n; i++) {
+    const x = points[2 * i]!;
+    const y = points[2 * i + 1]!;
+    let best = Infinity;
+    let mode = -1;
+    centres.forEach(([cx, cy], m) => {
+      const d = Math.hypot(x - cx, y - cy);
+      if (d < best) [best, mode] = [d, m];
+    });
+    if (best <= 3 * std) {
+      near += 1;
+      hit[mode] = true;
+    }
+  }
+  return { modesCovered: hit.filter(Boolean).length, modes: centres.length, withinThreeStd: near / n };
+}
+
+/** Images in the judge's layout and range, from samples of [n, 784] or [n, 28, 28, 1] in `range`. */
+function asJudgeImages(samples: tf.Tensor, range: [number, number]): tf.Tensor | undefined {
+  const size = samples.shape.slice(1).reduce((a, b) => a * b, 1);
+  if (size !== 784) return undefined;
+  return tf.tidy(() => {
+    const unit = range[0] === -1 ? tf.div(tf.add(samples, 1), 2) : samples;
+    return tf.clipByValue(tf.reshape(unit, [-1, 28, 28, 1]), 0, 1);
+  });
+}
+
+export interface SamplerScore {
+  sampler: string;
+  family: SamplerPlan['kind'];
+  count: number;
+  [metric: string]: unknown;
+}
+
+/** Scores every sampler's output by what it produces. */
+export async function scoreSamplers(session: TrainingSession, source: DataSource | undefined, options: EvalOptions & { range: [number, number] }): Promise<SamplerScore[]> {
+  const scores: SamplerScore[] = [];
+  for (const plan of session.program.samplers) {
+    const count = plan.kind === 'ddpm' ? (options.ddpmSamples ?? 100) : (options.samples ?? 1000);
+    const result = await runSampler(session, plan, { count, seed: 1234 });
+    const score: SamplerScore = { sampler: result.sampler, family: result.family, count };
+    if (result.kind === 'tokens') {
+      const texts = source?.decode ? result.tokens.map((t) => source.decode!([0, ...t])) : [];
+      const known = source?.trainingTexts;
+      if (known && texts.length > 0) {
+        score.copiesOfTraining = texts.filter((t) => known.has(t)).length / texts.length;
+        score.distinct = new Set(texts).size / texts.length;
+        score.examples = texts.slice(0, 10);
+      }
+    } else {
+      const samples = result.tensor;
+      if (samples.shape.length === 2 && samples.shape[1] === 2 && source?.dataset === 'eight-gaussians') {
+        Object.assign(score, scoreModes(await samples.data()));
+      }
+      const images = options.judge ? asJudgeImages(samples, options.range) : undefined;
+      if (images && options.judge) {
+        Object.assign(score, scoreDigits(await options.judge.classify(images)), { judgeTestAccuracy: options.judge.testAccuracy });
+        images.dispose();
+      }
+      samples.dispose();
+    }
+    scores.push(score);
+  }
+  return scores;
+}
+
+/** The largest |f⁻¹(f(x)) − x| over held-out examples, for each flow sampler. */
+export async function flowRoundTrip(session: TrainingSession, feed: HeldOutFeed, size: number): Promise<number | undefined> {
+  const plan = session.program.samplers.find((p): p is Extract<SamplerPlan, { kind: 'flow' }> => p.kind === 'flow');
+  if (!plan) return undefined;
+  const forward = opsFor(session.program.analysis, session.program.producers, [plan.latent]);
+  const data = forward.find((op) => op.kind === 'Data');
+  if (!data) return undefined;
+  let worst = 0;
+  for (let start = 0; start < size; start += 500) {
+    const count = Math.min(500, size - start);
+    const batch = feed(data, start, count);
+    const values = runOps(forward, session.program.analysis, { variables: session.variables, feeds: { [data.id]: batch }, batchSize: count, training: false, random: createRandom(0) });
+    const back = invertFlow(session, plan, values.get(plan.latent)!);
+    const error = tf.max(tf.abs(tf.sub(back, values.get(plan.data)!)));
+    worst = Math.max(worst, (await error.data())[0]!);
+    tf.dispose([back, error, ...values.values(), ...Object.values(batch)]);
+  }
+  return worst;
+}
