@@ -74,6 +74,7 @@ export async function evaluateRun(session: TrainingSession, sources: ReadonlyMap
     try {
       out.samplers = await scoreSamplers(session, sources.get(feeds[0]?.id ?? ''), {
         range: valueRange(session),
+        feedsFor: (op, count) => sources.get(op.id)!.validationBatch(0, count),
         ...(options.samples === undefined ? {} : { samples: options.samples }),
         ...(judge ? { judge } : {}),
       });

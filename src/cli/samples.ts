@@ -39,7 +39,12 @@ export async function writeSamples(session: TrainingSession, sources: ReadonlyMa
   for (const [i, plan] of plans.entries()) {
     const base = options.stem ?? 'samples';
     const stem = i === 0 ? base : `${base}-${plan.op.origin.node}`;
-    const result = await runSampler(session, plan, { ...(options.count === undefined ? {} : { count: options.count }), ...(options.seed === undefined ? {} : { seed: options.seed }) });
+    const result = await runSampler(session, plan, {
+      ...(options.count === undefined ? {} : { count: options.count }),
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      // Samplers that read more than they generate (an encoder-decoder's source) get held-out examples.
+      feedsFor: (op, count) => sources.get(op.id)!.validationBatch(0, count),
+    });
     const record: SamplesRecord = { sampler: result.sampler, family: result.family, file: `${stem}.png`, count: 0 };
     if (result.kind === 'tokens') {
       const texts = source?.decode ? result.tokens.map((t) => source.decode!([0, ...t])) : decodeTokens(result.tokens, CHAR_VOCAB);

@@ -105,7 +105,8 @@ export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit
     for (const [port, key] of Object.entries(op.outputs)) {
       const value = outputs[port];
       if (!value) throw new Error(`op ${op.id}: output "${port}" was not produced`);
-      values.set(key, value);
+      // A value supplied in place of this output (a sampler's substitution) wins.
+      if (!values.has(key)) values.set(key, value);
     }
   }
   return values;

@@ -173,10 +173,12 @@ function planSampler(op: FlatOp, analysis: Analysis, producers: Map<string, Flat
       const tokenFeeds = all
         .filter((o) => FEED_KINDS.has(o.kind))
         .flatMap((o) => Object.values(o.outputs).filter((key) => analysis.values.get(key)?.type === 'tokens' && all.some((u) => Object.values(u.inputs).includes(key))));
-      if (tokenFeeds.length !== 1) {
-        return { error: tokenFeeds.length === 0 ? 'no token input feeds its logits' : 'more than one token input feeds its logits' };
+      const chosen = op.inputs.tokens;
+      if (chosen !== undefined && !tokenFeeds.includes(chosen)) return { error: 'its tokens input is not a token input of the model that feeds its logits' };
+      if (chosen === undefined && tokenFeeds.length !== 1) {
+        return { error: tokenFeeds.length === 0 ? 'no token input feeds its logits' : 'more than one token input feeds its logits: connect the one to generate into its "tokens" input' };
       }
-      const tokens = tokenFeeds[0]!;
+      const tokens = chosen ?? tokenFeeds[0]!;
       return { kind: 'autoregressive', op, logits, tokens, ops: opsFor(analysis, producers, [logits], new Set([tokens])) };
     }
     default:

@@ -59,7 +59,15 @@ export const autoregressiveSamplerNode = defineNode({
     stopToken: z.int().min(-1).max(1 << 20).default(1),
   }),
   ports: {
-    inputs: [{ name: 'logits', type: 'tensor', doc: "the model's next-token scores, [B, T, V]" }],
+    inputs: [
+      { name: 'logits', type: 'tensor', doc: "the model's next-token scores, [B, T, V]" },
+      {
+        name: 'tokens',
+        type: 'tokens',
+        optional: true,
+        doc: 'the token input that generated tokens replace; needed when the model reads more than one (an encoder-decoder reads its source too)',
+      },
+    ],
     outputs: [{ name: 'samples', type: 'tokens', doc: 'generated tokens, start token excluded, [count, maxLength]' }],
   },
   infer: ({ inputs, params }) => {

@@ -24,6 +24,8 @@ export interface EvalOptions {
   /** Fewer samples for DDPM, whose loop runs the denoiser once per schedule step. */
   ddpmSamples?: number;
   judge?: Judge;
+  /** Held-out data for samplers that read more than their substituted input (an encoder-decoder's source). */
+  feedsFor?: (op: FlatOp, count: number) => Batch;
 }
 
 /** A trained MNIST classifier that scores images. */
@@ -178,7 +180,7 @@ export async function scoreSamplers(session: TrainingSession, source: DataSource
   const scores: SamplerScore[] = [];
   for (const plan of session.program.samplers) {
     const count = plan.kind === 'ddpm' ? (options.ddpmSamples ?? 100) : (options.samples ?? 1000);
-    const result = await runSampler(session, plan, { count, seed: 1234 });
+    const result = await runSampler(session, plan, { count, seed: 1234, ...(options.feedsFor ? { feedsFor: options.feedsFor } : {}) });
     const score: SamplerScore = { sampler: result.sampler, family: result.family, count };
     if (result.kind === 'tokens') {
       const texts = source?.decode ? result.tokens.map((t) => source.decode!([0, ...t])) : [];
@@ -188,6 +190,8 @@ export async function scoreSamplers(session: TrainingSession, source: DataSource
         score.distinct = new Set(texts).size / texts.length;
         score.examples = texts.slice(0, 10);
       }
+      const exact = plan.kind === 'autoregressive' && options.feedsFor ? await exactMatch(session, plan, result.tokens, options.feedsFor) : undefined;
+      if (exact !== undefined) score.exactMatch = exact;
     } else {
       const samples = result.tensor;
       if (samples.shape.length === 2 && samples.shape[1] === 2 && source?.dataset === 'eight-gaussians') {
@@ -203,6 +207,31 @@ export async function scoreSamplers(session: TrainingSession, source: DataSource
     scores.push(score);
   }
   return scores;
+}
+
+/**
+ * For a model that generates in place of a teacher-forced input (`yIn`, the
+ * target shifted right), the share of generated sequences equal to the
+ * target `y` of the same held-out examples.
+ */
+async function exactMatch(
+  session: TrainingSession,
+  plan: Extract<SamplerPlan, { kind: 'autoregressive' }>,
+  tokens: number[][],
+  feedsFor: (op: FlatOp, count: number) => Batch,
+): Promise<number | undefined> {
+  const producer = session.program.producers.get(plan.tokens);
+  const port = producer && Object.entries(producer.outputs).find(([, key]) => key === plan.tokens)?.[0];
+  if (!producer || port !== 'yIn' || !producer.outputs.y) return undefined;
+  const batch = feedsFor(producer, tokens.length);
+  const targets = await batch.y!.data();
+  const width = batch.y!.shape[1]!;
+  tf.dispose(Object.values(batch));
+  let equal = 0;
+  tokens.forEach((row, b) => {
+    if (row.every((t, i) => t === targets[b * width + i])) equal += 1;
+  });
+  return equal / tokens.length;
 }
 
 /** The largest |f⁻¹(f(x)) − x| over held-out examples, for each flow sampler. */
