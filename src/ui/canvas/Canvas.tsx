@@ -1,0 +1,341 @@
+/**
+ * The canvas: the level being edited (the graph or a module's body) drawn
+ * with React Flow, with every gesture turned into a store edit.
+ */
+import {
+  applyNodeChanges,
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection as FlowConnection,
+  type EdgeChange,
+  type FinalConnectionState,
+  type IsValidConnection,
+  type NodeChange,
+  type OnConnectEnd,
+} from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
+import { applyEdit, connect, disconnect } from '../../core/graph/edits.ts';
+import { analyze } from '../../core/shapes/analyze.ts';
+import { DRAG_MIME, type CatalogItem } from '../palette/catalog.ts';
+import { openGraphFile } from '../sharing/open-file.ts';
+import { getEditor, useEditor } from '../store/editor-store.ts';
+import { Breadcrumb } from './Breadcrumb.tsx';
+import { pointer, useCanvasCommands } from './commands.ts';
+import { checkConnection, typeVerdict } from './connection-check.ts';
+import { ExpandDialog } from './ExpandDialog.tsx';
+import { NODE_TYPES } from './GraphNode.tsx';
+import { QuickAdd } from './QuickAdd.tsx';
+import { dragStopToRecipe, toConnection, toFlowEdges, toFlowNodes, type FlowEdge, type FlowNode } from './to-flow.ts';
+
+const REFUSAL_MS = 3500;
+
+/** Keeps React Flow's measurements and unchanged objects, so only what changed re-renders. */
+function adopt(next: FlowNode[], previous: FlowNode[]): FlowNode[] {
+  const before = new Map(previous.map((n) => [n.id, n]));
+  return next.map((node) => {
+    const old = before.get(node.id);
+    if (!old) return node;
+    const sameData = JSON.stringify(old.data) === JSON.stringify(node.data);
+    const data = sameData ? old.data : node.data;
+    if (sameData && old.position.x === node.position.x && old.position.y === node.position.y && Boolean(old.selected) === Boolean(node.selected) && !old.dragging) {
+      return old;
+    }
+    return { ...node, data, ...(old.measured ? { measured: old.measured } : {}) };
+  });
+}
+
+function clientPoint(event: MouseEvent | TouchEvent): { x: number; y: number } {
+  if ('changedTouches' in event && event.changedTouches.length > 0) return { x: event.changedTouches[0]!.clientX, y: event.changedTouches[0]!.clientY };
+  const e = event as MouseEvent;
+  return { x: e.clientX, y: e.clientY };
+}
+
+export function Canvas() {
+  const document = useEditor((s) => s.document);
+  const analysis = useEditor((s) => s.analysis);
+  const scope = useEditor((s) => s.scope);
+  const selection = useEditor((s) => s.selection);
+  const edgeSelection = useEditor((s) => s.edgeSelection);
+  const generation = useEditor((s) => s.generation);
+  const focus = useEditor((s) => s.focus);
+  const rf = useReactFlow<FlowNode, FlowEdge>();
+  const commands = useCanvasCommands();
+  const wrapper = useRef<HTMLDivElement>(null);
+
+  const flowNodes = useMemo(() => toFlowNodes(document, analysis, scope, selection), [document, analysis, scope, selection]);
+  const [nodes, setNodes] = useState<FlowNode[]>(flowNodes);
+  useEffect(() => setNodes((previous) => adopt(flowNodes, previous)), [flowNodes]);
+
+  const flowEdges = useMemo(() => toFlowEdges(document, analysis, scope), [document, analysis, scope]);
+  const edges = useMemo(() => {
+    const chosen = new Set(edgeSelection);
+    return flowEdges.map((e) => (chosen.has(e.id) ? { ...e, selected: true } : e));
+  }, [flowEdges, edgeSelection]);
+
+  // A new document or another level: show all of it once it is measured.
+  useEffect(() => {
+    const timer = setTimeout(() => void rf.fitView({ padding: 0.15, maxZoom: 1.1 }), 60);
+    return () => clearTimeout(timer);
+  }, [generation, scope, rf]);
+
+  // Centre on a node someone asked for (the problems panel).
+  useEffect(() => {
+    if (!focus || focus.scope !== scope) return;
+    const timer = setTimeout(() => {
+      const node = rf.getInternalNode(focus.node);
+      if (!node) return;
+      const x = node.internals.positionAbsolute.x + (node.measured.width ?? 200) / 2;
+      const y = node.internals.positionAbsolute.y + (node.measured.height ?? 100) / 2;
+      void rf.setCenter(x, y, { zoom: Math.max(rf.getZoom(), 1), duration: 300 });
+    }, 80);
+    return () => clearTimeout(timer);
+  }, [focus, scope, rf]);
+
+  const onNodesChange = useCallback((changes: NodeChange<FlowNode>[]) => {
+    setNodes((current) => applyNodeChanges(changes, current));
+    // A drag's end and a move with the arrow keys settle positions: one undo step each.
+    const settled = changes.flatMap((c) => (c.type === 'position' && !c.dragging && c.position ? [{ id: c.id, position: c.position }] : []));
+    if (settled.length > 0) {
+      const { document: doc, scope: level } = getEditor();
+      const recipe = dragStopToRecipe(doc, settled, level);
+      if (recipe) getEditor().edit(recipe, settled.length > 1 ? `Move ${settled.length} nodes` : 'Move');
+    }
+    const selects = changes.filter((c) => c.type === 'select');
+    if (selects.length === 0) return;
+    const chosen = new Set(getEditor().selection);
+    for (const c of selects) {
+      if (c.selected) chosen.add(c.id);
+      else chosen.delete(c.id);
+    }
+    getEditor().select([...chosen]);
+  }, []);
+
+  const onEdgesChange = useCallback((changes: EdgeChange<FlowEdge>[]) => {
+    const selects = changes.filter((c) => c.type === 'select');
+    if (selects.length === 0) return;
+    const chosen = new Set(getEditor().edgeSelection);
+    for (const c of selects) {
+      if (c.selected) chosen.add(c.id);
+      else chosen.delete(c.id);
+    }
+    getEditor().selectEdges([...chosen]);
+  }, []);
+
+  const onNodeDragStop = useCallback((_event: unknown, _node: FlowNode, moved: FlowNode[]) => {
+    const { document: doc, scope: level } = getEditor();
+    const recipe = dragStopToRecipe(doc, moved, level);
+    if (recipe) getEditor().edit(recipe, moved.length > 1 ? `Move ${moved.length} nodes` : 'Move');
+  }, []);
+
+  // Connections: the type check runs while dragging; the full check (shapes, cycles) on drop.
+  const [refusal, setRefusal] = useState<{ text: string; x: number; y: number; key: number } | null>(null);
+  const pendingRefusal = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    if (!refusal) return;
+    const timer = setTimeout(() => setRefusal(null), REFUSAL_MS);
+    return () => clearTimeout(timer);
+  }, [refusal]);
+
+  const showRefusal = (event: MouseEvent | TouchEvent, text: string) => {
+    const rect = wrapper.current?.getBoundingClientRect();
+    const p = clientPoint(event);
+    setRefusal({ text, x: p.x - (rect?.left ?? 0), y: p.y - (rect?.top ?? 0), key: Date.now() });
+  };
+
+  const isValidConnection: IsValidConnection<FlowEdge> = useCallback((candidate) => {
+    const c = toConnection(candidate as FlowConnection);
+    if (!c) return false;
+    const { document: doc, analysis: a, scope: level } = getEditor();
+    return typeVerdict(doc, a, level, c).ok;
+  }, []);
+
+  const onConnect = useCallback((connection: FlowConnection) => {
+    const c = toConnection(connection);
+    if (!c) return;
+    const { document: doc, analysis: a, scope: level } = getEditor();
+    const verdict = checkConnection(doc, a, level, c);
+    if (!verdict.ok) {
+      pendingRefusal.current = verdict.reason;
+      return;
+    }
+    getEditor().edit(connect(c, level), 'Connect');
+  }, []);
+
+  const onConnectEnd: OnConnectEnd = useCallback((event, state: FinalConnectionState) => {
+    let reason = pendingRefusal.current;
+    pendingRefusal.current = undefined;
+    if (reason === undefined && state.isValid === false && state.toHandle && state.fromHandle) {
+      // Dropped on a port that does not fit: say why.
+      const from = { node: state.fromHandle.nodeId, handle: state.fromHandle.id };
+      const to = { node: state.toHandle.nodeId, handle: state.toHandle.id };
+      const [source, target] = state.fromHandle.type === 'source' ? [from, to] : [to, from];
+      const c = toConnection({ source: source.node, sourceHandle: source.handle ?? null, target: target.node, targetHandle: target.handle ?? null });
+      const { document: doc, analysis: a, scope: level } = getEditor();
+      const verdict = c ? typeVerdict(doc, a, level, c) : { ok: false as const, reason: 'Connect an output to an input.' };
+      reason = verdict.ok ? undefined : verdict.reason;
+    }
+    if (reason !== undefined) showRefusal(event, reason);
+  }, []);
+
+  // Dragging an end of an edge to another port moves the edge, checked like a new connection.
+  const onReconnect = useCallback((old: FlowEdge, connection: FlowConnection) => {
+    const c = toConnection(connection);
+    if (!c) return;
+    const { document: doc, scope: level } = getEditor();
+    const without = applyEdit(doc, disconnect([old.id], level)).document;
+    const verdict = checkConnection(without, analyze(without), level, c);
+    if (!verdict.ok) {
+      pendingRefusal.current = verdict.reason;
+      return;
+    }
+    getEditor().edit((draft) => {
+      disconnect([old.id], level)(draft);
+      connect(c, level)(draft);
+    }, 'Reconnect');
+  }, []);
+
+  const onReconnectEnd = useCallback((event: MouseEvent | TouchEvent) => {
+    const reason = pendingRefusal.current;
+    pendingRefusal.current = undefined;
+    if (reason !== undefined) showRefusal(event, reason);
+  }, []);
+
+  // Adding nodes: drop from the palette, or double-click the empty canvas for a search box.
+  const [quickAdd, setQuickAdd] = useState<{ x: number; y: number; client: { x: number; y: number } } | null>(null);
+  const [expanding, setExpanding] = useState<string | null>(null);
+
+  const onDragOver = useCallback((event: DragEvent) => {
+    event.preventDefault();
+    event.dataTransfer.dropEffect = event.dataTransfer.types.includes('Files') ? 'copy' : 'move';
+  }, []);
+
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      event.preventDefault();
+      const file = event.dataTransfer.files[0];
+      if (file) {
+        void openGraphFile(file);
+        return;
+      }
+      const raw = event.dataTransfer.getData(DRAG_MIME);
+      if (!raw) return;
+      try {
+        const item = JSON.parse(raw) as Pick<CatalogItem, 'kind' | 'params'>;
+        commands.add(item, { x: event.clientX, y: event.clientY });
+      } catch {
+        // Not ours: ignore.
+      }
+    },
+    [commands],
+  );
+
+  const onDoubleClick = useCallback((event: ReactMouseEvent) => {
+    const target = event.target as HTMLElement;
+    if (!target.classList.contains('react-flow__pane')) return;
+    const rect = wrapper.current!.getBoundingClientRect();
+    setQuickAdd({ x: event.clientX - rect.left, y: event.clientY - rect.top, client: { x: event.clientX, y: event.clientY } });
+  }, []);
+
+  const onNodeDoubleClick = useCallback((_event: ReactMouseEvent, node: FlowNode) => {
+    if (node.data.module) getEditor().openScope(node.data.module.id);
+    else if (node.data.expandable) setExpanding(node.id);
+  }, []);
+
+  return (
+    <div
+      className="canvas"
+      data-testid="canvas"
+      ref={wrapper}
+      onPointerMove={(e) => {
+        pointer.client = { x: e.clientX, y: e.clientY };
+      }}
+      onPointerDown={() => setRefusal(null)}
+      onDoubleClick={onDoubleClick}
+      onDragOver={onDragOver}
+      onDrop={onDrop}
+    >
+      <ReactFlow<FlowNode, FlowEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={NODE_TYPES}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onNodeDragStop={onNodeDragStop}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        onReconnect={onReconnect}
+        onReconnectEnd={onReconnectEnd}
+        isValidConnection={isValidConnection}
+        onNodeDoubleClick={onNodeDoubleClick}
+        onPaneClick={() => setQuickAdd(null)}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
+        zoomOnDoubleClick={false}
+        snapToGrid
+        snapGrid={[10, 10]}
+        minZoom={0.15}
+        maxZoom={2}
+        connectionRadius={24}
+        fitView
+        fitViewOptions={{ padding: 0.15, maxZoom: 1.1 }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1} color="#cfd5de" />
+        <MiniMap pannable zoomable nodeStrokeWidth={2} nodeColor={minimapColor} maskColor="rgba(240, 242, 246, 0.6)" style={{ width: 168, height: 112 }} />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+      <Breadcrumb />
+      <div className="type-legend" aria-label="Port types">
+        {(['tensor', 'tokens', 'schedule', 'loss'] as const).map((t) => (
+          <span key={t}>
+            <i className={`legend-dot type-${t}`} />
+            {t}
+          </span>
+        ))}
+      </div>
+      {document.nodes.length === 0 && scope === undefined ? (
+        <div className="canvas-empty">
+          <p>Drag a node from the palette, or double-click the canvas to add one.</p>
+          <p className="muted">Open an example from the gallery to start from a working model.</p>
+        </div>
+      ) : null}
+      {refusal ? (
+        <div key={refusal.key} className="connection-refusal" data-testid="connection-refusal" role="alert" style={{ left: refusal.x + 14, top: refusal.y + 14 }}>
+          {refusal.text}
+        </div>
+      ) : null}
+      {quickAdd ? (
+        <QuickAdd
+          x={quickAdd.x}
+          y={quickAdd.y}
+          bounds={{ width: wrapper.current?.clientWidth ?? 800, height: wrapper.current?.clientHeight ?? 600 }}
+          onPick={(item) => {
+            commands.add(item, quickAdd.client);
+            setQuickAdd(null);
+          }}
+          onClose={() => setQuickAdd(null)}
+        />
+      ) : null}
+      {expanding ? <ExpandDialog nodeId={expanding} onClose={() => setExpanding(null)} /> : null}
+    </div>
+  );
+}
+
+const MINIMAP_COLORS: Record<string, string> = {
+  data: '#0d9488',
+  layer: '#64748b',
+  block: '#4f46e5',
+  flow: '#0891b2',
+  objective: '#e11d48',
+  sampler: '#7c3aed',
+  module: '#d97706',
+};
+
+function minimapColor(node: FlowNode): string {
+  if (node.data.severity === 'error') return '#dc2626';
+  return MINIMAP_COLORS[node.data.category] ?? '#94a3b8';
+}

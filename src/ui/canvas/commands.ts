@@ -1,0 +1,198 @@
+/**
+ * The editor's commands, shared by the toolbar, the keyboard, the palette
+ * and the inspector. Each document change is one `edit`, so one undo step.
+ */
+import { useReactFlow } from '@xyflow/react';
+import { useMemo } from 'react';
+import { addNode, disconnect, expandBlock, groupIntoModule, moveNodes, removeNodes, ungroup } from '../../core/graph/edits.ts';
+import { getNodeDefinition } from '../../core/nodes/registry.ts';
+import type { Shape } from '../../core/shapes/shape.ts';
+import { notify } from '../notices.ts';
+import { getEditor } from '../store/editor-store.ts';
+import { copyFragment, pasteFragment, type Fragment } from './clipboard.ts';
+import type { LayoutNode } from './layout.ts';
+import { infosOf, levelOf, portOfHandle, type FlowEdge, type FlowNode } from './to-flow.ts';
+
+/** The last copied nodes; kept in memory for this tab. */
+let clipboard: Fragment | undefined;
+
+/** Where the pointer last was over the canvas (client coordinates), for pasting and adding there. */
+export const pointer: { client: { x: number; y: number } | undefined } = { client: undefined };
+
+export interface AddItem {
+  kind: string;
+  params?: Record<string, unknown>;
+}
+
+/** Roughly half a node: a node added at a point is centred near it. */
+const NODE_OFFSET = { x: 100, y: 30 };
+
+function canvasRect(): DOMRect | undefined {
+  return document.querySelector('[data-testid="canvas"]')?.getBoundingClientRect();
+}
+
+function uniqueModuleName(names: Set<string>): string {
+  for (let i = names.size + 1; ; i++) {
+    const name = `Module ${i}`;
+    if (!names.has(name)) return name;
+  }
+}
+
+export function useCanvasCommands() {
+  const rf = useReactFlow<FlowNode, FlowEdge>();
+  return useMemo(() => {
+    const centre = (): { x: number; y: number } => {
+      const rect = canvasRect();
+      return rect ? { x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 } : { x: 0, y: 0 };
+    };
+    const pointerOrCentre = (): { x: number; y: number } => {
+      const rect = canvasRect();
+      const p = pointer.client;
+      if (p && rect && p.x >= rect.left && p.x <= rect.right && p.y >= rect.top && p.y <= rect.bottom) return p;
+      return centre();
+    };
+    const flowPoint = (client: { x: number; y: number }) => rf.screenToFlowPosition(client);
+
+    const commands = {
+      undo: () => getEditor().undo(),
+      redo: () => getEditor().redo(),
+
+      /** Adds a node at a point on the screen (default: the canvas centre). */
+      add(item: AddItem, client?: { x: number; y: number }) {
+        const at = flowPoint(client ?? centre());
+        const { scope } = getEditor();
+        const def = getNodeDefinition(item.kind);
+        const id = getEditor().edit(
+          addNode({ kind: item.kind, params: item.params ?? {}, position: { x: Math.round(at.x - NODE_OFFSET.x), y: Math.round(at.y - NODE_OFFSET.y) } }, scope),
+          `Add ${def?.title ?? item.kind}`,
+        );
+        if (id !== undefined) getEditor().select([id]);
+        return id;
+      },
+
+      deleteSelection() {
+        const { selection, edgeSelection, scope } = getEditor();
+        if (selection.length === 0 && edgeSelection.length === 0) return;
+        getEditor().edit((doc) => {
+          removeNodes(selection, scope)(doc);
+          disconnect(edgeSelection, scope)(doc);
+        }, selection.length > 0 ? 'Delete' : 'Disconnect');
+      },
+
+      copy(): boolean {
+        const { document, selection, scope } = getEditor();
+        const fragment = copyFragment(document, selection, scope);
+        if (!fragment) return false;
+        clipboard = fragment;
+        return true;
+      },
+
+      paste(client?: { x: number; y: number }) {
+        if (!clipboard) return;
+        const { scope } = getEditor();
+        const at = flowPoint(client ?? pointerOrCentre());
+        const ids = getEditor().edit(pasteFragment(clipboard, { x: at.x - NODE_OFFSET.x, y: at.y - NODE_OFFSET.y }, scope), 'Paste');
+        if (ids) getEditor().select(ids);
+      },
+
+      duplicate() {
+        const { document, selection, scope } = getEditor();
+        const fragment = copyFragment(document, selection, scope);
+        if (!fragment) return;
+        const x = Math.min(...fragment.nodes.map((n) => n.position.x)) + 40;
+        const y = Math.min(...fragment.nodes.map((n) => n.position.y)) + 40;
+        const ids = getEditor().edit(pasteFragment(fragment, { x, y }, scope), 'Duplicate');
+        if (ids) getEditor().select(ids);
+      },
+
+      selectAll() {
+        const { document, scope } = getEditor();
+        getEditor().select(levelOf(document, scope).nodes.map((n) => n.id));
+      },
+
+      canGroup: () => getEditor().scope === undefined && getEditor().selection.length > 0,
+      group() {
+        const { document, selection, scope } = getEditor();
+        if (scope !== undefined) {
+          notify('error', 'Grouping works on the top-level graph; go back to it first.');
+          return;
+        }
+        if (selection.length === 0) return;
+        const name = uniqueModuleName(new Set(document.modules.map((m) => m.name)));
+        const made = getEditor().edit(groupIntoModule(selection, name), 'Group into module');
+        if (made) getEditor().select([made.instanceId]);
+      },
+
+      canUngroup: () => {
+        const { document, selection, scope } = getEditor();
+        return scope === undefined && selection.length === 1 && document.nodes.find((n) => n.id === selection[0])?.kind === 'Module';
+      },
+      ungroup() {
+        const { selection } = getEditor();
+        if (!commands.canUngroup()) return;
+        const added = getEditor().edit(ungroup(selection[0]!), 'Ungroup');
+        if (added) getEditor().select(added);
+      },
+
+      /** Replaces a block with its primitives, fed with the block's inferred input shapes. */
+      expand(nodeId: string) {
+        const { document, analysis, scope } = getEditor();
+        const node = levelOf(document, scope).nodes.find((n) => n.id === nodeId);
+        if (!node) return;
+        const inputs: Record<string, Shape> = {};
+        for (const [port, value] of Object.entries(infosOf(analysis, scope)?.get(nodeId)?.inputs ?? {})) inputs[port] = value.shape;
+        const added = getEditor().edit(expandBlock(nodeId, inputs, scope), `Expand ${getNodeDefinition(node.kind)?.title ?? node.kind}`);
+        if (added) getEditor().select(added);
+      },
+
+      /** Opens a module instance's body, or offers a block's primitives (handled by the caller). */
+      openModule(moduleId: string) {
+        getEditor().openScope(moduleId);
+      },
+
+      fit() {
+        void rf.fitView({ padding: 0.15, maxZoom: 1.25, duration: 250 });
+      },
+
+      /** Lays out the level shown, left to right, as one undo step. */
+      async layout() {
+        const { document, scope } = getEditor();
+        const level = levelOf(document, scope);
+        if (level.nodes.length === 0) return;
+        const nodes: LayoutNode[] = level.nodes.map((n) => {
+          const internal = rf.getInternalNode(n.id);
+          const width = internal?.measured.width ?? 200;
+          const height = internal?.measured.height ?? 100;
+          const bounds = internal?.internals.handleBounds;
+          const ports = (list: readonly { id?: string | null; y: number; height: number }[] | null | undefined) =>
+            (list ?? []).flatMap((h) => {
+              const name = portOfHandle(h.id);
+              return name === undefined ? [] : [{ name, y: h.y + h.height / 2 }];
+            });
+          return { id: n.id, width, height, inputs: ports(bounds?.target), outputs: ports(bounds?.source) };
+        });
+        const edges = level.edges.map((e) => ({ id: e.id, source: e.source.node, sourcePort: e.source.port, target: e.target.node, targetPort: e.target.port }));
+        try {
+          const { layoutGraph } = await import('./layout.ts');
+          const rect = canvasRect();
+          const positions = await layoutGraph(nodes, edges, rect ? { width: rect.width, height: rect.height } : undefined);
+          // The graph may have changed while ELK ran; only move nodes that still exist.
+          if (getEditor().document !== document) return;
+          getEditor().edit(moveNodes(positions, scope), 'Auto-layout');
+          // Fit the new bounds, known here, rather than wait for the canvas to catch up.
+          const boxes = nodes.map((n) => ({ ...(positions[n.id] ?? { x: 0, y: 0 }), width: n.width, height: n.height }));
+          const x = Math.min(...boxes.map((b) => b.x));
+          const y = Math.min(...boxes.map((b) => b.y));
+          const width = Math.max(...boxes.map((b) => b.x + b.width)) - x;
+          const height = Math.max(...boxes.map((b) => b.y + b.height)) - y;
+          void rf.fitBounds({ x, y, width, height }, { padding: 0.15, duration: 250 });
+        } catch (error) {
+          notify('error', `Layout failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      },
+    };
+    return commands;
+  }, [rf]);
+}
+
+export type CanvasCommands = ReturnType<typeof useCanvasCommands>;

@@ -1,0 +1,221 @@
+/** The document's own settings: name, description, family, and how it trains. */
+import type { z } from 'zod';
+import { zFamily, zId, zMeta, zObjectiveSettings, zOptimizer, zTraining, type GraphDocument, type ObjectiveSettings } from '../../core/graph/schema.ts';
+import { getNodeDefinition } from '../../core/nodes/registry.ts';
+import { formatCount } from '../canvas/to-flow.ts';
+import { getEditor, useEditor } from '../store/editor-store.ts';
+import { NumberField, SelectField, TextField } from './fields.tsx';
+
+function zodIssue(schema: z.ZodType, value: unknown): string | undefined {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? undefined : parsed.error.issues[0]?.message;
+}
+
+const FAMILY_LABELS: Record<string, string> = { vae: 'VAE', gan: 'GAN', transformer: 'Transformer', flow: 'Normalizing flow', diffusion: 'Diffusion', custom: 'Custom' };
+
+/** Objective names the loss nodes use, in document order. */
+function lossObjectives(doc: GraphDocument): string[] {
+  const names: string[] = [];
+  for (const level of [doc, ...doc.modules]) {
+    for (const node of level.nodes) {
+      if (getNodeDefinition(node.kind)?.category !== 'objective') continue;
+      const name = typeof node.params.objective === 'string' ? node.params.objective : 'main';
+      if (!names.includes(name)) names.push(name);
+    }
+  }
+  return names;
+}
+
+const edit = (label: string, recipe: (doc: GraphDocument) => void, group?: string) => getEditor().edit(recipe, label, group ? { group } : {});
+
+function ObjectiveCard({ objective, index }: { objective: ObjectiveSettings; index: number }) {
+  const o = objective.optimizer;
+  const set = <K extends keyof ObjectiveSettings['optimizer']>(key: K, label: string) => (value: number | undefined, group: string) =>
+    edit(`Set ${label}`, (doc) => {
+      (doc.training.objectives[index]!.optimizer[key] as unknown) = value;
+    }, `doc:${group}`);
+  const number = (key: 'learningRate' | 'beta1' | 'beta2' | 'momentum' | 'weightDecay' | 'clipNorm', label: string, hint?: string) => (
+    <NumberField
+      label={label}
+      testId={`objective-${objective.id}-${key}`}
+      value={o[key]}
+      integer={false}
+      hint={hint}
+      validate={(v) => zodIssue(zOptimizer.shape[key], v)}
+      commit={set(key, label.toLowerCase())}
+    />
+  );
+  return (
+    <div className="objective-card" data-testid={`objective-${objective.id}`}>
+      <div className="objective-head">
+        <strong className="mono">{objective.id}</strong>
+        <button
+          type="button"
+          className="link danger"
+          title="Remove this objective's settings"
+          onClick={() =>
+            edit('Remove objective', (doc) => {
+              doc.training.objectives.splice(index, 1);
+            })
+          }
+        >
+          Remove
+        </button>
+      </div>
+      <SelectField
+        label="Optimizer"
+        testId={`objective-${objective.id}-type`}
+        value={o.type}
+        options={[{ value: 'adam', label: 'Adam' }, { value: 'adamw', label: 'AdamW' }, { value: 'sgd', label: 'SGD' }]}
+        commit={(v) =>
+          edit('Set optimizer', (doc) => {
+            doc.training.objectives[index]!.optimizer.type = v;
+          })
+        }
+      />
+      <div className="field-grid">
+        {number('learningRate', 'Learning rate')}
+        {o.type === 'sgd' ? number('momentum', 'Momentum') : number('beta1', 'Beta 1')}
+        {o.type === 'sgd' ? null : number('beta2', 'Beta 2')}
+        {number('weightDecay', 'Weight decay')}
+        {number('clipNorm', 'Clip norm', '0: off')}
+        <NumberField
+          label="Share"
+          testId={`objective-${objective.id}-share`}
+          value={objective.share}
+          integer
+          min={1}
+          max={100}
+          hint="steps per cycle"
+          commit={(v, group) =>
+            edit('Set share', (doc) => {
+              doc.training.objectives[index]!.share = v ?? 1;
+            }, `doc:${group}`)
+          }
+        />
+      </div>
+      <TextField
+        label="Updates"
+        testId={`objective-${objective.id}-updates`}
+        value={objective.updates.join(', ')}
+        placeholder="every variable its losses depend on"
+        hint="module or node ids, comma-separated"
+        validate={(t) => {
+          const ids = t.split(/[\s,]+/).filter(Boolean);
+          const bad = ids.find((id) => !zId.safeParse(id).success);
+          return bad ? `"${bad}" is not an id.` : undefined;
+        }}
+        commit={(t) =>
+          edit('Set updates', (doc) => {
+            doc.training.objectives[index]!.updates = [...new Set(t.split(/[\s,]+/).filter(Boolean))];
+          })
+        }
+      />
+    </div>
+  );
+}
+
+export function DocumentPanel() {
+  const document = useEditor((s) => s.document);
+  const analysis = useEditor((s) => s.analysis);
+  const { meta, training } = document;
+  const training_ = (key: 'batchSize' | 'steps' | 'seed' | 'memoryBudgetMB', label: string, hint?: string) => (
+    <NumberField
+      label={label}
+      testId={`training-${key}`}
+      value={training[key]}
+      integer
+      hint={hint}
+      validate={(v) => zodIssue(zTraining.shape[key], v)}
+      commit={(v, group) =>
+        edit(`Set ${label.toLowerCase()}`, (doc) => {
+          if (v !== undefined) doc.training[key] = v;
+        }, `doc:${group}`)
+      }
+    />
+  );
+  const defined = new Set(training.objectives.map((o) => o.id));
+  const missing = lossObjectives(document).filter((name) => !defined.has(name));
+  const memoryMB = analysis.memoryBytes / (1024 * 1024);
+
+  return (
+    <div className="inspector-doc" data-testid="inspector-document">
+      <header className="inspector-head">
+        <div>
+          <h2>Graph</h2>
+          <div className="muted">
+            {formatCount(analysis.parameterCount)} parameters · about {memoryMB < 10 ? memoryMB.toFixed(1) : Math.round(memoryMB)} MB to train
+          </div>
+        </div>
+      </header>
+      <TextField
+        label="Name"
+        testId="doc-name"
+        value={meta.name}
+        validate={(t) => zodIssue(zMeta.shape.name, t.trim())}
+        commit={(t) =>
+          edit('Rename graph', (doc) => {
+            doc.meta.name = t.trim();
+          })
+        }
+      />
+      <TextField
+        label="Description"
+        testId="doc-description"
+        value={meta.description}
+        multiline
+        validate={(t) => zodIssue(zMeta.shape.description, t)}
+        commit={(t) =>
+          edit('Set description', (doc) => {
+            doc.meta.description = t;
+          })
+        }
+      />
+      <SelectField
+        label="Family"
+        testId="doc-family"
+        value={meta.family}
+        options={zFamily.options.map((f) => ({ value: f, label: FAMILY_LABELS[f] ?? f }))}
+        commit={(v) =>
+          edit('Set family', (doc) => {
+            doc.meta.family = v;
+          })
+        }
+      />
+      <section className="inspector-section">
+        <h3>Training</h3>
+        <div className="field-grid">
+          {training_('batchSize', 'Batch size')}
+          {training_('steps', 'Steps')}
+          {training_('seed', 'Seed')}
+          {training_('memoryBudgetMB', 'Memory budget', 'MB')}
+        </div>
+      </section>
+      <section className="inspector-section">
+        <h3>Objectives</h3>
+        {training.objectives.length === 0 ? <p className="muted">No objective settings: every loss trains with Adam at 1e-3 over all the variables it depends on.</p> : null}
+        {training.objectives.map((o, i) => (
+          <ObjectiveCard key={o.id} objective={o} index={i} />
+        ))}
+        {missing.length > 0 ? (
+          <div className="button-row">
+            {missing.map((name) => (
+              <button
+                key={name}
+                type="button"
+                data-testid={`add-objective-${name}`}
+                onClick={() =>
+                  edit('Add objective', (doc) => {
+                    doc.training.objectives.push(zObjectiveSettings.parse({ id: name }));
+                  })
+                }
+              >
+                Add settings for “{name}”
+              </button>
+            ))}
+          </div>
+        ) : null}
+      </section>
+    </div>
+  );
+}

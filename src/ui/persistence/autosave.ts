@@ -1,0 +1,175 @@
+/**
+ * The graph on screen survives a reload or a closed tab: every change is
+ * saved (debounced) to IndexedDB, and the app restores it at start. What
+ * comes back is loaded like a file, so a stored value from an older
+ * version is migrated and a corrupt one is refused, never trusted.
+ */
+import { loadValue } from '../../core/graph/load.ts';
+import { saveDocument } from '../../core/graph/save.ts';
+import type { GraphDocument } from '../../core/graph/schema.ts';
+import { notify } from '../notices.ts';
+import { forgetStaleLink } from '../sharing/link.ts';
+import { getEditor, useEditor } from '../store/editor-store.ts';
+
+export const AUTOSAVE_DELAY_MS = 500;
+const KEY = 'current';
+
+/** Where the autosave lives: IndexedDB in the browser, a map in tests. */
+export interface KeyValueStore {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+interface Stored {
+  savedAt: string;
+  /** The document as saveDocument writes it, parsed: plain JSON. */
+  document: unknown;
+}
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+/** A one-store IndexedDB database opened on first use. */
+export function indexedDbStore(dbName = 'gencomposer', storeName = 'autosave'): KeyValueStore {
+  let db: Promise<IDBDatabase> | undefined;
+  const open = () => {
+    db ??= new Promise<IDBDatabase>((resolve, reject) => {
+      if (typeof indexedDB === 'undefined') {
+        reject(new Error('this browser has no IndexedDB'));
+        return;
+      }
+      const req = indexedDB.open(dbName, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore(storeName);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error ?? new Error('IndexedDB cannot be opened'));
+      req.onblocked = () => reject(new Error('IndexedDB is blocked by another tab'));
+    });
+    // A failed open is retried next time.
+    db.catch(() => (db = undefined));
+    return db;
+  };
+  const run = async <T>(mode: IDBTransactionMode, f: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
+    const tx = (await open()).transaction(storeName, mode);
+    const result = await request(f(tx.objectStore(storeName)));
+    if (mode === 'readwrite') {
+      await new Promise<void>((resolve, reject) => {
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'));
+        tx.onabort = () => reject(tx.error ?? new Error('IndexedDB write aborted'));
+      });
+    }
+    return result;
+  };
+  return {
+    get: (key) => run('readonly', (s) => s.get(key)),
+    set: async (key, value) => {
+      await run('readwrite', (s) => s.put(value, key));
+    },
+    delete: async (key) => {
+      await run('readwrite', (s) => s.delete(key));
+    },
+  };
+}
+
+let store: KeyValueStore | undefined;
+const getStore = () => (store ??= indexedDbStore());
+
+/** Replaces the storage (tests). */
+export function setAutosaveStore(next: KeyValueStore | undefined): void {
+  store = next;
+}
+
+let failed = false;
+
+async function write(doc: GraphDocument): Promise<void> {
+  const value: Stored = { savedAt: new Date().toISOString(), document: JSON.parse(saveDocument(doc)) };
+  try {
+    await getStore().set(KEY, value);
+    failed = false;
+  } catch (error) {
+    // Said once, not on every edit.
+    if (!failed) notify('error', `Autosave is not working, so a reload would lose changes: ${error instanceof Error ? error.message : String(error)}. Download JSON to keep your graph.`);
+    failed = true;
+  }
+}
+
+let stop: (() => void) | undefined;
+
+/**
+ * Saves the document a moment after each change, and at once when the page
+ * is hidden or closed. Calling it again does nothing; it returns a stop function.
+ */
+export function startAutosave(): () => void {
+  if (stop) return stop;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let pending: GraphDocument | undefined;
+  const flush = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    const doc = pending;
+    pending = undefined;
+    if (doc) void write(doc);
+  };
+  const schedule = (doc: GraphDocument) => {
+    pending = doc;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(flush, AUTOSAVE_DELAY_MS);
+  };
+  const unsubscribe = useEditor.subscribe((state, previous) => {
+    if (state.document === previous.document) return;
+    forgetStaleLink(state.document);
+    schedule(state.document);
+  });
+  // A graph opened before autosave started (from a link) is kept too; the untouched start is not.
+  const now = getEditor();
+  if (now.generation > 0 || now.past.length > 0) schedule(now.document);
+  const onHidden = () => {
+    if (document.visibilityState === 'hidden') flush();
+  };
+  const hasDom = typeof window !== 'undefined' && typeof document !== 'undefined';
+  if (hasDom) {
+    window.addEventListener('pagehide', flush);
+    document.addEventListener('visibilitychange', onHidden);
+  }
+  stop = () => {
+    flush();
+    unsubscribe();
+    if (hasDom) {
+      window.removeEventListener('pagehide', flush);
+      document.removeEventListener('visibilitychange', onHidden);
+    }
+    stop = undefined;
+  };
+  return stop;
+}
+
+/**
+ * Puts the autosaved graph back in the editor. False when there is none or
+ * it cannot be used (then a notice says so and the stored value is left to
+ * be overwritten by the next save).
+ */
+export async function restoreAutosaved(): Promise<boolean> {
+  let value: unknown;
+  try {
+    value = await getStore().get(KEY);
+  } catch (error) {
+    notify('error', `The autosaved graph cannot be read: ${error instanceof Error ? error.message : String(error)}.`);
+    return false;
+  }
+  if (value === undefined || value === null) return false;
+  const stored = typeof value === 'object' && 'document' in value ? (value as Stored).document : undefined;
+  const loaded = loadValue(stored);
+  if (!loaded.ok) {
+    const first = loaded.diagnostics[0];
+    notify('error', `The autosaved graph is damaged and was not restored${first ? ` (${first.path ? `${first.path}: ` : ''}${first.message})` : ''}.`);
+    return false;
+  }
+  getEditor().replaceDocument(loaded.document);
+  if (loaded.migratedFrom !== undefined) notify('info', `Restored your graph, upgraded from version ${loaded.migratedFrom}.`);
+  return true;
+}

@@ -1,0 +1,257 @@
+/**
+ * The editor in a real browser: open the VAE, change a param and watch the
+ * shapes follow, add and wire a node, see a refused connection's reason,
+ * undo and redo, copy and paste, lay out, group into a module and open it.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canRunBrowser, openBrowser, screenshot, startApp } from './harness.ts';
+
+interface Doc {
+  nodes: { id: string; kind: string; position: { x: number; y: number } }[];
+  edges: { id: string; source: { node: string; port: string }; target: { node: string; port: string } }[];
+  modules: { id: string; nodes: { id: string }[] }[];
+}
+
+/** Waits for a value as the page settles; generous, since the machine may be busy. */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 8_000 });
+
+const doc = (page: Page) => page.evaluate(() => JSON.parse((window as unknown as { __gencomposer: { documentText(): string } }).__gencomposer.documentText()) as Doc);
+const shape = (page: Page, node: string, side: 'in' | 'out', port: string) => page.getByTestId(`shape-${node}-${side}-${port}`);
+
+async function centre(page: Page, testId: string): Promise<{ x: number; y: number }> {
+  const box = await page.getByTestId(testId).boundingBox();
+  if (!box) throw new Error(`${testId} is not on screen`);
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+/** Drags from one port to another with the mouse, as a person would. */
+async function dragPort(page: Page, from: string, to: string): Promise<void> {
+  const a = await centre(page, from);
+  const b = await centre(page, to);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
+  await page.mouse.move(b.x, b.y, { steps: 5 });
+  await page.mouse.up();
+}
+
+/** Clicks an empty spot of the canvas (clears the selection, moves focus off the inspector). */
+async function clickCanvas(page: Page, fx = 0.06, fy = 0.12): Promise<void> {
+  const box = (await page.getByTestId('canvas').boundingBox())!;
+  await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+}
+
+describe.skipIf(!canRunBrowser)('the canvas editor', () => {
+  let app: Awaited<ReturnType<typeof startApp>>;
+  let browser: Awaited<ReturnType<typeof openBrowser>>;
+  let page: Page;
+
+  beforeAll(async () => {
+    app = await startApp();
+    browser = await openBrowser();
+    page = browser.page;
+    page.setDefaultTimeout(10_000);
+    await page.goto(app.url);
+    // First visit: nothing autosaved or linked, so the gallery opens.
+    await page.getByTestId('gallery').waitFor();
+    await page.evaluate(() => (window as unknown as { __gencomposer: { loadPreset(n: string): boolean } }).__gencomposer.loadPreset('vae'));
+    await page.getByTestId('node-encoder').waitFor();
+    await page.getByTestId('gallery').waitFor({ state: 'detached' });
+    await page.waitForTimeout(300);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('shows the VAE with typed ports and inferred shapes', async () => {
+    await poll(() => shape(page, 'encoder', 'out', 'mu').textContent()).toBe('[B, 20]');
+    expect(await shape(page, 'data', 'out', 'x').textContent()).toBe('[B, 784]');
+    expect(await page.getByTestId('problems-errors').textContent()).toBe('0 errors');
+    await screenshot(page, 'canvas-vae');
+  });
+
+  it("changes the Encoder's latent size in the inspector and the downstream shapes follow", async () => {
+    await page.getByTestId('node-encoder').click();
+    await page.getByTestId('param-latent').fill('8');
+    await poll(() => shape(page, 'encoder', 'out', 'mu').textContent()).toBe('[B, 8]');
+    expect(await shape(page, 'reparameterize', 'in', 'mu').textContent()).toBe('[B, 8]');
+    expect(await shape(page, 'reparameterize', 'out', 'z').textContent()).toBe('[B, 8]');
+    expect(await shape(page, 'decoder', 'in', 'z').textContent()).toBe('[B, 8]');
+    expect(await shape(page, 'kl', 'in', 'logvar').textContent()).toBe('[B, 8]');
+    // An out-of-range value is refused in the field and changes nothing.
+    await page.getByTestId('param-latent').fill('0');
+    await poll(() => page.locator('.field-error').first().textContent()).toMatch(/least 1/);
+    expect(await shape(page, 'encoder', 'out', 'mu').textContent()).toBe('[B, 8]');
+    await page.getByTestId('param-latent').press('Enter');
+    expect(await page.getByTestId('param-latent').inputValue()).toBe('8');
+    await screenshot(page, 'canvas-latent');
+  });
+
+  it('adds a Dense from the palette and wires it', async () => {
+    const box = (await page.getByTestId('canvas').boundingBox())!;
+    await page.getByTestId('palette-item-Dense').dragTo(page.getByTestId('canvas'), { targetPosition: { x: box.width * 0.3, y: box.height * 0.78 } });
+    await page.getByTestId('node-dense').waitFor();
+    expect(await shape(page, 'dense', 'out', 'y').textContent()).toBe('—');
+    await dragPort(page, 'port-decoder-out-x', 'port-dense-in-x');
+    await poll(() => shape(page, 'dense', 'out', 'y').textContent()).toBe('[B, 128]');
+    const edges = (await doc(page)).edges.filter((e) => e.target.node === 'dense');
+    expect(edges.map((e) => `${e.source.node}.${e.source.port}`)).toEqual(['decoder.x']);
+  });
+
+  it('refuses a connection of the wrong type, and one with a shape problem, saying why', async () => {
+    const before = (await doc(page)).edges.length;
+    await dragPort(page, 'port-kl-out-loss', 'port-dense-in-x');
+    const refusal = page.getByTestId('connection-refusal');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toMatch(/Type mismatch: a loss output cannot feed a tensor input/);
+    await screenshot(page, 'canvas-refusal');
+    // [B, 8] into the reconstruction's target, which must match the [B, 784] prediction.
+    await dragPort(page, 'port-encoder-out-mu', 'port-reconstruction-in-target');
+    await poll(() => refusal.textContent()).toMatch(/[Ss]hape/);
+    expect((await doc(page)).edges.length).toBe(before);
+  });
+
+  it('undoes and redoes with the keyboard and the toolbar', async () => {
+    await clickCanvas(page);
+    const wired = (await doc(page)).edges.length;
+    await page.keyboard.press('Control+z');
+    await poll(async () => (await doc(page)).edges.length).toBe(wired - 1);
+    await page.keyboard.press('Control+Shift+z');
+    await poll(async () => (await doc(page)).edges.length).toBe(wired);
+    await page.getByTestId('toolbar-undo').click(); // the edge
+    await page.getByTestId('toolbar-undo').click(); // the Dense
+    await poll(async () => (await doc(page)).nodes.some((n) => n.id === 'dense')).toBe(false);
+    await page.getByTestId('toolbar-redo').click();
+    await page.getByTestId('toolbar-redo').click();
+    await poll(() => shape(page, 'dense', 'out', 'y').textContent()).toBe('[B, 128]');
+  });
+
+  it('copies and pastes nodes at the pointer with fresh ids, and duplicates them', async () => {
+    await page.getByTestId('node-dense').click();
+    await page.keyboard.press('Control+c');
+    const box = (await page.getByTestId('canvas').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.82);
+    await page.keyboard.press('Control+v');
+    await page.getByTestId('node-dense_2').waitFor();
+    await page.keyboard.press('Control+d');
+    await page.getByTestId('node-dense_3').waitFor();
+    const nodes = (await doc(page)).nodes.filter((n) => n.id.startsWith('dense'));
+    expect(nodes.map((n) => n.id)).toEqual(['dense', 'dense_2', 'dense_3']);
+    expect(nodes[2]!.position.x - nodes[1]!.position.x).toBe(40);
+    await screenshot(page, 'canvas-paste');
+    // Delete removes the selected copy; undo brings it back.
+    await page.keyboard.press('Delete');
+    await poll(async () => (await doc(page)).nodes.some((n) => n.id === 'dense_3')).toBe(false);
+    await page.keyboard.press('Control+z');
+    await page.getByTestId('node-dense_3').waitFor();
+  });
+
+  it('moves a node by dragging it, as one undo step', async () => {
+    type Hooks = { __gencomposer: { editor(): { past: { label: string }[] } } };
+    const steps = () => page.evaluate(() => (window as unknown as Hooks).__gencomposer.editor().past.map((e) => e.label));
+    const before = await steps();
+    const at = (await doc(page)).nodes.find((n) => n.id === 'kl')!.position;
+    const grip = await centre(page, 'node-kl');
+    await page.mouse.move(grip.x, grip.y - 20);
+    await page.mouse.down();
+    for (let i = 1; i <= 6; i++) await page.mouse.move(grip.x + i * 15, grip.y - 20 + i * 6);
+    await page.mouse.up();
+    await poll(async () => (await doc(page)).nodes.find((n) => n.id === 'kl')!.position.x).toBeGreaterThan(at.x + 40);
+    expect(await steps()).toEqual([...before, 'Move']);
+    await page.keyboard.press('Control+z');
+    await poll(async () => (await doc(page)).nodes.find((n) => n.id === 'kl')!.position).toEqual(at);
+  });
+
+  it('lays the graph out left to right as one undo step', async () => {
+    const before = await doc(page);
+    await page.getByTestId('toolbar-layout').click();
+    await poll(async () => JSON.stringify((await doc(page)).nodes.map((n) => n.position))).not.toBe(JSON.stringify(before.nodes.map((n) => n.position)));
+    const after = await doc(page);
+    const x = (id: string) => after.nodes.find((n) => n.id === id)!.position.x;
+    expect(x('data')).toBeLessThan(x('encoder'));
+    expect(x('encoder')).toBeLessThan(x('reparameterize'));
+    expect(x('reparameterize')).toBeLessThan(x('decoder'));
+    await page.waitForTimeout(400);
+    await screenshot(page, 'canvas-layout');
+    await page.getByTestId('toolbar-undo').click();
+    await poll(async () => JSON.stringify((await doc(page)).nodes.map((n) => n.position))).toBe(JSON.stringify(before.nodes.map((n) => n.position)));
+  });
+
+  it('adds a node from a search box opened by double-clicking the canvas', async () => {
+    const box = (await page.getByTestId('canvas').boundingBox())!;
+    await page.mouse.dblclick(box.x + box.width * 0.5, box.y + box.height * 0.12);
+    await page.getByTestId('quick-add').waitFor();
+    await page.getByTestId('quick-add-search').fill('layer norm');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('node-layerNorm').waitFor();
+    expect(await page.getByTestId('quick-add').count()).toBe(0);
+  });
+
+  it('opens a block into its primitives, and undo brings the block back', async () => {
+    await page.getByTestId('node-encoder').dblclick({ position: { x: 30, y: 10 } });
+    await page.getByTestId('expand-dialog').waitFor();
+    expect(await page.getByTestId('expand-dialog').textContent()).toMatch(/Dense ×3/);
+    await page.getByTestId('expand-block').click();
+    await poll(async () => (await doc(page)).nodes.some((n) => n.id === 'encoder')).toBe(false);
+    await page.getByTestId('node-encoder_mu').waitFor();
+    await poll(() => shape(page, 'encoder_mu', 'out', 'y').textContent()).toBe('[B, 8]');
+    expect(await shape(page, 'reparameterize', 'in', 'mu').textContent()).toBe('[B, 8]');
+    await clickCanvas(page);
+    await page.keyboard.press('Control+z');
+    await page.getByTestId('node-encoder').waitFor();
+  });
+
+  it('groups a selection into a module, shares it, opens it, and comes back', async () => {
+    // The duplicate overlaps the copy it was made from, and a selected node comes to the front: click uncovered corners.
+    await page.getByTestId('node-dense_2').click({ position: { x: 12, y: 8 } });
+    const last = (await page.getByTestId('node-dense_3').boundingBox())!;
+    await page.getByTestId('node-dense_3').click({ modifiers: ['Control'], position: { x: last.width - 12, y: last.height - 8 } });
+    await page.getByTestId('toolbar-group').click();
+    await poll(async () => (await doc(page)).modules.length).toBe(1);
+    const instance = (await doc(page)).nodes.find((n) => n.kind === 'Module')!;
+    const badge = page.getByTestId(`module-badge-${instance.id}`);
+    expect(await badge.textContent()).toBe('Module 1');
+    // A second instance shares the module's weights.
+    await page.keyboard.press('Control+d');
+    await poll(() => badge.textContent()).toBe('Module 1×2 shared');
+    await page.getByTestId(`node-${instance.id}`).dblclick({ position: { x: 30, y: 10 } });
+    await page.getByTestId('breadcrumb').waitFor();
+    expect(await page.getByTestId('breadcrumb').textContent()).toMatch(/Module 1.*all 2 instances/);
+    await page.getByTestId('node-dense_2').waitFor();
+    await screenshot(page, 'canvas-module');
+    await page.getByTestId('breadcrumb-back').click();
+    await page.getByTestId('node-encoder').waitFor();
+  });
+
+  it('lists problems and shows their node when clicked, opening its module when it is inside one', async () => {
+    type Hooks = { __gencomposer: { editor(): { selection: string[]; scope?: string } } };
+    const state = () => page.evaluate(() => {
+      const { selection, scope } = (window as unknown as Hooks).__gencomposer.editor();
+      return { selection, scope: scope ?? null };
+    });
+    // Cut the decoder out: the reconstruction loss loses its prediction.
+    await page.getByTestId('node-decoder').click({ position: { x: 30, y: 10 } });
+    await page.keyboard.press('Delete');
+    const problems = page.getByTestId('problem');
+    await problems.filter({ hasText: 'reconstruction.prediction' }).click();
+    await poll(state).toEqual({ selection: ['reconstruction'], scope: null });
+    await page.waitForTimeout(400);
+    await screenshot(page, 'canvas-problems');
+    // The Dense copies inside the module have open inputs.
+    await problems.filter({ hasText: 'Module 1 › dense_2' }).click();
+    await poll(state).toEqual({ selection: ['dense_2'], scope: 'module_1' });
+    await page.getByTestId('breadcrumb-back').click();
+  });
+
+  it('shows the keyboard shortcuts', async () => {
+    await clickCanvas(page);
+    await page.keyboard.press('?');
+    await page.getByTestId('help-panel').waitFor();
+    await screenshot(page, 'canvas-help');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('help-panel').waitFor({ state: 'detached' });
+  });
+});
