@@ -3,38 +3,17 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import { createVariables, runForward } from '../src/core/compiler/forward.ts';
-import { zGraphDocument, type GraphDocument } from '../src/core/graph/schema.ts';
 import type { RandomSource } from '../src/core/nodes/types.ts';
 import { analyze, type Analysis } from '../src/core/shapes/analyze.ts';
 import { hasErrors } from '../src/core/shapes/diagnostics.ts';
 import { createRandom } from '../src/core/train/random.ts';
+import { makeDocument, type NodeSketch } from './documents.ts';
+
+export { makeDocument, type NodeSketch };
 
 // PROD silences TF.js's advice to install its native Node backend.
 tf.env().set('PROD', true);
 await tf.setBackend('cpu');
-
-export interface NodeSketch {
-  id: string;
-  kind: string;
-  params?: Record<string, unknown>;
-}
-
-/** `"a.y->b.x"` edges, positions laid out in a row. */
-export function makeDocument(nodes: NodeSketch[], edges: string[] = [], extra: Partial<GraphDocument> = {}): GraphDocument {
-  return zGraphDocument.parse({
-    format: 'gencomposer.graph',
-    version: 2,
-    meta: { name: 'test' },
-    nodes: nodes.map((n, i) => ({ id: n.id, kind: n.kind, params: n.params ?? {}, position: { x: i * 200, y: 0 } })),
-    edges: edges.map((e, i) => {
-      const [from, to] = e.split('->') as [string, string];
-      const [sn, sp] = from.split('.') as [string, string];
-      const [tn, tp] = to.split('.') as [string, string];
-      return { id: `e${i}`, source: { node: sn, port: sp }, target: { node: tn, port: tp } };
-    }),
-    ...extra,
-  });
-}
 
 /** Codes of the diagnostics, as `code@node[.port]`. */
 export function codes(analysis: Analysis): string[] {

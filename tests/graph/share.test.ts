@@ -14,7 +14,7 @@ import { zGraphDocument, type GraphDocument } from '../../src/core/graph/schema.
 import {
   MAX_LINK_CHARS,
   PNG_KEYWORD,
-  crc32,
+  chunkBytes,
   decodeLink,
   decodePng,
   embedGraphInPng,
@@ -39,16 +39,6 @@ function tinyPng(width = 3, height = 2): Uint8Array {
   const png = new PNG({ width, height });
   for (let i = 0; i < png.data.length; i++) png.data[i] = (i * 37) & 255;
   return new Uint8Array(PNG.sync.write(png));
-}
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out, 4, 8 + data.length));
-  return out;
 }
 
 /** A PNG with `extra` chunks inserted before IEND (valid CRCs, hostile content). */
@@ -268,9 +258,9 @@ describe('PNG pictures', () => {
   it('read uncompressed iTXt, zTXt and tEXt graph chunks too', () => {
     const text = saveDocument(presets[0]!.document);
     const bytes = new TextEncoder().encode(text);
-    const itxt = chunk('iTXt', concat(keyword, [0, 0, 0, 0, 0], bytes));
-    const ztxt = chunk('zTXt', concat(keyword, [0, 0], zlibSync(bytes)));
-    const textChunk = chunk('tEXt', concat(keyword, [0], bytes));
+    const itxt = chunkBytes('iTXt', concat(keyword, [0, 0, 0, 0, 0], bytes));
+    const ztxt = chunkBytes('zTXt', concat(keyword, [0, 0], zlibSync(bytes)));
+    const textChunk = chunkBytes('tEXt', concat(keyword, [0], bytes));
     for (const c of [itxt, ztxt, textChunk]) {
       const extracted = extractGraphText(withChunks(tinyPng(), c));
       expect(extracted.ok && extracted.text).toBe(text);
@@ -292,15 +282,15 @@ describe('PNG pictures', () => {
     if (!result.ok) expect(result.error.message).toMatch(/checksum/);
     expectError(decodePng(embedded.png.subarray(0, embedded.png.length - 20)), 'corrupt-png');
     // Valid CRC, content not a graph.
-    const notGraph = chunk('iTXt', concat(keyword, [0, 1, 0, 0, 0], zlibSync(new TextEncoder().encode('[1,2,3]'))));
+    const notGraph = chunkBytes('iTXt', concat(keyword, [0, 1, 0, 0, 0], zlibSync(new TextEncoder().encode('[1,2,3]'))));
     expectError(decodePng(withChunks(png, notGraph)), 'invalid-document');
-    const badZlib = chunk('iTXt', concat(keyword, [0, 1, 0, 0, 0], [1, 2, 3, 4, 5, 6, 7]));
+    const badZlib = chunkBytes('iTXt', concat(keyword, [0, 1, 0, 0, 0], [1, 2, 3, 4, 5, 6, 7]));
     expectError(decodePng(withChunks(png, badZlib)), 'corrupt-png');
-    const badMethod = chunk('iTXt', concat(keyword, [0, 1, 7, 0, 0]));
+    const badMethod = chunkBytes('iTXt', concat(keyword, [0, 1, 7, 0, 0]));
     expectError(decodePng(withChunks(png, badMethod)), 'corrupt-png');
-    const notUtf8 = chunk('iTXt', concat(keyword, [0, 0, 0, 0, 0], [0xff, 0xfe, 0xfd]));
+    const notUtf8 = chunkBytes('iTXt', concat(keyword, [0, 0, 0, 0, 0], [0xff, 0xfe, 0xfd]));
     expectError(decodePng(withChunks(png, notUtf8)), 'corrupt-png');
-    const cut = chunk('iTXt', concat(keyword, [0, 0, 0]));
+    const cut = chunkBytes('iTXt', concat(keyword, [0, 0, 0]));
     expectError(decodePng(withChunks(png, cut)), 'corrupt-png');
     // A chunk claiming more bytes than the file has.
     const huge = png.slice();
@@ -311,7 +301,7 @@ describe('PNG pictures', () => {
   it('refuse a compression bomb in the graph chunk', () => {
     const bomb = zlibSync(new Uint8Array(LIMITS.fileBytes + 1024 * 1024).fill(32), { level: 9 });
     const started = performance.now();
-    expectError(decodePng(withChunks(tinyPng(), chunk('iTXt', concat(keyword, [0, 1, 0, 0, 0], bomb)))), 'too-large');
+    expectError(decodePng(withChunks(tinyPng(), chunkBytes('iTXt', concat(keyword, [0, 1, 0, 0, 0], bomb)))), 'too-large');
     expect(performance.now() - started).toBeLessThan(5000);
   });
 
@@ -324,8 +314,8 @@ describe('PNG pictures', () => {
         fc.oneof(
           fc.uint8Array({ maxLength: 500 }),
           fc.uint8Array({ maxLength: 500 }).map((b) => concat([137, 80, 78, 71, 13, 10, 26, 10], b)),
-          fc.uint8Array({ maxLength: 300 }).map((b) => withChunks(tinyPng(), chunk('iTXt', concat(keyword, [0], b)))),
-          fc.uint8Array({ maxLength: 300 }).map((b) => withChunks(tinyPng(), chunk('zTXt', concat(keyword, [0, 0], b)))),
+          fc.uint8Array({ maxLength: 300 }).map((b) => withChunks(tinyPng(), chunkBytes('iTXt', concat(keyword, [0], b)))),
+          fc.uint8Array({ maxLength: 300 }).map((b) => withChunks(tinyPng(), chunkBytes('zTXt', concat(keyword, [0, 0], b)))),
           fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([at, x]) => {
             const copy = base.slice();
             copy[at % copy.length]! ^= x;

@@ -1,7 +1,8 @@
 /** Documents for the editor's unit tests, without TF.js. */
 import { readFileSync } from 'node:fs';
 import { loadText } from '../../src/core/graph/load.ts';
-import { zGraphDocument, type GraphDocument } from '../../src/core/graph/schema.ts';
+import type { GraphDocument } from '../../src/core/graph/schema.ts';
+import { makeDocument, type NodeSketch } from '../documents.ts';
 
 export function preset(name: string): GraphDocument {
   const result = loadText(readFileSync(new URL(`../../graph-presets/${name}.json`, import.meta.url), 'utf8'));
@@ -10,19 +11,8 @@ export function preset(name: string): GraphDocument {
 }
 
 /** `"a.y->b.x"` edges; nodes laid out in a row. */
-export function sketch(nodes: { id: string; kind: string; params?: Record<string, unknown> }[], edges: string[] = []): GraphDocument {
-  return zGraphDocument.parse({
-    format: 'gencomposer.graph',
-    version: 2,
-    meta: { name: 'sketch' },
-    nodes: nodes.map((n, i) => ({ id: n.id, kind: n.kind, params: n.params ?? {}, position: { x: i * 200, y: 0 } })),
-    edges: edges.map((e, i) => {
-      const [from, to] = e.split('->') as [string, string];
-      const [sn, sp] = from.split('.') as [string, string];
-      const [tn, tp] = to.split('.') as [string, string];
-      return { id: `e${i}`, source: { node: sn, port: sp }, target: { node: tn, port: tp } };
-    }),
-  });
+export function sketch(nodes: NodeSketch[], edges: string[] = []): GraphDocument {
+  return makeDocument(nodes, edges, { meta: { name: 'sketch', description: '', family: 'custom' } });
 }
 
 /** A small chain: noise → fc1 → act → fc2. */

@@ -37,7 +37,8 @@ function levelOf(doc: GraphDocument, moduleId?: string): Level {
   return mod;
 }
 
-function allIds(doc: GraphDocument): Set<string> {
+/** Every id in use in the document: nodes and edges at every level, and modules. */
+export function allIds(doc: GraphDocument): Set<string> {
   const ids = new Set<string>();
   for (const level of [doc, ...doc.modules]) {
     for (const n of level.nodes) ids.add(n.id);

@@ -295,7 +295,8 @@ export function readPngChunks(bytes: Uint8Array): ChunksResult {
   }
 }
 
-function chunkBytes(type: string, data: Uint8Array): Uint8Array {
+/** One PNG chunk: length, type, data and its CRC. */
+export function chunkBytes(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, data.length);

@@ -26,6 +26,17 @@ export interface NodePorts {
 
 export type NodeCategory = 'data' | 'layer' | 'block' | 'flow' | 'objective' | 'sampler' | 'module';
 
+/** Each category's title, in the order the palette and the node reference list them. */
+export const CATEGORY_TITLES: Readonly<Record<NodeCategory, string>> = {
+  data: 'Data',
+  layer: 'Layers',
+  block: 'Blocks',
+  flow: 'Flow layers',
+  objective: 'Objectives',
+  sampler: 'Samplers',
+  module: 'Modules',
+};
+
 export interface InferContext<P> {
   params: P;
   /** Shapes of the connected inputs; unconnected optional inputs are absent. */

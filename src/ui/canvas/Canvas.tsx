@@ -21,6 +21,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type
 import { applyEdit, connect, disconnect } from '../../core/graph/edits.ts';
 import { analyze } from '../../core/shapes/analyze.ts';
 import { DRAG_MIME, type CatalogItem } from '../palette/catalog.ts';
+import { CATEGORY_COLORS } from '../sharing/graph-picture.ts';
 import { openGraphFile } from '../sharing/open-file.ts';
 import { getEditor, useEditor } from '../store/editor-store.ts';
 import { Breadcrumb } from './Breadcrumb.tsx';
@@ -325,17 +326,7 @@ export function Canvas() {
   );
 }
 
-const MINIMAP_COLORS: Record<string, string> = {
-  data: '#0d9488',
-  layer: '#64748b',
-  block: '#4f46e5',
-  flow: '#0891b2',
-  objective: '#e11d48',
-  sampler: '#7c3aed',
-  module: '#d97706',
-};
-
 function minimapColor(node: FlowNode): string {
   if (node.data.severity === 'error') return '#dc2626';
-  return MINIMAP_COLORS[node.data.category] ?? '#94a3b8';
+  return CATEGORY_COLORS[node.data.category];
 }

@@ -1,6 +1,7 @@
 /** A search box at the cursor to add a node there (double-click on the canvas). */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { CATEGORY_TITLES, catalogItems, searchCatalog, type CatalogItem } from '../palette/catalog.ts';
+import { CATEGORY_TITLES } from '../../core/nodes/types.ts';
+import { catalogItems, searchCatalog, type CatalogItem } from '../palette/catalog.ts';
 import { useEditor } from '../store/editor-store.ts';
 
 const SHOWN = 8;

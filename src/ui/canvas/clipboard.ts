@@ -2,7 +2,7 @@
  * Copy and paste of a selection: the nodes with the edges between them,
  * pasted with fresh ids where the user points.
  */
-import { EditError, freshId, type Recipe } from '../../core/graph/edits.ts';
+import { EditError, allIds, freshId, type Recipe } from '../../core/graph/edits.ts';
 import type { GraphDocument, GraphEdge, GraphNode } from '../../core/graph/schema.ts';
 import { levelOf } from './to-flow.ts';
 
@@ -21,16 +21,6 @@ export function copyFragment(doc: GraphDocument, ids: readonly string[], scope?:
   return JSON.parse(JSON.stringify({ nodes, edges })) as Fragment;
 }
 
-function takenIds(doc: GraphDocument): Set<string> {
-  const ids = new Set<string>();
-  for (const level of [doc, ...doc.modules]) {
-    for (const n of level.nodes) ids.add(n.id);
-    for (const e of level.edges) ids.add(e.id);
-  }
-  for (const m of doc.modules) ids.add(m.id);
-  return ids;
-}
-
 /** Top-left corner of the fragment's nodes. */
 export function fragmentOrigin(fragment: Fragment): { x: number; y: number } {
   return {
@@ -45,7 +35,7 @@ export const pasteFragment =
   (doc) => {
     const level = scope === undefined ? doc : doc.modules.find((m) => m.id === scope);
     if (!level) throw new EditError(`module "${scope}" does not exist`);
-    const taken = takenIds(doc);
+    const taken = allIds(doc);
     const origin = fragmentOrigin(fragment);
     const rename = new Map<string, string>();
     const added: string[] = [];

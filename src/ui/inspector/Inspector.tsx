@@ -3,7 +3,7 @@
  * params (a form generated from its schema), or the document's settings
  * when nothing is selected. Every change is one edit through the store.
  */
-import { useMemo } from 'react';
+import { useMemo, type ReactNode } from 'react';
 import { setLabel, setParams } from '../../core/graph/edits.ts';
 import type { GraphNode } from '../../core/graph/schema.ts';
 import { describeParams, type ParamDescription } from '../../core/nodes/describe.ts';
@@ -155,30 +155,53 @@ function ParamForm({ node, def, scope }: { node: GraphNode; def: NodeDefinition;
   );
 }
 
-function ModuleSection({ moduleId }: { moduleId: string }) {
+/** The module with that id in the document, its index and how many instances place it. */
+function useModule(moduleId: string) {
   const document = useEditor((s) => s.document);
-  const commands = useCanvasCommands();
   const index = document.modules.findIndex((m) => m.id === moduleId);
-  const mod = document.modules[index];
+  return { index, mod: document.modules[index], shared: instanceCounts(document).get(moduleId) ?? 0 };
+}
+
+function ModuleNameField({ index, name }: { index: number; name: string }) {
+  return (
+    <TextField
+      label="Module name"
+      testId="module-name"
+      value={name}
+      validate={(t) => (t.trim() === '' ? 'A module needs a name.' : t.length > 200 ? 'At most 200 characters.' : undefined)}
+      commit={(t) =>
+        getEditor().edit((doc) => {
+          doc.modules[index]!.name = t.trim();
+        }, 'Rename module')
+      }
+    />
+  );
+}
+
+/** A panel's heading: the title, the id under it and an optional pill. */
+function PanelHead({ title, id, children }: { title: string; id: string; children?: ReactNode }) {
+  return (
+    <header className="inspector-head">
+      <div>
+        <h2>{title}</h2>
+        <div className="muted mono">{id}</div>
+      </div>
+      {children}
+    </header>
+  );
+}
+
+function ModuleSection({ moduleId }: { moduleId: string }) {
+  const commands = useCanvasCommands();
+  const { index, mod, shared } = useModule(moduleId);
   if (!mod) return <p className="muted">The module “{moduleId}” is not defined in this document.</p>;
-  const shared = instanceCounts(document).get(moduleId) ?? 0;
   return (
     <section className="inspector-section">
       <h3>Module</h3>
       <p className="muted">
         {shared > 1 ? `Placed ${shared} times; all instances share its weights.` : 'Placed once.'} Double-click the node to edit its body.
       </p>
-      <TextField
-        label="Module name"
-        testId="module-name"
-        value={mod.name}
-        validate={(t) => (t.trim() === '' ? 'A module needs a name.' : t.length > 200 ? 'At most 200 characters.' : undefined)}
-        commit={(t) =>
-          getEditor().edit((doc) => {
-            doc.modules[index]!.name = t.trim();
-          }, 'Rename module')
-        }
-      />
+      <ModuleNameField index={index} name={mod.name} />
       <div className="button-row">
         <button type="button" data-testid="inspector-open-module" onClick={() => commands.openModule(moduleId)}>
           Open module
@@ -202,17 +225,13 @@ function NodePanel({ nodeId }: { nodeId: string }) {
   const def = getNodeDefinition(node.kind);
   return (
     <div className="inspector-node" data-testid="inspector-node">
-      <header className="inspector-head">
-        <div>
-          <h2>{view.title}</h2>
-          <div className="muted mono">{node.id}</div>
-        </div>
+      <PanelHead title={view.title} id={node.id}>
         {view.paramCount > 0 ? (
           <span className="pill" title={`${view.paramCount.toLocaleString('en-US')} trainable parameters`}>
             {formatCount(view.paramCount)} params
           </span>
         ) : null}
-      </header>
+      </PanelHead>
       {def ? <p className="inspector-description">{def.description}</p> : <p className="field-error">Unknown node kind “{node.kind}”.</p>}
       <DiagnosticList diagnostics={view.diagnostics} />
       <TextField
@@ -272,37 +291,20 @@ function SelectionPanel({ count }: { count: number }) {
 
 /** Inside a module with nothing selected: the module itself. */
 function ModuleBodyPanel({ moduleId }: { moduleId: string }) {
-  const document = useEditor((s) => s.document);
   const analysis = useEditor((s) => s.analysis);
-  const index = document.modules.findIndex((m) => m.id === moduleId);
-  const mod = document.modules[index];
+  const { index, mod, shared } = useModule(moduleId);
   if (!mod) return null;
-  const shared = instanceCounts(document).get(moduleId) ?? 0;
   const problems = analysis.diagnostics.filter((d) => d.module === moduleId);
   return (
     <div className="inspector-node" data-testid="inspector-module">
-      <header className="inspector-head">
-        <div>
-          <h2>{mod.name}</h2>
-          <div className="muted mono">{mod.id}</div>
-        </div>
+      <PanelHead title={mod.name} id={mod.id}>
         <span className="pill">{shared === 1 ? '1 instance' : `${shared} instances`}</span>
-      </header>
+      </PanelHead>
       <p className="inspector-description">
         A module's body: its Module input and Module output nodes are the ports of every instance, and {shared > 1 ? 'all instances share its weights, so an edit here changes each of them.' : 'its weights are shared by every instance placed.'}
       </p>
       <DiagnosticList diagnostics={problems} withNode />
-      <TextField
-        label="Module name"
-        testId="module-name"
-        value={mod.name}
-        validate={(t) => (t.trim() === '' ? 'A module needs a name.' : t.length > 200 ? 'At most 200 characters.' : undefined)}
-        commit={(t) =>
-          getEditor().edit((doc) => {
-            doc.modules[index]!.name = t.trim();
-          }, 'Rename module')
-        }
-      />
+      <ModuleNameField index={index} name={mod.name} />
       <TextField
         label="Description"
         testId="module-description"

@@ -1,19 +1,9 @@
 /** The node kinds offered to add, grouped and searchable. */
 import type { GraphDocument } from '../../core/graph/schema.ts';
 import { NODE_DEFINITIONS } from '../../core/nodes/registry.ts';
-import type { NodeCategory } from '../../core/nodes/types.ts';
+import { CATEGORY_TITLES, type NodeCategory } from '../../core/nodes/types.ts';
 
-export const CATEGORY_TITLES: Record<NodeCategory, string> = {
-  data: 'Data',
-  layer: 'Layers',
-  block: 'Blocks',
-  flow: 'Flow layers',
-  objective: 'Objectives',
-  sampler: 'Samplers',
-  module: 'Modules',
-};
-
-const CATEGORY_ORDER: readonly NodeCategory[] = ['data', 'layer', 'block', 'flow', 'objective', 'sampler', 'module'];
+const CATEGORY_ORDER = Object.keys(CATEGORY_TITLES) as NodeCategory[];
 
 export interface CatalogItem {
   /** Unique key: the kind, or `Module:ID` for an instance of a document module. */

@@ -23,6 +23,7 @@ const FOOT = 24;
 const PROBLEM_ROW = 15;
 const MARGIN = 40;
 
+/** Each category's colour, as the canvas's node cards and minimap show it. */
 export const CATEGORY_COLORS: Record<NodeCategory | 'unknown', string> = {
   data: '#0d9488',
   layer: '#64748b',
