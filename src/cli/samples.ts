@@ -47,7 +47,7 @@ export async function writeSamples(session: TrainingSession, sources: ReadonlyMa
     });
     const record: SamplesRecord = { sampler: result.sampler, family: result.family, file: `${stem}.png`, count: 0 };
     if (result.kind === 'tokens') {
-      const texts = source?.decode ? result.tokens.map((t) => source.decode!([0, ...t])) : decodeTokens(result.tokens, CHAR_VOCAB);
+      const texts = source?.decode ? result.tokens.map((t) => source.decode!([1, ...t])) : decodeTokens(result.tokens, CHAR_VOCAB);
       writeFileSync(join(out, `${stem}.txt`), `${texts.join('\n')}\n`);
       writePng(join(out, `${stem}.png`), renderSamples({ texts }));
       record.text = `${stem}.txt`;

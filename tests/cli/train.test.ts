@@ -45,6 +45,18 @@ describe('gencomposer train and sample', () => {
     expect(existsSync(join(dir, 'more.png'))).toBe(true);
   });
 
+  it('writes text samples as names, and scores them against the training names', { timeout: 120_000 }, async () => {
+    const out = join(dir, 'names');
+    const trained = await cli('train', 'graph-presets/transformer.json', '--steps', '5', '--log-every', '5', '--backend', 'wasm', '--out', out, '--eval-samples', '40');
+    expect(trained.code, trained.stderr).toBe(0);
+    const names = readFileSync(join(out, 'samples.txt'), 'utf8').trim().split('\n');
+    expect(names).toHaveLength(32);
+    expect(names.filter((n) => /^[a-z]+$/.test(n)).length).toBeGreaterThan(16);
+    const score = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).eval.samplers[0];
+    expect(score).toMatchObject({ family: 'autoregressive', count: 40, copiesOfTraining: expect.any(Number) });
+    expect(score.distinct).toBeGreaterThan(0.5);
+  });
+
   it('says clearly what is wrong, with exit 1 or 2 and no stack trace', { timeout: 60_000 }, async () => {
     const missing = await cli('train', 'no/such.json');
     expect(missing.code).toBe(2);

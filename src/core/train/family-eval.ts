@@ -183,7 +183,7 @@ export async function scoreSamplers(session: TrainingSession, source: DataSource
     const result = await runSampler(session, plan, { count, seed: 1234, ...(options.feedsFor ? { feedsFor: options.feedsFor } : {}) });
     const score: SamplerScore = { sampler: result.sampler, family: result.family, count };
     if (result.kind === 'tokens') {
-      const texts = source?.decode ? result.tokens.map((t) => source.decode!([0, ...t])) : [];
+      const texts = source?.decode ? result.tokens.map((t) => source.decode!([1, ...t])) : [];
       const known = source?.trainingTexts;
       if (known && texts.length > 0) {
         score.copiesOfTraining = texts.filter((t) => known.has(t)).length / texts.length;
