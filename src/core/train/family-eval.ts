@@ -21,7 +21,7 @@ export type HeldOutFeed = (op: FlatOp, start: number, count: number) => Batch;
 export interface EvalOptions {
   heldOutLimit?: number;
   samples?: number;
-  /** Fewer samples for DDPM, whose loop runs the denoiser once per schedule step. */
+  /** Samples for DDPM over schedules longer than 200 steps (its loop runs the denoiser once per step). */
   ddpmSamples?: number;
   judge?: Judge;
   /** Held-out data for samplers that read more than their substituted input (an encoder-decoder's source). */
@@ -175,11 +175,18 @@ export interface SamplerScore {
   [metric: string]: unknown;
 }
 
+/** DDPM runs the denoiser once per schedule step: long schedules are scored on fewer samples. */
+function ddpmCount(session: TrainingSession, plan: Extract<SamplerPlan, { kind: 'ddpm' | 'ddim' }>, options: EvalOptions): number {
+  const steps = session.program.analysis.values.get(plan.schedule)!.shape[0] as number;
+  const samples = options.samples ?? 1000;
+  return steps <= 200 ? samples : Math.min(samples, options.ddpmSamples ?? 100);
+}
+
 /** Scores every sampler's output by what it produces. */
 export async function scoreSamplers(session: TrainingSession, source: DataSource | undefined, options: EvalOptions & { range: [number, number] }): Promise<SamplerScore[]> {
   const scores: SamplerScore[] = [];
   for (const plan of session.program.samplers) {
-    const count = plan.kind === 'ddpm' ? (options.ddpmSamples ?? 100) : (options.samples ?? 1000);
+    const count = plan.kind === 'ddpm' ? ddpmCount(session, plan, options) : (options.samples ?? 1000);
     const result = await runSampler(session, plan, { count, seed: 1234, ...(options.feedsFor ? { feedsFor: options.feedsFor } : {}) });
     const score: SamplerScore = { sampler: result.sampler, family: result.family, count };
     if (result.kind === 'tokens') {
