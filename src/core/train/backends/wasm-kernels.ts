@@ -152,7 +152,7 @@ function conv2DBackpropFilterIm2col(args: KernelArgs, info: backend_util.Conv2DI
   const { backend } = args;
   const x = input(args, 'x');
   const dy = input(args, 'dy');
-  const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: N } = info;
+  const { inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: N } = info;
   const { filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
   const { top, left, K, positions, rowsPerChunk } = patchPlan(info);
   const acc = new Float64Array(K * N);
@@ -275,7 +275,7 @@ function conv2DBackpropInputCol2im(args: KernelArgs, info: backend_util.Conv2DIn
   const { backend } = args;
   const dy = input(args, 'dy');
   const filter = input(args, 'filter');
-  const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: N } = info;
+  const { inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: N } = info;
   const { filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
   const { top, left, K, positions, rowsPerChunk } = patchPlan(info);
 
