@@ -13,6 +13,7 @@ import { classifierAccuracy, createJudge, flowRoundTrip, heldOutLosses, scoreSam
 import { streamBatches } from '../core/train/program-data.ts';
 import { TrainingSession } from '../core/train/session.ts';
 import { readCheckpointDir } from './checkpoint-files.ts';
+import { valueRange } from './samples.ts';
 import { loadProgram, openData } from './setup.ts';
 
 export const JUDGE_GRAPH = fileURLToPath(new URL('../../graph-presets/mnist-classifier.json', import.meta.url));
@@ -25,11 +26,6 @@ export async function loadJudge(dir: string): Promise<Judge> {
   await readCheckpointDir(dir, session);
   const test = await openTestSource(program.feeds[0]!.params as DataParamsInput, { readAsset: readPublicAsset });
   return createJudge(session, test!);
-}
-
-/** Samples of data scaled to [-1, 1] (tanh outputs) are read over that range. */
-function valueRange(session: TrainingSession): [number, number] {
-  return session.program.feeds.some((op) => (op.params as { range?: string }).range === 'signed') ? [-1, 1] : [0, 1];
 }
 
 export interface EvalRunOptions {

@@ -18,7 +18,7 @@ export interface SamplesRecord {
 }
 
 /** Samples of data scaled to [-1, 1] (tanh outputs) are drawn over that range. */
-function valueRange(session: TrainingSession): [number, number] {
+export function valueRange(session: TrainingSession): [number, number] {
   const signed = session.program.feeds.some((op) => (op.params as { range?: string }).range === 'signed');
   return signed ? [-1, 1] : [0, 1];
 }

@@ -7,7 +7,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../../src/core/train/gradients.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wasmTrainingKernels } from '../../src/core/train/backends/wasm-kernels.ts';
 import { wasmBinaryFolder } from '../../src/core/train/backends/wasm.node.ts';

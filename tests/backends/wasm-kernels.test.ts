@@ -5,7 +5,7 @@
  */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../../src/core/train/gradients.ts';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createVariables, runForward } from '../../src/core/compiler/forward.ts';
 import { analyze } from '../../src/core/shapes/analyze.ts';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../../src/core/train/gradients.ts';
 import { describe, expect, it } from 'vitest';
 import { affineCouplingNode } from '../../src/core/nodes/affine-coupling.ts';
 import { expectClose, inferNode, runNode } from '../helpers.ts';

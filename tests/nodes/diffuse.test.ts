@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../../src/core/train/gradients.ts';
 import { describe, expect, it } from 'vitest';
 import { diffuseNode } from '../../src/core/nodes/diffuse.ts';
 import type { RandomSource } from '../../src/core/nodes/types.ts';

@@ -1,6 +1,6 @@
 /** Helpers for the image node tests: gradient checks and the ops a block expands to. */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../../src/core/train/gradients.ts';
 import type { NodeDefinition, RandomSource } from '../../src/core/nodes/types.ts';
 import { createRandom } from '../../src/core/train/random.ts';
 import type { Analysis } from '../../src/core/shapes/analyze.ts';

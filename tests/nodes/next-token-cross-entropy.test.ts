@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../../src/core/train/gradients.ts';
 import { describe, expect, it } from 'vitest';
 import { nextTokenCrossEntropyNode } from '../../src/core/nodes/next-token-cross-entropy.ts';
 import type { ForwardContext } from '../../src/core/nodes/types.ts';

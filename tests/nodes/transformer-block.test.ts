@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../../src/core/train/gradients.ts';
 import { describe, expect, it } from 'vitest';
 import { createVariables, runForward } from '../../src/core/compiler/forward.ts';
 import { createRandom } from '../../src/core/train/random.ts';
