@@ -6,7 +6,8 @@ import { defineNode } from './types.ts';
 
 /**
  * Nearest-neighbour upsampling by repeating pixels. Built from reshape and
- * tile (rank 4 at most) so it has a gradient on every backend.
+ * concat (rank 3 at most) so it has a gradient on every backend; concat
+ * rather than tile because WASM's Tile is about 15 times slower here.
  */
 export const upsample2dNode = defineNode({
   kind: 'Upsample2D',
@@ -25,10 +26,11 @@ export const upsample2dNode = defineNode({
     if (f === 1) return { y: x };
     const [b, h, w, c] = x.shape as [number, number, number, number];
     const y = tf.tidy(() => {
-      // Repeat each pixel along the width: [B·H, W, 1, C] -> [B·H, W, f, C] -> [B·H, 1, W·f, C].
-      const wide = tf.reshape(tf.tile(tf.reshape(x, [b * h, w, 1, c]), [1, 1, f, 1]), [b * h, 1, w * f, c]);
-      // Then each row along the height: [B·H, f, W·f, C] -> [B, H·f, W·f, C].
-      return tf.reshape(tf.tile(wide, [1, f, 1, 1]), [b, h * f, w * f, c]);
+      const repeat = (t: tf.Tensor) => tf.concat(Array.from({ length: f }, () => t), 1);
+      // Repeat each pixel along the width: [B·H·W, 1, C] -> [B·H·W, f, C] = [B·H, 1, W·f·C].
+      const wide = tf.reshape(repeat(tf.reshape(x, [b * h * w, 1, c])), [b * h, 1, w * f * c]);
+      // Then each row along the height: [B·H, f, W·f·C] -> [B, H·f, W·f, C].
+      return tf.reshape(repeat(wide), [b, h * f, w * f, c]);
     });
     return { y };
   },

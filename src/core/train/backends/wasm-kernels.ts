@@ -12,8 +12,11 @@
  *
  * The kernels are JavaScript over the backend's memory: inputs are read
  * through views on the wasm heap and results are written straight into
- * outputs allocated there. The convolution gradients lay out im2col patches
- * in JavaScript and hand the matrix product to the backend's BatchMatMul.
+ * outputs allocated there. The convolution gradients run as forward
+ * convolutions on the backend's own Conv2D where they can (the filter
+ * gradient always in NHWC, the input gradient at stride 1); otherwise they
+ * lay out im2col patches in JavaScript and hand the matrix product to the
+ * backend's BatchMatMul.
  * Allocation may grow (and so move) the heap, which detaches older views,
  * so a kernel takes its views only after its last allocation.
  */
@@ -22,6 +25,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   backend_util,
   BatchMatMul,
+  Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   DepthwiseConv2dNativeBackpropFilter,
@@ -104,15 +108,6 @@ export function setIm2colChunkFloats(floats: number): number {
   return previous;
 }
 
-/**
- * dW[r, c, i, o] = sum over batch and output positions of
- * x[b, y·sH + r − top, x·sW + c − left, i] · dy[b, y, x, o].
- *
- * NHWC runs as im2col and one matrix product per chunk of output positions
- * (dyᵀ · patches on the backend's own BatchMatMul), a few times the forward
- * convolution's time rather than the forty of a direct loop; NCHW runs a
- * direct loop.
- */
 /** A 2D convolution's geometry from a kernel's attrs (dilation 1). */
 function conv2DInfo(attrs: Record<string, unknown>, inShape: Shape4, filterShape: Shape4): backend_util.Conv2DInfo {
   const dataFormat = (attrs.dataFormat as 'NHWC' | 'NCHW' | undefined) ?? 'NHWC';
@@ -139,69 +134,71 @@ function patchPlan(info: backend_util.Conv2DInfo) {
   return { top: info.padInfo.top, left: info.padInfo.left, K, positions, rowsPerChunk };
 }
 
+/**
+ * dW[r, c, i, o] = sum over batch and output positions of
+ * x[b, y·sH + r − top, x·sW + c − left, i] · dy[b, y, x, o].
+ *
+ * NHWC runs as one forward convolution on the backend (see
+ * conv2DBackpropFilterAsConv); NCHW runs a direct loop.
+ */
 function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const { attrs } = args;
   const x = input(args, 'x');
   const info = conv2DInfo(attrs, rank4(x, 'Conv2DBackpropFilter x'), attrs.filterShape as Shape4);
-  const matMul = getKernel(BatchMatMul, BACKEND);
-  if (info.dataFormat === 'channelsLast' && matMul != null) return conv2DBackpropFilterIm2col(args, info, matMul);
+  const conv = getKernel(Conv2D, BACKEND);
+  const transpose = getKernel(Transpose, BACKEND);
+  if (info.dataFormat === 'channelsLast' && conv != null && transpose != null) return conv2DBackpropFilterAsConv(args, info, conv, transpose);
   return conv2DBackpropFilterDirect(args, info);
 }
 
-function conv2DBackpropFilterIm2col(args: KernelArgs, info: backend_util.Conv2DInfo, matMul: KernelConfig): TensorInfo {
+/**
+ * The filter gradient as one forward convolution on the backend's own (XNNPACK)
+ * Conv2D, with the batch in the channel's place:
+ *   dW[r, c, i, o] = Σ_b,y,x xᵀ[i, y·sH + r − top, x·sW + c − left, b] · dyᵀ[y, x, b, o]
+ * is the convolution of xᵀ = x as [C, H, W, B] with dyᵀ = dy as a filter
+ * [outH, outW, B, N], dilated by the stride, giving dW as [C, fH, fW, N].
+ * It runs at about the forward convolution's speed: im2col in JavaScript
+ * took two and a half times as long.
+ */
+function conv2DBackpropFilterAsConv(args: KernelArgs, info: backend_util.Conv2DInfo, conv: KernelConfig, transpose: KernelConfig): TensorInfo {
   const { backend } = args;
   const x = input(args, 'x');
   const dy = input(args, 'dy');
-  const { inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: N } = info;
-  const { filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
-  const { top, left, K, positions, rowsPerChunk } = patchPlan(info);
-  const acc = new Float64Array(K * N);
-  // The backend's BatchMatMul is fast without transposes and slow with transposeA,
-  // so each chunk computes dWᵀ = dyᵀ · patches with dyᵀ laid out here.
-  const runMatMul = (a: TensorInfo, b: TensorInfo): TensorInfo =>
-    matMul.kernelFunc({ inputs: { a, b }, attrs: { transposeA: false, transposeB: false }, backend }) as TensorInfo;
-
-  for (let start = 0; start < positions; start += rowsPerChunk) {
-    const rows = Math.min(rowsPerChunk, positions - start);
-    const patches = backend.makeOutput([1, rows, K], 'float32');
-    const dyT = backend.makeOutput([1, N, rows], 'float32');
-    // Views only after allocating: a growing heap detaches older ones.
-    const xs = backend.typedArrayFromHeap(x);
-    const ps = backend.typedArrayFromHeap(patches);
-    const dys = backend.typedArrayFromHeap(dy);
-    const dyTs = backend.typedArrayFromHeap(dyT);
-    transposeInto(dys, start * N, rows, N, dyTs);
-    for (let j = 0; j < rows; j++) {
-      const pos = start + j;
-      const ox = pos % outWidth;
-      const oy = Math.floor(pos / outWidth) % outHeight;
-      const b = Math.floor(pos / (outWidth * outHeight));
-      let k = j * K;
+  const { inHeight, inWidth, outHeight, outWidth, filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
+  const { top, left } = info.padInfo;
+  const run = (config: KernelConfig, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown>) =>
+    config.kernelFunc({ inputs, attrs, backend }) as TensorInfo;
+  // Padding after the image so that the output is at least fH × fW; a forward
+  // convolution that left rows or columns unread gives a larger output, cropped below.
+  const bottom = Math.max(0, fH + (outHeight - 1) * sH - inHeight - top);
+  const right = Math.max(0, fW + (outWidth - 1) * sW - inWidth - left);
+  const xT = run(transpose, { x }, { perm: [3, 1, 2, 0] });
+  const dyT = run(transpose, { x: dy }, { perm: [1, 2, 0, 3] });
+  const product = run(conv, { x: xT, filter: dyT }, {
+    strides: [1, 1],
+    pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+    dataFormat: 'NHWC',
+    dilations: [sH, sW],
+  });
+  backend.disposeData(xT.dataId);
+  backend.disposeData(dyT.dataId);
+  const [C, pH, pW, N] = product.shape as Shape4;
+  let cropped = product;
+  if (pH !== fH || pW !== fW) {
+    cropped = backend.makeOutput([C, fH, fW, N], 'float32');
+    const src = backend.typedArrayFromHeap(product);
+    const dst = backend.typedArrayFromHeap(cropped);
+    for (let i = 0; i < C; i++) {
       for (let r = 0; r < fH; r++) {
-        const ir = oy * sH - top + r;
-        for (let c = 0; c < fW; c++, k += C) {
-          const ic = ox * sW - left + c;
-          if (ir < 0 || ir >= inHeight || ic < 0 || ic >= inWidth) {
-            for (let i = 0; i < C; i++) ps[k + i] = 0;
-          } else {
-            const src = ((b * inHeight + ir) * inWidth + ic) * C;
-            for (let i = 0; i < C; i++) ps[k + i] = xs[src + i]!;
-          }
-        }
+        const from = ((i * pH + r) * pW) * N;
+        dst.set(src.subarray(from, from + fW * N), ((i * fH + r) * fW) * N);
       }
     }
-    const part = runMatMul(dyT, patches);
-    const pv = backend.typedArrayFromHeap(part);
-    for (let o = 0; o < N; o++) {
-      for (let k = 0; k < K; k++) acc[k * N + o]! += pv[o * K + k]!;
-    }
-    backend.disposeData(patches.dataId);
-    backend.disposeData(dyT.dataId);
-    backend.disposeData(part.dataId);
+    backend.disposeData(product.dataId);
   }
-  const out = backend.makeOutput(info.filterShape, 'float32');
-  backend.typedArrayFromHeap(out).set(acc);
-  return out;
+  const dw = run(transpose, { x: cropped }, { perm: [1, 2, 0, 3] });
+  backend.disposeData(cropped.dataId);
+  return dw;
 }
 
 function conv2DBackpropFilterDirect(args: KernelArgs, info: backend_util.Conv2DInfo): TensorInfo {
@@ -266,9 +263,53 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const { attrs } = args;
   const filter = input(args, 'filter');
   const info = conv2DInfo(attrs, attrs.inputShape as Shape4, rank4(filter, 'Conv2DBackpropInput filter'));
+  const conv = getKernel(Conv2D, BACKEND);
+  const { padInfo, filterHeight: fH, filterWidth: fW } = info;
+  // Stride 1 and padding no wider than the filter: the turned filter's padding is then not negative.
+  const asConv = info.strideHeight === 1 && info.strideWidth === 1 && Math.max(padInfo.top, padInfo.bottom) < fH && Math.max(padInfo.left, padInfo.right) < fW;
+  if (info.dataFormat === 'channelsLast' && asConv && conv != null) return conv2DBackpropInputAsConv(args, info, conv);
   const matMul = getKernel(BatchMatMul, BACKEND);
   if (info.dataFormat === 'channelsLast' && matMul != null) return conv2DBackpropInputCol2im(args, info, matMul);
   return conv2DBackpropInputDirect(args, info);
+}
+
+/**
+ * With stride 1, the input gradient is a forward convolution of dy with the
+ * filter turned by 180° and its channels swapped:
+ *   dx[b, i, j, c] = Σ dy[b, i − (fH−1−top) + r, j − (fW−1−left) + s, o] · W[fH−1−r, fW−1−s, c, o]
+ * which runs on the backend's (XNNPACK) Conv2D at its speed, twice that of col2im.
+ */
+function conv2DBackpropInputAsConv(args: KernelArgs, info: backend_util.Conv2DInfo, conv: KernelConfig): TensorInfo {
+  const { backend } = args;
+  const dy = input(args, 'dy');
+  const filter = input(args, 'filter');
+  const { inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: N, filterHeight: fH, filterWidth: fW } = info;
+  const { top, left } = info.padInfo;
+  const turned = backend.makeOutput([fH, fW, N, C], 'float32');
+  {
+    const ws = backend.typedArrayFromHeap(filter);
+    const ts = backend.typedArrayFromHeap(turned);
+    for (let r = 0; r < fH; r++) {
+      for (let c = 0; c < fW; c++) {
+        const from = ((fH - 1 - r) * fW + (fW - 1 - c)) * C * N;
+        transposeInto(ws, from, C, N, ts.subarray((r * fW + c) * N * C));
+      }
+    }
+  }
+  const padTop = fH - 1 - top;
+  const padLeft = fW - 1 - left;
+  const dx = conv.kernelFunc({
+    inputs: { x: dy, filter: turned },
+    attrs: {
+      strides: [1, 1],
+      pad: [[0, 0], [padTop, inHeight - outHeight + top], [padLeft, inWidth - outWidth + left], [0, 0]],
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+    },
+    backend,
+  }) as TensorInfo;
+  backend.disposeData(turned.dataId);
+  return dx;
 }
 
 function conv2DBackpropInputCol2im(args: KernelArgs, info: backend_util.Conv2DInfo, matMul: KernelConfig): TensorInfo {
