@@ -40,6 +40,7 @@ import {
   util,
   type KernelConfig,
   type KernelFunc,
+  type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 
@@ -166,7 +167,7 @@ function conv2DBackpropFilterAsConv(args: KernelArgs, info: backend_util.Conv2DI
   const dy = input(args, 'dy');
   const { inHeight, inWidth, outHeight, outWidth, filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
   const { top, left } = info.padInfo;
-  const run = (config: KernelConfig, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown>) =>
+  const run = (config: KernelConfig, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap) =>
     config.kernelFunc({ inputs, attrs, backend }) as TensorInfo;
   // Padding after the image so that the output is at least fH × fW; a forward
   // convolution that left rows or columns unread gives a larger output, cropped below.
