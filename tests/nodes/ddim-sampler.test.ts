@@ -31,6 +31,15 @@ describe('ddimStep', () => {
     expectClose(Array.from(ddim), Array.from(ddpm));
   });
 
+  it('clips the estimate of x_0 and takes eps again from it, by hand', () => {
+    // x_0 = (2 + sqrt(0.496)·0.5)/sqrt(0.504) = 3.3132 -> 1; eps = (2 − sqrt(0.504))/sqrt(0.496) = 1.831777;
+    // x_prev = sqrt(0.9)·1 + sqrt(0.1)·1.831777 = 1.527942. An estimate inside [-1, 1] is left alone.
+    const step = (xt: number, eps: number, clip: boolean) => ddimStep({ xt: [xt], eps: [eps], t: 2, tPrev: 0, tables, eta: 0, clip })[0]!;
+    expectClose([step(2, -0.5, true)], [1.5279420193069573]);
+    expectClose([step(2, -0.5, false)], [Math.sqrt(0.9) * 3.313196721856952 + Math.sqrt(0.1) * -0.5]);
+    expectClose([step(0.3, 0.1, true)], [0.33840224465888835]);
+  });
+
   it('refuses bad steps and missing noise', () => {
     expect(() => ddimStep({ xt: [1], eps: [0], t: 3, tPrev: 0, tables, eta: 0 })).toThrow(RangeError);
     expect(() => ddimStep({ xt: [1], eps: [0], t: 1, tPrev: 1, tables, eta: 0 })).toThrow(RangeError);

@@ -16,6 +16,8 @@ export interface DdimStepArgs {
   eta: number;
   /** Standard normal draws; needed only when eta > 0. */
   noise?: ArrayLike<number>;
+  /** Clip x̂_0 to [-1, 1] and take eps again from the clipped x̂_0 (data scaled to [-1, 1]). */
+  clip?: boolean;
 }
 
 /**
@@ -23,8 +25,10 @@ export interface DdimStepArgs {
  * x_prev = sqrt(ā_prev) · x̂_0 + sqrt(1 − ā_prev − σ²) · eps + σ z, where
  * x̂_0 = (x_t − sqrt(1 − ā_t) eps) / sqrt(ā_t) and
  * σ = eta · sqrt((1 − ā_prev) / (1 − ā_t)) · sqrt(1 − ā_t / ā_prev).
+ * With clip, x̂_0 is clipped to [-1, 1] and eps recomputed from it, so that
+ * the step stays consistent with the clipped estimate.
  */
-export function ddimStep({ xt, eps, t, tPrev, tables, eta, noise }: DdimStepArgs): Float32Array {
+export function ddimStep({ xt, eps, t, tPrev, tables, eta, noise, clip = false }: DdimStepArgs): Float32Array {
   const n = tables.alphaBars.length;
   if (!Number.isInteger(t) || t < 0 || t >= n) throw new RangeError(`step ${t} is outside the schedule`);
   if (!Number.isInteger(tPrev) || tPrev >= t) throw new RangeError(`the previous step ${tPrev} must come before ${t}`);
@@ -36,8 +40,13 @@ export function ddimStep({ xt, eps, t, tPrev, tables, eta, noise }: DdimStepArgs
   const direction = Math.sqrt(Math.max(0, 1 - alphaBarPrev - sigma * sigma));
   const out = new Float32Array(xt.length);
   for (let i = 0; i < xt.length; i++) {
-    const x0 = (xt[i]! - Math.sqrt(1 - alphaBar) * eps[i]!) / Math.sqrt(alphaBar);
-    const x = Math.sqrt(alphaBarPrev) * x0 + direction * eps[i]!;
+    let x0 = (xt[i]! - Math.sqrt(1 - alphaBar) * eps[i]!) / Math.sqrt(alphaBar);
+    let e = eps[i]!;
+    if (clip && (x0 > 1 || x0 < -1)) {
+      x0 = Math.min(1, Math.max(-1, x0));
+      e = (xt[i]! - Math.sqrt(alphaBar) * x0) / Math.sqrt(1 - alphaBar);
+    }
+    const x = Math.sqrt(alphaBarPrev) * x0 + direction * e;
     out[i] = sigma > 0 ? x + sigma * noise![i]! : x;
   }
   return out;
@@ -69,6 +78,8 @@ export const ddimSamplerNode = defineNode({
     steps: zSize(10000, 50),
     /** 0: deterministic; 1: as noisy as DDPM. */
     eta: z.number().min(0).max(1).default(0),
+    /** Clip each step's estimate of the clean sample to [-1, 1] (for data scaled to [-1, 1]). */
+    clipDenoised: z.boolean().default(false),
   }),
   ports: {
     inputs: [
@@ -85,5 +96,5 @@ export const ddimSamplerNode = defineNode({
     return { samples: prediction };
   },
   phase: 'sample',
-  summary: (p) => `${p.count} · ${p.steps} steps · eta ${p.eta}`,
+  summary: (p) => `${p.count} · ${p.steps} steps · eta ${p.eta}${p.clipDenoised ? ' · clip' : ''}`,
 });

@@ -158,7 +158,7 @@ async function denoise(
       x = ddpmStep({ xt: x, eps: epsValues, t, tables, noise: t > 0 ? normals(rng, size) : undefined, clip: params.clipDenoised ?? false, variance: params.variance ?? 'beta' });
     } else {
       const eta = params.eta ?? 0;
-      x = ddimStep({ xt: x, eps: epsValues, t, tPrev: visits[i + 1] ?? -1, tables, eta, noise: eta > 0 ? normals(rng, size) : undefined });
+      x = ddimStep({ xt: x, eps: epsValues, t, tPrev: visits[i + 1] ?? -1, tables, eta, noise: eta > 0 ? normals(rng, size) : undefined, clip: params.clipDenoised ?? false });
     }
     if (options.onStep) {
       const current = tf.tensor(x, shape);
