@@ -13,6 +13,7 @@ import type { Diagnostic } from '../core/shapes/diagnostics.ts';
 import { BackendUnavailableError, initNodeBackend, type BackendInfo, type RequestedNodeBackend } from '../core/train/backends/node.ts';
 import { DataError, openProgramData } from '../core/train/program-data.ts';
 import { UsageError } from './args.ts';
+import { userFileReader } from './user-files.ts';
 import { formatDiagnostic } from './validate.ts';
 
 /** A user-facing failure: printed as its message, exit code as given. */
@@ -69,11 +70,19 @@ export async function startBackend(requested: RequestedNodeBackend): Promise<Bac
   }
 }
 
-export async function openData(file: string, program: Program): Promise<Map<string, DataSource>> {
+/**
+ * Opens the graph's data. User files are read beside the graph file, or
+ * from the paths `dataFiles` gives by name (--data NAME=PATH).
+ */
+export async function openData(file: string, program: Program, dataFiles: ReadonlyMap<string, string> = new Map()): Promise<Map<string, DataSource>> {
+  const named = new Set(program.feeds.map((op) => (op.params as { file?: string }).file).filter((name) => name));
+  for (const name of dataFiles.keys()) {
+    if (!named.has(name)) throw new UsageError(`--data ${name}=...: no Data node of ${file} reads a file named "${name}"${named.size ? ` (they read: ${[...named].join(', ')})` : ''}`);
+  }
   try {
-    return await openProgramData(program, readPublicAsset);
+    return await openProgramData(program, readPublicAsset, userFileReader(file, dataFiles));
   } catch (error) {
-    if (error instanceof DataError) throw new CliError(`${file}: ${error.node}: ${error.message}`, 1);
+    if (error instanceof DataError) throw new CliError(`${file}: ${error.node}: ${error.message}`, error.missing ? 2 : 1);
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new CliError(`the prepared data is missing (${(error as Error).message}); run "npm run prepare"`, 2);
     }

@@ -15,8 +15,9 @@ import { evaluateRun } from './evaluate-run.ts';
 import { progressLine } from './progress.ts';
 import { writeSamples, type SamplesRecord } from './samples.ts';
 import { CliError, loadProgram, openData, parseBackend, parseCount, startBackend } from './setup.ts';
+import { parseDataFlags } from './user-files.ts';
 
-export const TRAIN_USAGE = 'train FILE [--steps N] [--backend auto|webgpu|wasm|cpu] [--seed S] [--out DIR] [--log-every N] [--resume CHECKPOINT_DIR] [--judge CHECKPOINT_DIR] [--eval-samples N]';
+export const TRAIN_USAGE = 'train FILE [--steps N] [--backend auto|webgpu|wasm|cpu] [--seed S] [--out DIR] [--log-every N] [--resume CHECKPOINT_DIR] [--judge CHECKPOINT_DIR] [--eval-samples N] [--data NAME=PATH ...]';
 
 export async function trainCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, {
@@ -28,6 +29,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     resume: { type: 'string' },
     judge: { type: 'string' },
     'eval-samples': { type: 'string' },
+    data: { type: 'string', multiple: true },
     quiet: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new UsageError('name exactly one graph file to train');
@@ -37,6 +39,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   const logEvery = parseCount('log-every', values['log-every'], 1e6) ?? 50;
   if (logEvery < 1) throw new UsageError('--log-every must be at least 1');
   const evalSamples = parseCount('eval-samples', values['eval-samples'], 100_000);
+  const dataFiles = parseDataFlags(values.data);
 
   const program = await loadProgram(file, { seed });
   const totalSteps = parseCount('steps', values.steps, 1e8) ?? program.document.training.steps;
@@ -47,7 +50,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   };
   log(`backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}${backend.fallbackReason ? ` — ${backend.fallbackReason}` : ''}`);
 
-  const sources = await openData(file, program);
+  const sources = await openData(file, program, dataFiles);
   const session = new TrainingSession(program, streamBatches(sources));
   try {
     if (values.resume) {

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { PUBLIC_DIR, readPublicAsset } from '../../src/core/data/assets.node.ts';
 import { openDataSource, openTestSource } from '../../src/core/data/index.ts';
-import { DATASETS, dataNode } from '../../src/core/nodes/data.ts';
+import { BUILTIN_DATASETS, dataNode } from '../../src/core/nodes/data.ts';
 import { portsOf } from '../../src/core/nodes/types.ts';
 import { options, read } from './data-helpers.ts';
 
 describe('openDataSource', () => {
-  for (const dataset of DATASETS) {
+  // The user datasets (csv, images, text) have their own tests in user-data.test.ts.
+  for (const dataset of BUILTIN_DATASETS) {
     for (const layout of dataset === 'mnist' ? (['flat', 'image'] as const) : (['flat'] as const)) {
       it(`${dataset}${dataset === 'mnist' ? ` (${layout})` : ''}: batches match the Data node's ports and inferred shapes`, async () => {
         const params = dataNode.params.parse({ dataset, layout, context: 12 });
@@ -54,7 +55,7 @@ describe('openDataSource', () => {
     expect((await openTestSource({ dataset: 'mnist', layout: 'image', range: 'signed' }, options(0)))!.size).toBe(1000);
     const held = (await openTestSource({ dataset: 'mnist', layout: 'image' }, options(0)))!;
     expect(read(held.batch(990, 20)).x!.shape).toEqual([10, 28, 28, 1]);
-    for (const dataset of DATASETS.filter((d) => d !== 'mnist')) expect(await openTestSource({ dataset }, options(0))).toBeUndefined();
+    for (const dataset of BUILTIN_DATASETS.filter((d) => d !== 'mnist')) expect(await openTestSource({ dataset }, options(0))).toBeUndefined();
   });
 });
 

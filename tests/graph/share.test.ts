@@ -117,7 +117,7 @@ describe('links', () => {
       if (!encoded.ok) throw new Error(`${file}: ${encoded.error.message}`);
       expect(encoded.hash).toMatch(/^#graph=v1\.[A-Za-z0-9_-]+$/);
       // Every preset fits comfortably.
-      expect(encoded.hash.length).toBeLessThan(2100);
+      expect(encoded.hash.length).toBeLessThan(4096);
       expect(saveDocument(expectOk(decodeLink(encoded.hash)))).toBe(saveDocument(document));
       expect(saveDocument(expectOk(decodeLink(encoded.hash.slice(1))))).toBe(saveDocument(document));
     }

@@ -2,21 +2,26 @@
  * The data layer: a Data node's params and the training options in, a
  * DataSource out. Everything here is plain TypeScript (no DOM, no Node);
  * prepared assets (public/data/) come through options.readAsset, which is
- * readPublicAsset (assets.node.ts) in Node and a fetch in the browser.
+ * readPublicAsset (assets.node.ts) in Node and a fetch in the browser, and
+ * the user's own files through options.readUserFile.
  */
-import { dataNode, type DatasetName } from '../nodes/data.ts';
+import { dataNode, isUserDataset, type DatasetName } from '../nodes/data.ts';
 import { openMnist, openMnistTest } from './mnist.ts';
 import { openNames } from './names.ts';
 import type { DataParams } from './params.ts';
 import { openReverseStrings } from './reverse-strings.ts';
 import type { DataOptions, DataSource, HeldOutSource } from './source.ts';
 import { isToy2D, openToy2D } from './toy2d.ts';
+import { openUserData } from './user-data.ts';
 
 export type { DataParams } from './params.ts';
 export type { Batch, DataOptions, DataSource, HeldOutSource } from './source.ts';
 export { MNIST_TEST_SIZE } from './mnist.ts';
 export { EIGHT_GAUSSIANS_CENTRES, EIGHT_GAUSSIANS_STD, TOY_POOL_SIZE } from './toy2d.ts';
 export { REVERSE_POOL_SIZE } from './reverse-strings.ts';
+export { parseUserData, summarizeUserData, type UserData } from './user-data.ts';
+export { UserDataError, UserFileMissingError, type ReadUserFile, type UserFile, type UserFolder, type UserFolderEntry } from './user-file.ts';
+export { USER_DATA_LIMITS } from './user-limits.ts';
 
 /** Params as a graph holds them: the dataset, the rest defaulted. */
 export type DataParamsInput = { dataset: DatasetName } & Partial<DataParams>;
@@ -29,6 +34,7 @@ export async function openDataSource(params: DataParamsInput, options: DataOptio
   if (dataset === 'names') return openNames(p.context, options);
   if (dataset === 'reverse-strings') return openReverseStrings(p.context, options);
   if (isToy2D(dataset)) return openToy2D(dataset, options);
+  if (isUserDataset(dataset)) return openUserData({ ...p, dataset }, options);
   throw new Error(`no data source for dataset "${String(dataset satisfies never)}"`);
 }
 

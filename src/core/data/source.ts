@@ -4,6 +4,7 @@
  * batches are drawn from shuffled epochs, validation batches in order.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ReadUserFile } from './user-file.ts';
 
 /** Tensors by the Data node's output port (x, y, yIn). The caller disposes them. */
 export type Batch = Record<string, tf.Tensor>;
@@ -35,6 +36,13 @@ export interface DataOptions {
   shuffle: boolean;
   /** Reads a prepared asset (e.g. `data/mnist.bin` under public/): fs in Node, fetch in the browser. */
   readAsset(path: string): Promise<Uint8Array>;
+  /**
+   * Reads the file a Data node of a user dataset (csv, images, text) names:
+   * from disk beside the graph file in the CLI, from the files attached in
+   * the inspector in the browser. A missing file throws UserFileMissingError
+   * saying how to provide it; without this reader, user datasets cannot open.
+   */
+  readUserFile?: ReadUserFile;
 }
 
 /**

@@ -1,12 +1,22 @@
 import { z } from 'zod';
+import { userFileNameProblem } from '../data/user-file-name.ts';
+import { ShapeError } from '../shapes/diagnostics.ts';
 import type { Shape } from '../shapes/shape.ts';
 import { defineNode, type NodePorts } from './types.ts';
 
-/** Built-in datasets; user files (CSV, images, text) join this list with the data loaders. */
-export const DATASETS = ['mnist', 'two-moons', 'eight-gaussians', 'swiss-roll', 'checkerboard', 'rings', 'names', 'reverse-strings'] as const;
+/** Datasets shipped with GenComposer. */
+export const BUILTIN_DATASETS = ['mnist', 'two-moons', 'eight-gaussians', 'swiss-roll', 'checkerboard', 'rings', 'names', 'reverse-strings'] as const;
+/** Datasets read from a file of the user's own (see docs/data.md). */
+export const USER_DATASETS = ['csv', 'images', 'text'] as const;
+export const DATASETS = [...BUILTIN_DATASETS, ...USER_DATASETS] as const;
 export type DatasetName = (typeof DATASETS)[number];
+export type UserDatasetName = (typeof USER_DATASETS)[number];
 
 export const TOY_2D: readonly DatasetName[] = ['two-moons', 'eight-gaussians', 'swiss-roll', 'checkerboard', 'rings'];
+
+export function isUserDataset(dataset: string): dataset is UserDatasetName {
+  return (USER_DATASETS as readonly string[]).includes(dataset);
+}
 
 /**
  * Characters of the text datasets: index 0 pads, 1 marks the start and the
@@ -15,22 +25,44 @@ export const TOY_2D: readonly DatasetName[] = ['two-moons', 'eight-gaussians', '
 export const CHAR_VOCAB = ['_', '.', ...'abcdefghijklmnopqrstuvwxyz'] as const;
 export const CHAR_VOCAB_SIZE = CHAR_VOCAB.length;
 
+/** A user file's name: a relative path of plain segments, checked strictly because graphs are shared. */
+const zUserFileName = z.string().superRefine((name, ctx) => {
+  const problem = userFileNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const zDataParams = z.strictObject({
   dataset: z.enum(DATASETS).default('mnist'),
-  /** MNIST: flat vectors [B, 784] or images [B, 28, 28, 1]. */
+  /** MNIST and images: flat vectors [B, H·W·C] or images [B, H, W, C]. */
   layout: z.enum(['flat', 'image']).default('flat'),
-  /** MNIST: grey levels in [0, 1] (unit), [-1, 1] (signed, for tanh outputs), or 0/1 at half intensity (binary, for Bernoulli likelihoods). */
+  /** MNIST and images: grey levels in [0, 1] (unit), [-1, 1] (signed, for tanh outputs), or 0/1 at half intensity (binary, for Bernoulli likelihoods). */
   range: z.enum(['unit', 'signed', 'binary']).default('unit'),
   /** Text: tokens per training example. */
   context: z.int().min(2).max(1024).default(16),
+  /** csv, images, text: the user file (attached in the inspector, or beside the graph file for the CLI). */
+  file: zUserFileName.default(''),
+  /** csv: numeric columns per row (the label column not counted). */
+  columns: z.int().min(1).max(4096).default(2),
+  /** csv: whether the first row names the columns (auto: when one of its cells is not a number). */
+  header: z.enum(['auto', 'yes', 'no']).default('auto'),
+  /** csv: a first or last column of class labels; images: sub-folders as classes. Labels become y. */
+  labels: z.enum(['none', 'first-column', 'last-column', 'folders']).default('none'),
+  /** images: every image's height and width in pixels. */
+  height: z.int().min(1).max(1024).default(28),
+  width: z.int().min(1).max(1024).default(28),
+  /** images: 1 (grey) or 3 (RGB). */
+  channels: z.literal([1, 3]).default(1),
 });
 type DataParams = z.infer<typeof zDataParams>;
+
+const labelsPort = { name: 'y', type: 'tokens', doc: 'class labels' } as const;
 
 function dataPorts(p: DataParams): NodePorts {
   switch (p.dataset) {
     case 'mnist':
       return { inputs: [], outputs: [{ name: 'x', type: 'tensor', doc: 'images' }, { name: 'y', type: 'tokens', doc: 'digit labels' }] };
     case 'names':
+    case 'text':
       return { inputs: [], outputs: [{ name: 'x', type: 'tokens', doc: 'input characters' }, { name: 'y', type: 'tokens', doc: 'next characters' }] };
     case 'reverse-strings':
       return {
@@ -41,8 +73,24 @@ function dataPorts(p: DataParams): NodePorts {
           { name: 'y', type: 'tokens', doc: 'reversed string' },
         ],
       };
+    case 'csv':
+      return { inputs: [], outputs: [{ name: 'x', type: 'tensor', doc: 'numeric columns' }, ...(p.labels === 'none' ? [] : [labelsPort])] };
+    case 'images':
+      return { inputs: [], outputs: [{ name: 'x', type: 'tensor', doc: 'images' }, ...(p.labels === 'none' ? [] : [labelsPort])] };
     default:
       return { inputs: [], outputs: [{ name: 'x', type: 'tensor', doc: '2D points' }] };
+  }
+}
+
+/** Params that only make sense together; each problem is reported on its param. */
+function checkUserParams(p: DataParams): void {
+  const labelsFit = p.labels === 'none' || (p.dataset === 'csv' ? p.labels !== 'folders' : p.dataset === 'images' && p.labels === 'folders');
+  if (!labelsFit) {
+    const allowed = p.dataset === 'csv' ? 'none, first-column or last-column' : p.dataset === 'images' ? 'none or folders' : 'none';
+    throw new ShapeError('GC107', { param: 'labels', reason: `the ${p.dataset} dataset takes labels ${allowed}, not ${p.labels}` });
+  }
+  if (isUserDataset(p.dataset) && p.file === '') {
+    throw new ShapeError('GC107', { param: 'file', reason: `the ${p.dataset} dataset reads a file of yours: attach one in the inspector, or name a file beside the graph file` });
   }
 }
 
@@ -50,17 +98,26 @@ export const dataNode = defineNode({
   kind: 'Data',
   category: 'data',
   title: 'Data',
-  description: 'Batches from a dataset shipped with GenComposer: MNIST digits, 2D toy sets, first names, or string reversal.',
+  description:
+    'Batches from a dataset shipped with GenComposer (MNIST digits, 2D toy sets, first names, string reversal) or from a file of yours: a CSV table, a zip of PNG images, or a text file with one example per line.',
   params: zDataParams,
   ports: dataPorts,
   infer: ({ params }): Record<string, Shape> => {
+    checkUserParams(params);
     switch (params.dataset) {
       case 'mnist':
         return { x: params.layout === 'flat' ? ['B', 784] : ['B', 28, 28, 1], y: ['B'] };
       case 'names':
+      case 'text':
         return { x: ['B', params.context], y: ['B', params.context] };
       case 'reverse-strings':
         return { x: ['B', params.context], yIn: ['B', params.context], y: ['B', params.context] };
+      case 'csv':
+        return { x: ['B', params.columns], ...(params.labels === 'none' ? {} : { y: ['B'] }) };
+      case 'images': {
+        const { height, width, channels } = params;
+        return { x: params.layout === 'flat' ? ['B', height * width * channels] : ['B', height, width, channels], ...(params.labels === 'none' ? {} : { y: ['B'] }) };
+      }
       default:
         return { x: ['B', 2] };
     }
@@ -74,5 +131,5 @@ export const dataNode = defineNode({
     }
     return out;
   },
-  summary: (p) => p.dataset,
+  summary: (p) => (isUserDataset(p.dataset) ? `${p.dataset}: ${p.file || 'no file'}` : p.dataset),
 });

@@ -5,6 +5,7 @@
  */
 import { openDataSource, type DataParamsInput } from '../data/index.ts';
 import type { DataOptions, DataSource } from '../data/source.ts';
+import { UserDataError, UserFileMissingError, type ReadUserFile } from '../data/user-file.ts';
 import type { Program } from '../compiler/program.ts';
 import type { BatchProvider } from './session.ts';
 
@@ -12,19 +13,31 @@ export class DataError extends Error {
   constructor(
     message: string,
     readonly node: string,
+    /** The data could not be read at all (a user file that is missing), rather than being wrong. */
+    readonly missing = false,
   ) {
     super(message);
   }
 }
 
-export async function openProgramData(program: Program, readAsset: DataOptions['readAsset']): Promise<Map<string, DataSource>> {
+/**
+ * `readUserFile` serves Data nodes that read a file of the user's own; a
+ * problem with such a file becomes a DataError naming the node.
+ */
+export async function openProgramData(program: Program, readAsset: DataOptions['readAsset'], readUserFile?: ReadUserFile): Promise<Map<string, DataSource>> {
   const { seed, data } = program.document.training;
   const sources = new Map<string, DataSource>();
   for (const op of program.feeds) {
     if (op.kind === 'Input') {
       throw new DataError(`Input node "${op.origin.node}" has no data to train on; use a Data node, or feed it from code`, op.origin.node);
     }
-    sources.set(op.id, await openDataSource(op.params as DataParamsInput, { seed, validationSplit: data.validationSplit, shuffle: data.shuffle, readAsset }));
+    const options: DataOptions = { seed, validationSplit: data.validationSplit, shuffle: data.shuffle, readAsset, ...(readUserFile ? { readUserFile } : {}) };
+    try {
+      sources.set(op.id, await openDataSource(op.params as DataParamsInput, options));
+    } catch (error) {
+      if (error instanceof UserDataError) throw new DataError(error.message, op.origin.node, error instanceof UserFileMissingError);
+      throw error;
+    }
   }
   return sources;
 }

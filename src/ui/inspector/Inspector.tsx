@@ -16,6 +16,7 @@ import { getEditor, useEditor } from '../store/editor-store.ts';
 import { DocumentPanel } from './DocumentPanel.tsx';
 import { CheckField, IntListField, NumberField, SelectField, TextField } from './fields.tsx';
 import { humanize, paramHint, paramIssue } from './param-values.ts';
+import { UserFileField } from './UserFileField.tsx';
 
 const described = new Map<NodeDefinition, ParamDescription[]>();
 function paramsOf(def: NodeDefinition): ParamDescription[] {
@@ -245,6 +246,7 @@ function NodePanel({ nodeId }: { nodeId: string }) {
       <PortTable title="Inputs" ports={view.inputs} />
       <PortTable title="Outputs" ports={view.outputs} />
       {view.module ? <ModuleSection moduleId={view.module.id} /> : null}
+      {node.kind === 'Data' ? <UserFileField node={node} scope={scope} /> : null}
       {def && node.kind !== 'Module' ? (
         <section className="inspector-section">
           <h3>Parameters</h3>
