@@ -6,6 +6,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { validationLosses } from '../core/train/family-eval.ts';
 import { runTraining } from '../core/train/loop.ts';
 import { streamBatches } from '../core/train/program-data.ts';
 import { TrainingSession } from '../core/train/session.ts';
@@ -17,7 +18,7 @@ import { writeSamples, type SamplesRecord } from './samples.ts';
 import { CliError, loadProgram, openData, parseBackend, parseCount, startBackend } from './setup.ts';
 import { parseDataFlags } from './user-files.ts';
 
-export const TRAIN_USAGE = 'train FILE [--steps N] [--backend auto|webgpu|wasm|cpu] [--seed S] [--out DIR] [--log-every N] [--resume CHECKPOINT_DIR] [--judge CHECKPOINT_DIR] [--eval-samples N] [--data NAME=PATH ...]';
+export const TRAIN_USAGE = 'train FILE [--steps N] [--backend auto|webgpu|wasm|cpu] [--seed S] [--out DIR] [--log-every N] [--resume CHECKPOINT_DIR] [--judge CHECKPOINT_DIR] [--eval-samples N] [--validate-every N] [--data NAME=PATH ...]';
 
 export async function trainCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, {
@@ -29,6 +30,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     resume: { type: 'string' },
     judge: { type: 'string' },
     'eval-samples': { type: 'string' },
+    'validate-every': { type: 'string' },
     data: { type: 'string', multiple: true },
     quiet: { type: 'boolean', default: false },
   });
@@ -39,6 +41,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   const logEvery = parseCount('log-every', values['log-every'], 1e6) ?? 50;
   if (logEvery < 1) throw new UsageError('--log-every must be at least 1');
   const evalSamples = parseCount('eval-samples', values['eval-samples'], 100_000);
+  const validateEvery = parseCount('validate-every', values['validate-every'], 1e8);
   const dataFiles = parseDataFlags(values.data);
 
   const program = await loadProgram(file, { seed });
@@ -60,7 +63,10 @@ export async function trainCommand(args: string[]): Promise<number> {
     mkdirSync(out, { recursive: true });
     const metricsPath = join(out, 'metrics.jsonl');
     writeFileSync(metricsPath, '');
-    const record = await train(session, { totalSteps, logEvery, tty: process.stderr.isTTY === true && !values.quiet, log, metricsPath });
+    // Validation losses twenty times a run by default (0 turns them off), on at most 512 examples.
+    const validation = validateEvery ?? Math.max(1, Math.ceil(totalSteps / 20));
+    const validate = validation > 0 ? { every: validation, losses: () => validationLosses(session, sources) } : undefined;
+    const record = await train(session, { totalSteps, logEvery, tty: process.stderr.isTTY === true && !values.quiet, log, metricsPath, ...(validate ? { validate } : {}) });
 
     const samples: SamplesRecord[] = await writeSamples(session, sources, out);
     log('evaluating on held-out data and scoring samples...');
@@ -104,7 +110,14 @@ interface TrainRecord {
 
 async function train(
   session: TrainingSession,
-  options: { totalSteps: number; logEvery: number; tty: boolean; log: (line: string) => void; metricsPath: string },
+  options: {
+    totalSteps: number;
+    logEvery: number;
+    tty: boolean;
+    log: (line: string) => void;
+    metricsPath: string;
+    validate?: { every: number; losses: () => Promise<Record<string, number> | undefined> };
+  },
 ): Promise<TrainRecord> {
   const started = performance.now();
   let kernelsPerStep: number | null = null;
@@ -123,7 +136,13 @@ async function train(
   const state = await runTraining(session, {
     totalSteps: options.totalSteps,
     logEvery: options.logEvery,
-    onEvent: (event) => {
+    ...(options.validate ? { evalEvery: options.validate.every } : {}),
+    onEvent: async (event) => {
+      if (event.type === 'checkpoint' && options.validate) {
+        const validation = await options.validate.losses();
+        if (validation) appendFileSync(options.metricsPath, `${JSON.stringify({ step: event.step, validation })}\n`);
+        return;
+      }
       if (event.type !== 'losses') return;
       const { report, stepsPerSecond, elapsedSeconds } = event;
       timedSteps += report.step - lastSteps;

@@ -7,13 +7,15 @@ import { cli, expectNoStackTrace } from './run-cli.ts';
 
 
 const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+/** metrics.jsonl's loss lines (validation lines are interleaved with them). */
+const lossLines = (path: string) => lines(path).filter((m) => m.losses);
 
 describe('gencomposer train and sample', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gencomposer-train-'));
 
   it('trains, writes the run record, and resumes to the same numbers', { timeout: 120_000 }, async () => {
     const straight = join(dir, 'straight');
-    const first = await cli('train', 'graph-presets/flow.json', '--steps', '40', '--log-every', '10', '--backend', 'cpu', '--out', straight);
+    const first = await cli('train', 'graph-presets/flow.json', '--steps', '40', '--log-every', '10', '--validate-every', '20', '--backend', 'cpu', '--out', straight);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain('backend: cpu');
     for (const file of ['metrics.jsonl', 'summary.json', 'samples.png', 'checkpoint/model.json', 'checkpoint/weights.bin']) expect(existsSync(join(straight, file)), file).toBe(true);
@@ -26,7 +28,12 @@ describe('gencomposer train and sample', () => {
     expect(summary.eval.inverseError).toBeLessThan(1e-4);
     expect(summary.eval.samplers[0]).toMatchObject({ sampler: 'sampler', family: 'flow', count: 1000 });
     expect(summary.samples[0]).toMatchObject({ sampler: 'sampler', file: 'samples.png', count: 512 });
-    expect(lines(join(straight, 'metrics.jsonl')).map((m) => m.step)).toEqual([10, 20, 30, 40]);
+    expect(lossLines(join(straight, 'metrics.jsonl')).map((m) => m.step)).toEqual([10, 20, 30, 40]);
+    const validation = lines(join(straight, 'metrics.jsonl')).filter((m) => m.validation);
+    expect(validation.map((m) => m.step)).toEqual([20, 40]);
+    // 512 of the validation examples, not the 2,000 of the final evaluation: close to it, not equal.
+    expect(validation[1].validation.main).toBeCloseTo(summary.eval.valNll, 0);
+    expect(validation[1].validation.main).not.toBe(summary.eval.valNll);
     const png = PNG.sync.read(readFileSync(join(straight, 'samples.png')));
     expect(png.width).toBeGreaterThan(100);
 
@@ -36,9 +43,9 @@ describe('gencomposer train and sample', () => {
     const again = await cli('train', 'graph-presets/flow.json', '--steps', '40', '--log-every', '10', '--backend', 'cpu', '--out', resumed, '--resume', join(half, 'checkpoint'));
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('resumed from');
-    const tail = lines(join(resumed, 'metrics.jsonl'));
+    const tail = lossLines(join(resumed, 'metrics.jsonl'));
     expect(tail.map((m) => m.step)).toEqual([30, 40]);
-    expect(tail.at(-1).losses).toEqual(lines(join(straight, 'metrics.jsonl')).at(-1).losses);
+    expect(tail.at(-1).losses).toEqual(lossLines(join(straight, 'metrics.jsonl')).at(-1).losses);
 
     const sampled = await cli('sample', 'graph-presets/flow.json', '--checkpoint', join(straight, 'checkpoint'), '--n', '50', '--out', join(dir, 'more.png'), '--backend', 'cpu');
     expect(sampled.code, sampled.stderr).toBe(0);

@@ -64,6 +64,19 @@ export async function heldOutLosses(session: TrainingSession, feed: HeldOutFeed,
   return out;
 }
 
+/**
+ * Each objective's total loss on the first `limit` examples of the
+ * validation part, for watching a run as it trains (over- or under-fitting);
+ * undefined when a Data node has no validation examples.
+ */
+export async function validationLosses(session: TrainingSession, sources: ReadonlyMap<string, DataSource>, limit = 512): Promise<Record<string, number> | undefined> {
+  const feeds = session.program.feeds;
+  const size = Math.min(limit, ...feeds.map((op) => sources.get(op.id)?.size.validation ?? 0));
+  if (feeds.length === 0 || size <= 0) return undefined;
+  const losses = await heldOutLosses(session, (op, start, count) => sources.get(op.id)!.validationBatch(start, count), size);
+  return Object.fromEntries(Object.entries(losses).map(([id, l]) => [id, l.total]));
+}
+
 /** The logits feeding a ClassificationLoss, and the ops that compute them. */
 function classifierHead(program: Program): { logits: string; ops: FlatOp[]; data: FlatOp } | undefined {
   const loss = program.analysis.ops.find((op) => op.kind === 'ClassificationLoss');
