@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DataSource } from '../core/data/source.ts';
 import { CHAR_VOCAB } from '../core/nodes/data.ts';
 import { decodeTokens, renderSamples } from '../core/render/samples.ts';
-import { runSampler } from '../core/train/sampling.ts';
+import { runSampler, sampleValueRange } from '../core/train/sampling.ts';
 import type { TrainingSession } from '../core/train/session.ts';
 import { writePng } from './png.node.ts';
 
@@ -19,8 +19,7 @@ export interface SamplesRecord {
 
 /** Samples of data scaled to [-1, 1] (tanh outputs) are drawn over that range. */
 export function valueRange(session: TrainingSession): [number, number] {
-  const signed = session.program.feeds.some((op) => (op.params as { range?: string }).range === 'signed');
-  return signed ? [-1, 1] : [0, 1];
+  return sampleValueRange(session.program);
 }
 
 export interface WriteSamplesOptions {

@@ -14,6 +14,10 @@ import { ProblemsPanel } from './problems/ProblemsPanel.tsx';
 import { documentFromLocation } from './sharing/link.ts';
 import { ShareMenu } from './sharing/ShareMenu.tsx';
 import { getEditor, useEditor } from './store/editor-store.ts';
+import { installTraining } from './training/training-client.ts';
+import { TrainingControls } from './training/TrainingControls.tsx';
+import { TrainingPanel } from './training/TrainingPanel.tsx';
+import { useTraining } from './training/training-store.ts';
 
 /** What the app opens with: a shared link, else the autosaved graph, else nothing (first visit). */
 async function restore(): Promise<'link' | 'autosave' | 'none'> {
@@ -88,6 +92,7 @@ function Toolbar({ commands, onHelp, onGallery, helpOpen }: { commands: CanvasCo
           Ungroup
         </ToolButton>
       </div>
+      <TrainingControls />
       <div className="toolbar-spacer" />
       <ToolButton testId="toolbar-gallery" title="Open an example model" onClick={onGallery}>
         Gallery
@@ -111,6 +116,7 @@ function Editor() {
   useShortcuts(commands, toggleHelp, galleryOpen || helpOpen);
 
   useEffect(() => {
+    installTraining();
     started ??= restore().finally(() => startAutosave());
     let live = true;
     void started.then((from) => {
@@ -128,15 +134,18 @@ function Editor() {
     if (generation !== firstGeneration.current) setGalleryOpen(false);
   }, [generation]);
 
+  const trainingOpen = useTraining((s) => s.panelOpen);
+
   return (
     <div className="app">
       <Toolbar commands={commands} onHelp={toggleHelp} onGallery={() => setGalleryOpen(true)} helpOpen={helpOpen} />
-      <div className="workspace">
+      <div className={trainingOpen ? 'workspace with-training' : 'workspace'}>
         <Palette />
         <main className="centre">
           <Canvas />
           <ProblemsPanel />
         </main>
+        <TrainingPanel />
         <Inspector />
       </div>
       <Gallery open={galleryOpen} onClose={closeGallery} />

@@ -27,6 +27,9 @@ const CHROMIUM_FLAGS = [
   '--disable-dev-shm-usage',
 ];
 
+/** WebGPU in headless chromium with no GPU: SwiftShader's Vulkan (see DESIGN.md, "WebGPU on a machine with no GPU"). */
+const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'];
+
 function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createNetServer();
@@ -63,13 +66,13 @@ export async function startApp(): Promise<{ url: string; close: () => Promise<vo
   };
 }
 
-/** A headless chromium with a fresh profile, and one page in it. */
-export async function openBrowser(): Promise<{ page: Page; context: BrowserContext; close: () => Promise<void> }> {
+/** A headless chromium with a fresh profile, and one page in it; `webgpu` turns on WebGPU through SwiftShader. */
+export async function openBrowser(options: { webgpu?: boolean } = {}): Promise<{ page: Page; context: BrowserContext; close: () => Promise<void> }> {
   const profile = await mkdtemp(join(tmpdir(), 'gencomposer-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: options.webgpu ? [...CHROMIUM_FLAGS, ...WEBGPU_FLAGS] : CHROMIUM_FLAGS,
     viewport: { width: 1400, height: 860 },
     acceptDownloads: true,
   });

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { runOps, variableKey } from '../compiler/forward.ts';
-import type { SamplerPlan } from '../compiler/program.ts';
+import type { Program, SamplerPlan } from '../compiler/program.ts';
 import { sampleToken } from '../nodes/autoregressive-sampler.ts';
 import { ddimStep, ddimTimesteps } from '../nodes/ddim-sampler.ts';
 import { ddpmStep } from '../nodes/ddpm-sampler.ts';
@@ -24,6 +24,12 @@ export interface SampleOptions {
   feedsFor?: (op: FlatOp, count: number) => Record<string, tf.Tensor>;
   /** Diffusion: called after each denoising step with the current x (not to be disposed by the callee). */
   onStep?: (index: number, total: number, x: tf.Tensor) => void;
+  /**
+   * Prior and flow: decode these latents instead of drawing fresh ones (the
+   * caller keeps and disposes them; `count` is their batch size). A VAE's
+   * latent interpolation walks a line this way.
+   */
+  latent?: tf.Tensor;
 }
 
 export type SampleResult =
@@ -35,7 +41,7 @@ interface SamplerParams {
 }
 
 export async function runSampler(session: TrainingSession, plan: SamplerPlan, options: SampleOptions = {}): Promise<SampleResult> {
-  const count = options.count ?? (plan.op.params as SamplerParams).count;
+  const count = options.latent?.shape[0] ?? options.count ?? (plan.op.params as SamplerParams).count;
   const seed = options.seed ?? stepSeed(session.seed, session.step, 7919);
   const random = createRandom(seed);
   const analysis = session.program.analysis;
@@ -58,7 +64,7 @@ export async function runSampler(session: TrainingSession, plan: SamplerPlan, op
       const params = plan.op.params as { distribution: 'normal' | 'uniform'; transform: 'none' | 'sigmoid' | 'tanh' };
       const tensor = tf.tidy(() => {
         const shape = shapeOf(plan.latent, count);
-        const latent = params.distribution === 'normal' ? random.normal(shape) : tf.sub(tf.mul(random.uniform(shape), 2), 1);
+        const latent = options.latent ?? (params.distribution === 'normal' ? random.normal(shape) : tf.sub(tf.mul(random.uniform(shape), 2), 1));
         const values = run(plan.ops, new Map([[plan.latent, latent]]), count);
         const output = values.get(plan.output)!;
         return params.transform === 'sigmoid' ? tf.sigmoid(output) : params.transform === 'tanh' ? tf.tanh(output) : output;
@@ -67,9 +73,9 @@ export async function runSampler(session: TrainingSession, plan: SamplerPlan, op
     }
     case 'flow': {
       const { temperature } = plan.op.params as { temperature: number };
-      const latent = tf.tidy(() => tf.mul(random.normal(shapeOf(plan.latent, count)), temperature));
+      const latent = options.latent ?? tf.tidy(() => tf.mul(random.normal(shapeOf(plan.latent, count)), temperature));
       const tensor = invertFlow(session, plan, latent, (ops, values) => run(ops, values, count));
-      latent.dispose();
+      if (latent !== options.latent) latent.dispose();
       return { kind: 'tensor', sampler, family: 'flow', tensor };
     }
     case 'ddpm':
@@ -78,6 +84,12 @@ export async function runSampler(session: TrainingSession, plan: SamplerPlan, op
     case 'autoregressive':
       return { kind: 'tokens', sampler, family: 'autoregressive', tokens: await generateTokens(plan, count, random.rng, run, shapeOf) };
   }
+}
+
+/** Samples of data scaled to [-1, 1] (tanh outputs) are drawn over that range, others over [0, 1]. */
+export function sampleValueRange(program: Pick<Program, 'feeds'>): [number, number] {
+  const signed = program.feeds.some((op) => (op.params as { range?: string }).range === 'signed');
+  return signed ? [-1, 1] : [0, 1];
 }
 
 /**

@@ -2,10 +2,15 @@
 /**
  * Hooks for end-to-end tests, in dev builds only:
  * `window.__gencomposer.loadPreset('vae')` opens a preset as a new document,
- * and `editor()` reads the store.
+ * `editor()` reads the store; `trainingSettings({...})` overrides the next
+ * run's settings (few steps, small previews), `training()` reads the
+ * training store and `loseDevice()` destroys the WebGPU device of a run.
  */
 import { PRESETS } from '../gallery/presets.ts';
 import { registerTestHooks } from '../sharing/test-hooks.ts';
+import { loseDevice, setTrainingOverrides } from '../training/training-client.ts';
+import { getTraining } from '../training/training-store.ts';
+import type { TrainingSettingsInput } from '../../worker/protocol.ts';
 import { getEditor, type EditorState } from './editor-store.ts';
 
 export function registerEditorHooks(): void {
@@ -19,4 +24,7 @@ export function registerEditorHooks(): void {
     return true;
   };
   hooks.editor = (): EditorState => getEditor();
+  hooks.trainingSettings = (settings: Partial<TrainingSettingsInput>) => setTrainingOverrides(settings);
+  hooks.training = () => getTraining();
+  hooks.loseDevice = () => loseDevice();
 }

@@ -99,6 +99,28 @@ function settle(doc: GraphDocument, state: Pick<EditorState, 'scope' | 'selectio
 
 const initial = emptyDocument();
 
+/**
+ * Asked before a change to the model (not a node merely moved) while
+ * something depends on the graph staying as it is (a training run); it
+ * returns false to refuse the change, which then leaves everything as it was.
+ */
+export type EditGuard = (label: string) => boolean;
+let editGuard: EditGuard | undefined;
+
+export function setEditGuard(guard: EditGuard | undefined): void {
+  editGuard = guard;
+}
+
+/** Patches that only move nodes on the canvas: they change nothing that trains. */
+export function onlyMovesNodes(patches: readonly Patch[]): boolean {
+  return patches.every((p) => p.path.includes('position'));
+}
+
+function allowed(label: string, patches?: readonly Patch[]): boolean {
+  if (!editGuard || (patches && onlyMovesNodes(patches))) return true;
+  return editGuard(label);
+}
+
 export const useEditor = create<EditorState>()(
   immer((set, get) => ({
     document: initial,
@@ -123,6 +145,7 @@ export const useEditor = create<EditorState>()(
           result = recipe(draft as GraphDocument);
         });
         if (patches.length === 0 || changesNothing(state.document, next, patches)) return result;
+        if (!allowed(label, patches)) return undefined;
         analysis = analyze(next);
       } catch (error) {
         // A refused edit leaves the document as it was.
@@ -141,7 +164,7 @@ export const useEditor = create<EditorState>()(
     undo() {
       const state = get();
       const entry = state.past.at(-1);
-      if (!entry) return;
+      if (!entry || !allowed(`Undo ${entry.label.toLowerCase()}`, entry.inverse)) return;
       const document = applyPatches(state.document, entry.inverse);
       set({
         document,
@@ -155,7 +178,7 @@ export const useEditor = create<EditorState>()(
     redo() {
       const state = get();
       const entry = state.future.at(-1);
-      if (!entry) return;
+      if (!entry || !allowed(`Redo ${entry.label.toLowerCase()}`, entry.patches)) return;
       const document = applyPatches(state.document, entry.patches);
       set({
         document,
@@ -168,6 +191,7 @@ export const useEditor = create<EditorState>()(
 
     replaceDocument(doc, options = {}) {
       const state = get();
+      if (doc !== state.document && !allowed(`Open “${doc.meta.name}”`)) return;
       const analysis = analyze(doc);
       if (options.keepHistory) {
         const [next, patches, inverse] = produceWithPatches(state.document, () => doc);

@@ -1,0 +1,46 @@
+/** A uPlot line chart of training series; rebuilt when its lines change, otherwise only fed new data. */
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { chartData, type Series } from './series.ts';
+
+const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
+
+export function LossChart({ series, testId, title, height = 170 }: { series: Series; testId: string; title: string; height?: number }) {
+  const box = useRef<HTMLDivElement>(null);
+  const chart = useRef<uPlot | undefined>(undefined);
+  const names = series.names.join('\u0000');
+
+  useEffect(() => {
+    const target = box.current;
+    if (!target || series.names.length === 0) return;
+    const options: uPlot.Options = {
+      width: Math.max(200, target.clientWidth || 340),
+      height,
+      legend: { show: true, live: false },
+      cursor: { drag: { x: true, y: false } },
+      scales: { x: { time: false } },
+      axes: [{ label: 'step', size: 32, labelSize: 14 }, { size: 52 }],
+      series: [{ label: 'step' }, ...series.names.map((name, i) => ({ label: name, stroke: COLORS[i % COLORS.length]!, width: i === 0 ? 2 : 1.25, points: { show: false } }))],
+    };
+    chart.current = new uPlot(options, chartData(series) as uPlot.AlignedData, target);
+    return () => {
+      chart.current?.destroy();
+      chart.current = undefined;
+    };
+    // Rebuilt only when the set of lines changes; data updates go through setData below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [names, height]);
+
+  useEffect(() => {
+    chart.current?.setData(chartData(series) as uPlot.AlignedData);
+  }, [series]);
+
+  return (
+    <section className="train-chart" data-testid={testId} data-points={series.steps.length}>
+      <h4>{title}</h4>
+      {series.names.length === 0 ? <p className="train-empty">No points yet.</p> : null}
+      <div ref={box} className="train-chart-plot" />
+    </section>
+  );
+}

@@ -1,0 +1,52 @@
+/** The toolbar's training buttons and the badge naming the backend that runs. */
+import { BACKEND_LABELS } from '../../worker/backend-choice.ts';
+import { pauseTraining, resumeTraining, startTraining, stopTraining } from './training-client.ts';
+import { useTraining } from './training-store.ts';
+
+export function TrainingControls() {
+  const status = useTraining((s) => s.state.status);
+  const stored = useTraining((s) => s.stored);
+  const backend = useTraining((s) => s.backend);
+  const panelOpen = useTraining((s) => s.panelOpen);
+  const active = status === 'running' || status === 'paused';
+  return (
+    <div className="tool-group training-controls">
+      {!active ? (
+        <>
+          <button type="button" className="tool tool-primary" data-testid="train-start" title="Train the graph in this browser, from the start" onClick={() => startTraining({ resume: false })}>
+            ▶ Train
+          </button>
+          {stored ? (
+            <button type="button" className="tool" data-testid="train-resume-checkpoint" title="Continue from the checkpoint saved in this browser" onClick={() => startTraining({ resume: true })}>
+              Resume from step {stored.step.toLocaleString('en')}
+            </button>
+          ) : null}
+        </>
+      ) : (
+        <>
+          {status === 'running' ? (
+            <button type="button" className="tool" data-testid="train-pause" title="Pause training (a checkpoint is saved)" onClick={pauseTraining}>
+              ❚❚ Pause
+            </button>
+          ) : (
+            <button type="button" className="tool tool-primary" data-testid="train-resume" title="Resume training" onClick={resumeTraining}>
+              ▶ Resume
+            </button>
+          )}
+          <button type="button" className="tool" data-testid="train-stop" title="Stop training (a checkpoint is saved)" onClick={stopTraining}>
+            ■ Stop
+          </button>
+        </>
+      )}
+      <button type="button" className="tool" data-testid="toolbar-training" aria-pressed={panelOpen} title="Show or hide the training panel" onClick={() => useTraining.setState({ panelOpen: !panelOpen })}>
+        Charts
+      </button>
+      {backend ? (
+        <span className="backend-badge" data-testid="train-backend" data-backend={backend.backend} title={`${BACKEND_LABELS[backend.backend]}${backend.adapter ? ` on ${backend.adapter}` : ''}${backend.fallbackReason ? ` (fell back: ${backend.fallbackReason})` : ''}`}>
+          {BACKEND_LABELS[backend.backend]}
+          {backend.adapter ? ` · ${backend.adapter}` : ''}
+        </span>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,175 @@
+/**
+ * The training panel beside the canvas: progress, charts of every
+ * objective (and held-out losses when they are computed), the previews of
+ * the graph's family, and the checkpoint: resume, download and load weights.
+ */
+import { useEffect, useMemo, useRef } from 'react';
+import { compile } from '../../core/compiler/program.ts';
+import { hasAdversarialBalance } from '../../worker/preview-plan.ts';
+import { getEditor, useEditor } from '../store/editor-store.ts';
+import { LossChart } from './LossChart.tsx';
+import './training.css';
+import { ImagePreviewView, TextPreviewView } from './PreviewView.tsx';
+import { formatDuration, progressOf, progressText } from './progress.ts';
+import { pick } from './series.ts';
+import { loadWeightsFiles, requestWeights, sampleAt } from './training-client.ts';
+import { isActive, useTraining } from './training-store.ts';
+
+const STATUS_TEXT = { idle: 'Not trained yet', running: 'Training', paused: 'Paused', stopped: 'Stopped', done: 'Done', failed: 'Stopped by an error' } as const;
+
+function useDebounced(fn: (value: number) => void, ms: number): (value: number) => void {
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return (value) => {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => fn(value), ms);
+  };
+}
+
+function Progress() {
+  const state = useTraining((s) => s.state);
+  const speed = useTraining((s) => s.speed);
+  const elapsed = useTraining((s) => s.elapsedSeconds);
+  const progress = progressOf(state, speed);
+  return (
+    <div className="train-progress-box">
+      <div className="train-status" data-testid="train-status" data-status={state.status} data-step={progress?.step ?? 0}>
+        {STATUS_TEXT[state.status]}
+        {elapsed > 0 ? <span className="train-elapsed"> · {formatDuration(elapsed)} elapsed</span> : null}
+      </div>
+      <div className="train-progress" role="progressbar" aria-valuemin={0} aria-valuemax={progress?.totalSteps ?? 0} aria-valuenow={progress?.step ?? 0} data-testid="train-progress">
+        <div className="train-progress-bar" style={{ width: `${((progress?.fraction ?? 0) * 100).toFixed(1)}%` }} />
+      </div>
+      {progress ? <div className="train-progress-text" data-testid="train-progress-text">{progressText(progress, state.status === 'running')}</div> : null}
+    </div>
+  );
+}
+
+function StepsField() {
+  const graphSteps = useEditor((s) => s.document.training.steps);
+  const steps = useTraining((s) => s.totalSteps);
+  const active = useTraining((s) => isActive(s.state));
+  return (
+    <label className="train-steps">
+      Train to step
+      <input
+        type="number"
+        min={1}
+        step={100}
+        value={steps ?? graphSteps}
+        disabled={active}
+        data-testid="train-steps"
+        onChange={(e) => {
+          const n = Number(e.currentTarget.value);
+          useTraining.setState({ totalSteps: Number.isInteger(n) && n >= 1 ? n : undefined });
+        }}
+      />
+    </label>
+  );
+}
+
+function ErrorBox() {
+  const error = useTraining((s) => s.error);
+  if (!error) return null;
+  return (
+    <div className="train-error" role="alert" data-testid="train-error">
+      {error.code ? <strong>{error.code} </strong> : null}
+      {error.message}
+      {error.nodes.length ? (
+        <button type="button" className="link" onClick={() => getEditor().focusNode(error.nodes[0]!)}>
+          Show {error.nodes[0]}
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+function Checkpoint() {
+  const stored = useTraining((s) => s.stored);
+  const state = useTraining((s) => s.state);
+  const file = useRef<HTMLInputElement>(null);
+  const active = isActive(state);
+  return (
+    <section className="train-checkpoint">
+      <h4>Weights</h4>
+      <p data-testid="train-checkpoint">{stored ? `Checkpoint saved in this browser at step ${stored.step.toLocaleString('en')}.` : 'No checkpoint saved for this graph yet.'}</p>
+      <div className="train-row">
+        <button type="button" className="tool" data-testid="train-download-weights" disabled={state.status === 'idle' && !stored} onClick={requestWeights} title="Download the weights as TF.js artifacts: model.json and weights.bin">
+          Download weights
+        </button>
+        <button type="button" className="tool" data-testid="train-load-weights" disabled={active} onClick={() => file.current?.click()} title="Load model.json and weights.bin saved earlier">
+          Load weights…
+        </button>
+        <input
+          ref={file}
+          type="file"
+          multiple
+          accept=".json,.bin,application/json,application/octet-stream"
+          hidden
+          data-testid="train-load-weights-input"
+          onChange={(e) => {
+            const files = [...(e.currentTarget.files ?? [])];
+            e.currentTarget.value = '';
+            if (files.length) void loadWeightsFiles(files);
+          }}
+        />
+      </div>
+    </section>
+  );
+}
+
+function Charts() {
+  const losses = useTraining((s) => s.losses);
+  const evals = useTraining((s) => s.evals);
+  const document = useEditor((s) => s.document);
+  const balance = useMemo(() => {
+    const compiled = compile(document);
+    return compiled.ok && hasAdversarialBalance(compiled.program) ? compiled.program.objectives.map((o) => o.id) : undefined;
+  }, [document]);
+  const balanceSeries = useMemo(() => (balance ? pick(losses, balance) : undefined), [balance, losses]);
+  return (
+    <>
+      <LossChart series={losses} testId="chart-losses" title="Losses (training batches)" />
+      {balanceSeries ? <LossChart series={balanceSeries} testId="chart-balance" title="Discriminator / generator balance" height={130} /> : null}
+      {evals.steps.length ? <LossChart series={evals} testId="chart-eval" title="Held-out losses" height={130} /> : null}
+    </>
+  );
+}
+
+function Previews() {
+  const previews = useTraining((s) => s.previews);
+  const step = useTraining((s) => s.previewStep);
+  const onTemperature = useDebounced(sampleAt, 200);
+  if (previews.length === 0) return null;
+  return (
+    <section className="train-previews" data-testid="train-previews" data-step={step ?? ''}>
+      <h4>Samples{step !== undefined ? ` at step ${step.toLocaleString('en')}` : ''}</h4>
+      {previews.map((p) => (p.kind === 'image' ? <ImagePreviewView key={p.id} preview={p} /> : <TextPreviewView key={p.id} preview={p} onTemperature={onTemperature} />))}
+    </section>
+  );
+}
+
+export function TrainingPanel() {
+  const open = useTraining((s) => s.panelOpen);
+  const notice = useTraining((s) => s.notice);
+  const backend = useTraining((s) => s.backend);
+  if (!open) return null;
+  return (
+    <aside className="training-panel" data-testid="training-panel" aria-label="Training">
+      <header className="training-panel-head">
+        <h3>Training</h3>
+        <button type="button" className="tool" aria-label="Close the training panel" onClick={() => useTraining.setState({ panelOpen: false })}>
+          ×
+        </button>
+      </header>
+      <Progress />
+      <StepsField />
+      {backend?.fallbackReason ? <p className="train-note" data-testid="train-fallback">Why not faster: {backend.fallbackReason}</p> : null}
+      {notice ? <p className="train-note">{notice}</p> : null}
+      <ErrorBox />
+      <Charts />
+      <Previews />
+      <Checkpoint />
+    </aside>
+  );
+}

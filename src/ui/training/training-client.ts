@@ -1,0 +1,177 @@
+/**
+ * The page's side of training: owns the worker, sends it commands, feeds
+ * its events into the training store, keeps "Resume from step N" in step
+ * with the graph on screen, and guards the graph while a run holds it.
+ */
+import { saveDocument } from '../../core/graph/save.ts';
+import type { GraphDocument } from '../../core/graph/schema.ts';
+import { parseManifest } from '../../core/train/checkpoint.ts';
+import { checkpointKey, indexedDbCheckpoints, type CheckpointStore } from '../../worker/checkpoint-store.ts';
+import { trainingSettings, type TrainingSettings, type TrainingSettingsInput, type WorkerCommand, type WorkerEvent } from '../../worker/protocol.ts';
+import { notify } from '../notices.ts';
+import { downloadBlob, fileStem } from '../sharing/downloads.ts';
+import { getEditor, setEditGuard, useEditor } from '../store/editor-store.ts';
+import { clearRun, getTraining, initialTrainingView, isActive, reduceTrainingEvent, useTraining } from './training-store.ts';
+import { checkWeightsFit, weightsFiles } from './weights-files.ts';
+
+let worker: Worker | undefined;
+let store: CheckpointStore | undefined;
+/** Settings a test (or a person in the console) sets over the defaults. */
+let overrides: Partial<TrainingSettingsInput> = {};
+
+const checkpoints = () => (store ??= indexedDbCheckpoints());
+
+function receive(event: WorkerEvent): void {
+  const graphName = getEditor().document.meta.name;
+  useTraining.setState((s) => reduceTrainingEvent(s, event, graphName));
+  if (event.type === 'weights') saveWeightsFiles(event.manifest, event.weights);
+  if (event.type === 'notice') notify('info', event.text);
+  if (event.type === 'error') {
+    notify('error', event.message);
+    useTraining.setState({ panelOpen: true });
+  }
+}
+
+function ensureWorker(): Worker {
+  if (worker) return worker;
+  worker = new Worker(new URL('../../worker/training-worker.ts', import.meta.url), { type: 'module', name: 'training' });
+  worker.onmessage = (e: MessageEvent<WorkerEvent>) => receive(e.data);
+  worker.onerror = (e) => {
+    // The worker itself failed (a script error): nothing it held can be trusted, start a new one next time.
+    e.preventDefault();
+    worker?.terminate();
+    worker = undefined;
+    const step = 'step' in getTraining().state ? (getTraining().state as { step: number }).step : 0;
+    useTraining.setState((s) => ({
+      error: { message: `the training worker failed: ${e.message || 'unknown error'}`, nodes: [] },
+      state: isActive(s.state) ? { status: 'stopped', step, totalSteps: (s.state as { totalSteps: number }).totalSteps } : s.state,
+    }));
+  };
+  return worker;
+}
+
+function send(command: WorkerCommand, transfer: Transferable[] = []): void {
+  ensureWorker().postMessage(command, transfer);
+}
+
+/** The settings of the next run: the graph's steps (or the panel's), the defaults, and any overrides. */
+export function runSettings(document: GraphDocument): TrainingSettings {
+  return trainingSettings({ totalSteps: getTraining().totalSteps ?? document.training.steps, ...overrides });
+}
+
+export function setTrainingOverrides(next: Partial<TrainingSettingsInput>): void {
+  overrides = { ...next };
+}
+
+export function startTraining(options: { resume: boolean }): void {
+  if (isActive(getTraining().state)) return;
+  const document = getEditor().document;
+  if (getEditor().analysis.diagnostics.some((d) => d.severity === 'error')) {
+    notify('error', 'Fix the problems in the graph before training (see the problems panel).');
+    return;
+  }
+  let settings: TrainingSettings;
+  try {
+    settings = runSettings(document);
+  } catch (error) {
+    notify('error', `Training settings are out of range: ${(error as Error).message}`);
+    return;
+  }
+  // Shown as running at once, so the graph is guarded and Train cannot be pressed twice;
+  // the worker's first state (or 'idle' if the graph cannot start) replaces it.
+  const step = options.resume ? (getTraining().stored?.step ?? 0) : 0;
+  useTraining.setState((s) => ({ ...clearRun(s), panelOpen: true, state: { status: 'running', step, totalSteps: settings.totalSteps, stepsPerSecond: 0 } }));
+  send({ type: 'start', documentText: saveDocument(document), settings, resume: options.resume });
+}
+
+export const pauseTraining = () => send({ type: 'pause' });
+export const resumeTraining = () => send({ type: 'resume' });
+export const stopTraining = () => send({ type: 'stop' });
+export const requestWeights = () => send({ type: 'requestCheckpoint' });
+/** Testing the fallback: loses the WebGPU device as a crash would. */
+export const loseDevice = () => send({ type: 'loseDevice' });
+
+export function sampleAt(temperature: number): void {
+  useTraining.setState({ temperature });
+  send({ type: 'sample', temperature });
+}
+
+function saveWeightsFiles(manifest: unknown, weights: ArrayBuffer): void {
+  const stem = fileStem(getEditor().document.meta.name);
+  const files = weightsFiles(manifest, weights);
+  downloadBlob(files.model, `${stem}.model.json`);
+  // The manifest names weights.bin: TF.js loaders look for it beside model.json.
+  downloadBlob(files.weights, 'weights.bin');
+}
+
+/** Loads a model.json and its weights.bin picked by the person, after checking they fit the graph. */
+export async function loadWeightsFiles(files: readonly File[]): Promise<void> {
+  if (isActive(getTraining().state)) {
+    notify('error', 'Stop training before loading weights.');
+    return;
+  }
+  const json = files.find((f) => f.name.endsWith('.json'));
+  const bin = files.find((f) => !f.name.endsWith('.json'));
+  if (!json || !bin) {
+    notify('error', 'Pick both files of the weights: model.json and weights.bin.');
+    return;
+  }
+  const document = getEditor().document;
+  try {
+    const manifest = parseManifest(JSON.parse(await json.text()));
+    const weights = await bin.arrayBuffer();
+    const problem = checkWeightsFit(manifest, weights.byteLength, document);
+    if (problem) throw new Error(problem);
+    useTraining.setState((s) => ({ ...clearRun(s), panelOpen: true }));
+    send({ type: 'loadWeights', documentText: saveDocument(document), settings: runSettings(document), manifest, weights }, [weights]);
+    notify('info', `Loaded weights at step ${manifest.step}; press “Resume” to train on from there.`);
+  } catch (error) {
+    const message = error instanceof SyntaxError ? `${json.name} is not JSON` : (error as Error).message;
+    useTraining.setState({ error: { message: `These weights cannot be loaded: ${message}`, nodes: [] }, panelOpen: true });
+    notify('error', `These weights cannot be loaded: ${message}`);
+  }
+}
+
+/** Asks before the graph changes under a run; yes stops the run (it saves a checkpoint) and lets the change through. */
+function guardEdits(label: string): boolean {
+  if (!isActive(getTraining().state)) return true;
+  const ok = window.confirm(`Training is running on this graph. Stop training first, then ${label.toLowerCase()}?\n\nThe run is saved as a checkpoint when it stops.`);
+  if (ok) stopTraining();
+  else notify('info', 'The graph was left as it is while training runs.');
+  return ok;
+}
+
+let lookup = 0;
+/** Reads which checkpoint is stored for the graph on screen. */
+async function refreshStored(document: GraphDocument): Promise<void> {
+  const ticket = ++lookup;
+  try {
+    const info = await checkpoints().info(checkpointKey(document));
+    if (ticket === lookup && !isActive(getTraining().state)) useTraining.setState({ stored: info });
+  } catch {
+    // No IndexedDB (a private window): nothing to resume.
+  }
+}
+
+let installed = false;
+
+/** Installs the edit guard and follows the graph on screen for stored checkpoints. */
+export function installTraining(): void {
+  if (installed) return;
+  installed = true;
+  setEditGuard(guardEdits);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let lastKeyDocument: GraphDocument | undefined;
+  const follow = (document: GraphDocument) => {
+    if (document === lastKeyDocument) return;
+    lastKeyDocument = document;
+    clearTimeout(timer);
+    timer = setTimeout(() => void refreshStored(document), 250);
+  };
+  follow(getEditor().document);
+  useEditor.subscribe((s) => follow(s.document));
+  // Another graph opened: its run (if any) is not this one's.
+  useEditor.subscribe((s, previous) => {
+    if (s.generation !== previous.generation && !isActive(getTraining().state)) useTraining.setState((t) => ({ ...initialTrainingView, backend: t.backend, stored: t.stored }));
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * The training run as the UI sees it: the state union of core/train/state.ts
+ * plus what the worker reported (backend, chart series, previews, the last
+ * checkpoint, an error). Events change it only through the pure
+ * `reduceTrainingEvent`, so the UI's view of a run is tested without a
+ * browser. Separate from the editor store: training never edits the graph.
+ */
+import { create } from 'zustand';
+import type { TrainingState } from '../../core/train/state.ts';
+import type { CheckpointInfo } from '../../worker/checkpoint-store.ts';
+import type { BrowserBackend, Preview, WorkerEvent } from '../../worker/protocol.ts';
+import { smoothSpeed } from './progress.ts';
+import { appendPoint, emptySeries, lossPoint, type Series } from './series.ts';
+
+export interface TrainingView {
+  state: TrainingState;
+  backend?: { backend: BrowserBackend; adapter?: string; fallbackReason?: string };
+  /** Smoothed steps per second, for the ETA. */
+  speed: number;
+  elapsedSeconds: number;
+  losses: Series;
+  evals: Series;
+  /** The latest preview of each slot, in the order they first came. */
+  previews: Preview[];
+  previewStep: number | undefined;
+  /** The checkpoint stored for the graph on screen (read at start, updated as the run saves). */
+  stored: CheckpointInfo | undefined;
+  error: { message: string; code?: string; nodes: string[] } | undefined;
+  notice: string | undefined;
+}
+
+export const initialTrainingView: TrainingView = {
+  state: { status: 'idle' },
+  speed: 0,
+  elapsedSeconds: 0,
+  losses: emptySeries,
+  evals: emptySeries,
+  previews: [],
+  previewStep: undefined,
+  stored: undefined,
+  error: undefined,
+  notice: undefined,
+};
+
+/** Whether a run holds the worker (training or paused): the graph must not change under it. */
+export function isActive(state: TrainingState): boolean {
+  return state.status === 'running' || state.status === 'paused';
+}
+
+function mergePreviews(current: readonly Preview[], incoming: readonly Preview[]): Preview[] {
+  const next = [...current];
+  for (const preview of incoming) {
+    const i = next.findIndex((p) => p.id === preview.id);
+    if (i >= 0) next[i] = preview;
+    else next.push(preview);
+  }
+  return next;
+}
+
+export function reduceTrainingEvent(view: TrainingView, event: WorkerEvent, graphName = ''): TrainingView {
+  switch (event.type) {
+    case 'backend': {
+      const { type: _type, ...backend } = event;
+      return { ...view, backend };
+    }
+    case 'state': {
+      // A new run (not a resume after a pause) clears the last run's error.
+      const starting = event.state.status === 'running' && !isActive(view.state);
+      return { ...view, state: event.state, ...(starting ? { error: undefined, notice: undefined } : {}) };
+    }
+    case 'losses': {
+      const state = view.state.status === 'running' ? { ...view.state, step: event.step, stepsPerSecond: event.stepsPerSecond } : view.state;
+      return {
+        ...view,
+        state,
+        speed: smoothSpeed(view.speed, event.stepsPerSecond),
+        elapsedSeconds: event.elapsedSeconds,
+        losses: appendPoint(view.losses, event.step, lossPoint(event.objectives)),
+      };
+    }
+    case 'eval':
+      return { ...view, evals: appendPoint(view.evals, event.step, Object.fromEntries(Object.entries(event.metrics).map(([id, v]) => [`${id} (held-out)`, v]))) };
+    case 'previews':
+      return { ...view, previews: mergePreviews(view.previews, event.previews), previewStep: event.step };
+    case 'checkpoint':
+      return { ...view, stored: { step: event.step, savedAt: event.savedAt, graph: graphName, ...(view.backend ? { backend: view.backend.backend } : {}) } };
+    case 'notice':
+      return { ...view, notice: event.text };
+    case 'error':
+      return { ...view, error: { message: event.message, nodes: event.nodes ?? [], ...(event.diagnostic ? { code: event.diagnostic.code } : {}) } };
+    case 'weights':
+      return view;
+  }
+}
+
+/** A fresh run's charts and previews (the backend and the stored checkpoint stay). */
+export function clearRun(view: TrainingView): TrainingView {
+  return { ...initialTrainingView, backend: view.backend, stored: view.stored, state: { status: 'idle' } };
+}
+
+export interface TrainingStore extends TrainingView {
+  panelOpen: boolean;
+  /** Steps to train to, as set in the panel (undefined: the graph's own setting). */
+  totalSteps: number | undefined;
+  temperature: number | undefined;
+}
+
+export const useTraining = create<TrainingStore>()(() => ({ ...initialTrainingView, panelOpen: false, totalSteps: undefined, temperature: undefined }));
+
+export const getTraining = (): TrainingStore => useTraining.getState();

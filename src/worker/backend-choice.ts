@@ -1,0 +1,54 @@
+/**
+ * Which backend trains: the first in the order that starts, and why the
+ * ones before it did not. Pure over a `start` function, so the order and
+ * the fallback are tested without a browser.
+ */
+import type { BrowserBackend } from './protocol.ts';
+
+export interface BackendChoice {
+  backend: BrowserBackend;
+  /** WebGPU: the adapter's name, e.g. "google swiftshader" or "nvidia ...". */
+  adapter?: string;
+  /** Why earlier backends in the order were not used; absent when the first one runs. */
+  fallbackReason?: string;
+}
+
+/** Starts a backend and makes it active, or throws with the reason it cannot run. */
+export type StartBackend = (name: BrowserBackend) => Promise<{ adapter?: string }>;
+
+export class NoBackendError extends Error {}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export async function chooseBackend(order: readonly BrowserBackend[], start: StartBackend, earlierReason?: string): Promise<BackendChoice> {
+  const reasons: string[] = earlierReason ? [earlierReason] : [];
+  for (const name of order) {
+    try {
+      const { adapter } = await start(name);
+      return { backend: name, ...(adapter ? { adapter } : {}), ...(reasons.length ? { fallbackReason: reasons.join('; ') } : {}) };
+    } catch (error) {
+      reasons.push(`${name}: ${messageOf(error)}`);
+    }
+  }
+  throw new NoBackendError(`no backend could start (${reasons.join('; ')})`);
+}
+
+/** The backends still to try after `current` fails (its device lost): the rest of the order. */
+export function backendsAfter(order: readonly BrowserBackend[], current: BrowserBackend): BrowserBackend[] {
+  const index = order.indexOf(current);
+  return index < 0 ? [...order] : order.slice(index + 1);
+}
+
+/** What a WebGPU adapter calls itself: its description, else vendor and architecture. */
+export function adapterName(info: { vendor?: string; architecture?: string; device?: string; description?: string } | undefined): string | undefined {
+  if (!info) return undefined;
+  const description = info.description?.trim();
+  if (description) return description;
+  const parts = [info.vendor, info.architecture, info.device].map((p) => p?.trim()).filter((p): p is string => !!p);
+  return parts.length ? parts.join(' ') : undefined;
+}
+
+/** The backend as the toolbar names it. */
+export const BACKEND_LABELS: Record<BrowserBackend, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM' };

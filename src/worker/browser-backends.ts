@@ -1,0 +1,93 @@
+/// <reference types="vite/client" />
+/// <reference types="@webgpu/types" />
+/**
+ * Starting TF.js backends inside the training worker. Each start either
+ * activates its backend or throws with the reason a person can read:
+ * - webgpu: needs navigator.gpu and an adapter (its name is reported);
+ * - webgl: an OffscreenCanvas WebGL context, which workers have in Chromium;
+ * - wasm: the .wasm binaries as vite serves them, plus the training kernels
+ *   TF.js's wasm backend lacks (see core/train/backends/wasm-kernels.ts).
+ * Backends are imported on demand, so a worker that runs on WebGPU never
+ * loads the others.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { adapterName, type StartBackend } from './backend-choice.ts';
+import type { BrowserBackend } from './protocol.ts';
+
+interface WebGpuBackendLike {
+  device: GPUDevice;
+}
+
+let wasmPathsSet = false;
+
+async function activate(name: BrowserBackend): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`TF.js could not initialise its ${name} backend`);
+  await tf.ready();
+}
+
+async function startWebGpu(): Promise<{ adapter?: string }> {
+  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) throw new Error('this browser offers no WebGPU here (navigator.gpu is missing)');
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new Error('WebGPU found no adapter');
+  const name = adapterName((adapter as GPUAdapter & { info?: GPUAdapterInfo }).info);
+  await import('@tensorflow/tfjs-backend-webgpu');
+  await activate('webgpu');
+  return name ? { adapter: name } : {};
+}
+
+async function startWebGl(): Promise<{ adapter?: string }> {
+  if (typeof OffscreenCanvas === 'undefined') throw new Error('no OffscreenCanvas in this worker, so no WebGL');
+  const probe = new OffscreenCanvas(1, 1).getContext('webgl2');
+  if (!probe) throw new Error('no WebGL 2 context in this worker');
+  probe.getExtension('WEBGL_lose_context')?.loseContext();
+  await import('@tensorflow/tfjs-backend-webgl');
+  await activate('webgl');
+  return {};
+}
+
+async function startWasm(): Promise<{ adapter?: string }> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  if (!wasmPathsSet && tf.findBackend('wasm') == null) {
+    // Before the backend's first initialisation: where vite serves each binary.
+    wasm.setWasmPaths({
+      'tfjs-backend-wasm.wasm': wasmPlainUrl,
+      'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
+    });
+    wasmPathsSet = true;
+  }
+  const { registerWasmTrainingKernels } = await import('../core/train/backends/wasm-kernels.ts');
+  registerWasmTrainingKernels();
+  await activate('wasm');
+  return {};
+}
+
+export const startBrowserBackend: StartBackend = (name) => {
+  switch (name) {
+    case 'webgpu':
+      return startWebGpu();
+    case 'webgl':
+      return startWebGl();
+    case 'wasm':
+      return startWasm();
+  }
+};
+
+/** The WebGPU device of the active backend, when WebGPU runs. */
+export function activeGpuDevice(): GPUDevice | undefined {
+  if (tf.getBackend() !== 'webgpu') return undefined;
+  return (tf.backend() as unknown as WebGpuBackendLike).device;
+}
+
+/** Drops a backend whose device is gone, so nothing uses it again. */
+export function removeBackend(name: BrowserBackend): void {
+  try {
+    if (tf.findBackend(name)) tf.removeBackend(name);
+  } catch {
+    // A backend on a lost device may fail to dispose; it is dropped either way.
+  }
+}

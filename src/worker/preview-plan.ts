@@ -1,0 +1,86 @@
+/**
+ * Which previews a program gets while it trains, chosen from its samplers
+ * (and its family for the extras): images → a sample grid; 2D points → a
+ * scatter of the data against samples; a VAE's prior sampler → also a
+ * latent interpolation; DDPM and DDIM → also their denoising trajectory;
+ * tokens → text samples. Pure: it reads shapes from the analysis only.
+ */
+import type { Program, SamplerPlan } from '../core/compiler/program.ts';
+import { concrete, type Shape } from '../core/shapes/shape.ts';
+
+/** DDPM chains longer than this are previewed on a strided chain (DDIM with η = 1). */
+export const DDPM_PREVIEW_LIMIT = 200;
+/** Steps of that strided chain. */
+export const DDPM_PREVIEW_STEPS = 50;
+
+export type SampleLayout = { kind: 'image'; height: number; width: number; channels: 1 | 3 } | { kind: 'points' } | { kind: 'other' };
+
+export type PreviewSpec =
+  | { kind: 'grid'; sampler: string; layout: Extract<SampleLayout, { kind: 'image' }>; trajectory?: TrajectorySpec }
+  | { kind: 'scatter'; sampler: string }
+  | { kind: 'interpolation'; sampler: string; layout: Extract<SampleLayout, { kind: 'image' }> }
+  | { kind: 'text'; sampler: string };
+
+export interface TrajectorySpec {
+  chain: 'ddpm' | 'ddim';
+  /** Denoising steps of the full chain. */
+  steps: number;
+  /** When set, the preview runs this many strided steps instead of the full DDPM chain. */
+  shortened?: number;
+}
+
+/** How one sample of this shape (batch axis first) is drawn; the same rule as render/samples.ts. */
+export function sampleLayout(shape: readonly number[]): SampleLayout {
+  const rest = shape.slice(1);
+  if (rest.length === 1) {
+    const d = rest[0]!;
+    if (d === 2) return { kind: 'points' };
+    const side = Math.round(Math.sqrt(d));
+    if (d > 16 && side * side === d) return { kind: 'image', height: side, width: side, channels: 1 };
+    return { kind: 'other' };
+  }
+  if (rest.length === 2) return { kind: 'image', height: rest[0]!, width: rest[1]!, channels: 1 };
+  if (rest.length === 3 && (rest[2] === 1 || rest[2] === 3)) return { kind: 'image', height: rest[0]!, width: rest[1]!, channels: rest[2] };
+  return { kind: 'other' };
+}
+
+/** The shape (batch 1) of what a sampler produces. */
+export function samplerOutputShape(program: Program, plan: SamplerPlan): number[] | undefined {
+  const valueShape = (key: string): Shape | undefined => program.analysis.values.get(key)?.shape;
+  const shape = plan.kind === 'prior' ? valueShape(plan.output) : plan.kind === 'flow' ? valueShape(plan.data) : plan.kind === 'autoregressive' ? undefined : plan.dataShape;
+  return shape ? concrete(shape, 1) : undefined;
+}
+
+function trajectoryOf(program: Program, plan: SamplerPlan): TrajectorySpec | undefined {
+  if (plan.kind !== 'ddpm' && plan.kind !== 'ddim') return undefined;
+  const schedule = program.analysis.values.get(plan.schedule)?.shape;
+  const length = typeof schedule?.[0] === 'number' ? schedule[0] : undefined;
+  if (length === undefined) return undefined;
+  if (plan.kind === 'ddim') return { chain: 'ddim', steps: Math.min(length, (plan.op.params as { steps: number }).steps) };
+  return length > DDPM_PREVIEW_LIMIT ? { chain: 'ddpm', steps: length, shortened: DDPM_PREVIEW_STEPS } : { chain: 'ddpm', steps: length };
+}
+
+export function previewPlan(program: Program): PreviewSpec[] {
+  const specs: PreviewSpec[] = [];
+  for (const plan of program.samplers) {
+    const sampler = plan.op.origin.node;
+    if (plan.kind === 'autoregressive') {
+      specs.push({ kind: 'text', sampler });
+      continue;
+    }
+    const shape = samplerOutputShape(program, plan);
+    const layout = shape ? sampleLayout(shape) : { kind: 'other' as const };
+    if (layout.kind === 'points') specs.push({ kind: 'scatter', sampler });
+    else if (layout.kind === 'image') {
+      const trajectory = trajectoryOf(program, plan);
+      specs.push({ kind: 'grid', sampler, layout, ...(trajectory ? { trajectory } : {}) });
+      if (plan.kind === 'prior' && program.document.meta.family === 'vae') specs.push({ kind: 'interpolation', sampler, layout });
+    }
+  }
+  return specs;
+}
+
+/** A GAN's objectives pulling against each other: shown as a balance chart of their losses. */
+export function hasAdversarialBalance(program: Pick<Program, 'document' | 'objectives'>): boolean {
+  return program.document.meta.family === 'gan' && program.objectives.length >= 2;
+}

@@ -1,0 +1,187 @@
+/**
+ * Draws the previews a run shows while it trains (see preview-plan.ts),
+ * over the session's current weights. Each preview uses a fixed seed, so
+ * from one preview to the next the same noise is decoded and a person sees
+ * the same digits sharpen rather than new ones each time.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { SamplerPlan } from '../core/compiler/program.ts';
+import type { DataSource } from '../core/data/source.ts';
+import { CHAR_VOCAB } from '../core/nodes/data.ts';
+import { imageGrid } from '../core/render/grid.ts';
+import { decodeTokens, renderSamples } from '../core/render/samples.ts';
+import type { Raster } from '../core/render/raster.ts';
+import { concrete } from '../core/shapes/shape.ts';
+import { createRandom } from '../core/train/random.ts';
+import { runSampler, sampleValueRange, type SampleOptions } from '../core/train/sampling.ts';
+import type { TrainingSession } from '../core/train/session.ts';
+import type { PreviewSpec, TrajectorySpec } from './preview-plan.ts';
+import type { ImagePreview, Preview, TextPreview } from './protocol.ts';
+
+export const PREVIEW_SEED = 20240;
+/** Pairs of latents the interpolation walks between, and the points on each line. */
+const INTERPOLATION_ROWS = 4;
+const INTERPOLATION_STEPS = 8;
+/** Samples shown along the denoising trajectory, and snapshots of each. */
+const TRAJECTORY_ROWS = 3;
+const TRAJECTORY_SNAPSHOTS = 8;
+/** 2D samplers draw this many points (at most), over up to 1,000 data points. */
+const SCATTER_POINTS = 512;
+const TEXT_SAMPLES = 12;
+
+export interface PreviewContext {
+  session: TrainingSession;
+  sources: ReadonlyMap<string, DataSource>;
+  /** Images in a sample grid. */
+  count: number;
+  /** Text samplers: the temperature chosen in the UI (default: the sampler's own). */
+  temperature?: number;
+}
+
+function image(id: string, title: string, raster: Raster, note?: string): ImagePreview {
+  return { kind: 'image', id, title, width: raster.width, height: raster.height, pixels: raster.data, ...(note ? { note } : {}) };
+}
+
+function planFor(session: TrainingSession, sampler: string): SamplerPlan {
+  const plan = session.program.samplers.find((p) => p.op.origin.node === sampler);
+  if (!plan) throw new Error(`no sampler "${sampler}" in this graph`);
+  return plan;
+}
+
+/** Conditioning a sampler reads beyond what it generates (an encoder-decoder's source): held-out examples. */
+function feedsFor(sources: ReadonlyMap<string, DataSource>): SampleOptions['feedsFor'] {
+  return (op, count) => sources.get(op.id)!.validationBatch(0, count);
+}
+
+/** A copy of a plan with some params changed (temperature, a shorter chain), for previews only. */
+function withParams<P extends SamplerPlan>(plan: P, params: Record<string, unknown>): P {
+  return { ...plan, op: { ...plan.op, params: { ...(plan.op.params as Record<string, unknown>), ...params } } };
+}
+
+async function tensorValues(tensor: tf.Tensor): Promise<Float32Array> {
+  const values = (await tensor.data()) as Float32Array;
+  tensor.dispose();
+  return values;
+}
+
+async function grid(ctx: PreviewContext, spec: Extract<PreviewSpec, { kind: 'grid' }>): Promise<ImagePreview[]> {
+  const plan = planFor(ctx.session, spec.sampler);
+  const range = sampleValueRange(ctx.session.program);
+  const { height, width, channels } = spec.layout;
+  const title = spec.trajectory ? spec.trajectory.chain.toUpperCase() : 'Samples';
+  if (!spec.trajectory) {
+    const result = await runSampler(ctx.session, plan, { count: ctx.count, seed: PREVIEW_SEED, feedsFor: feedsFor(ctx.sources) });
+    if (result.kind !== 'tensor') return [];
+    const values = await tensorValues(result.tensor);
+    return [image(`grid:${spec.sampler}`, `${title} (${spec.sampler})`, renderSamples({ values, shape: [ctx.count, height, width, channels], range }))];
+  }
+  // One denoising run gives both the final grid and the trajectory of its first samples.
+  const trajectory: TrajectorySpec = spec.trajectory;
+  const runPlan = trajectory.shortened ? withParams({ ...plan, kind: 'ddim' } as SamplerPlan, { steps: trajectory.shortened, eta: 1 }) : plan;
+  const total = trajectory.shortened ?? trajectory.steps;
+  const keepAt = new Set(Array.from({ length: TRAJECTORY_SNAPSHOTS }, (_, i) => Math.round((i * (total - 1)) / (TRAJECTORY_SNAPSHOTS - 1))));
+  const rows = Math.min(TRAJECTORY_ROWS, ctx.count);
+  const snapshots: tf.Tensor[] = [];
+  const onStep: SampleOptions['onStep'] = (index, _total, x) => {
+    if (keepAt.has(index)) snapshots.push(tf.tidy(() => tf.slice(x, 0, rows)));
+  };
+  try {
+    const result = await runSampler(ctx.session, runPlan, { count: ctx.count, seed: PREVIEW_SEED, onStep });
+    if (result.kind !== 'tensor') return [];
+    const values = await tensorValues(result.tensor);
+    const note = trajectory.shortened
+      ? `DDPM preview on a ${trajectory.shortened}-step strided chain (η = 1) instead of all ${trajectory.steps} steps, to keep training fast`
+      : `${total} denoising steps`;
+    const gridPreview = image(`grid:${spec.sampler}`, `${title} samples (${spec.sampler})`, renderSamples({ values, shape: [ctx.count, height, width, channels], range }), note);
+    // Sample-major strip: row r shows sample r from noise (left) to its final value (right).
+    const size = height * width * channels;
+    const frames = await Promise.all(snapshots.map((s) => s.data() as Promise<Float32Array>));
+    const strip = new Float32Array(rows * frames.length * size);
+    for (let r = 0; r < rows; r++) {
+      frames.forEach((frame, c) => strip.set(frame.subarray(r * size, (r + 1) * size), (r * frames.length + c) * size));
+    }
+    const stripRaster = imageGrid(strip, rows * frames.length, height, width, channels, { range, columns: frames.length, scale: 2 });
+    return [gridPreview, image(`trajectory:${spec.sampler}`, `${title} trajectory: noise → sample`, stripRaster, note)];
+  } finally {
+    tf.dispose(snapshots);
+  }
+}
+
+async function scatterPreview(ctx: PreviewContext, spec: Extract<PreviewSpec, { kind: 'scatter' }>): Promise<ImagePreview[]> {
+  const plan = planFor(ctx.session, spec.sampler);
+  const count = Math.min(SCATTER_POINTS, (plan.op.params as { count?: number }).count ?? SCATTER_POINTS);
+  const result = await runSampler(ctx.session, plan, { count, seed: PREVIEW_SEED, feedsFor: feedsFor(ctx.sources) });
+  if (result.kind !== 'tensor') return [];
+  const values = await tensorValues(result.tensor);
+  const source = [...ctx.sources.values()][0];
+  let reference: Float32Array | undefined;
+  if (source && source.size.validation > 0) {
+    const batch = source.validationBatch(0, Math.min(1000, source.size.validation));
+    reference = batch.x ? ((await batch.x.data()) as Float32Array) : undefined;
+    tf.dispose(Object.values(batch));
+  }
+  const raster = renderSamples({ family: result.family, values, shape: [count, 2], ...(reference ? { reference } : {}) });
+  return [image(`scatter:${spec.sampler}`, `Data (grey) and samples (red): ${spec.sampler}`, raster)];
+}
+
+async function interpolation(ctx: PreviewContext, spec: Extract<PreviewSpec, { kind: 'interpolation' }>): Promise<ImagePreview[]> {
+  const plan = planFor(ctx.session, spec.sampler);
+  if (plan.kind !== 'prior') return [];
+  const latentShape = concrete(ctx.session.program.analysis.values.get(plan.latent)!.shape, 1).slice(1);
+  const random = createRandom(PREVIEW_SEED + 1);
+  const latent = tf.tidy(() => {
+    const ends = random.normal([INTERPOLATION_ROWS, 2, ...latentShape]);
+    const [from, to] = tf.split(ends, 2, 1).map((t) => tf.squeeze(t, [1]));
+    const lines: tf.Tensor[] = [];
+    for (let i = 0; i < INTERPOLATION_STEPS; i++) {
+      const w = i / (INTERPOLATION_STEPS - 1);
+      lines.push(tf.add(tf.mul(from!, 1 - w), tf.mul(to!, w)));
+    }
+    // Row-major grid: row r is the line of pair r.
+    return tf.reshape(tf.stack(lines, 1), [INTERPOLATION_ROWS * INTERPOLATION_STEPS, ...latentShape]);
+  });
+  try {
+    const result = await runSampler(ctx.session, plan, { latent });
+    if (result.kind !== 'tensor') return [];
+    const values = await tensorValues(result.tensor);
+    const { height, width, channels } = spec.layout;
+    const raster = imageGrid(values, INTERPOLATION_ROWS * INTERPOLATION_STEPS, height, width, channels, { range: sampleValueRange(ctx.session.program), columns: INTERPOLATION_STEPS, scale: 2 });
+    return [image(`interpolation:${spec.sampler}`, 'Latent interpolation', raster, 'each row decodes a straight line between two latent points')];
+  } finally {
+    latent.dispose();
+  }
+}
+
+async function textPreview(ctx: PreviewContext, spec: Extract<PreviewSpec, { kind: 'text' }>): Promise<TextPreview[]> {
+  const plan = planFor(ctx.session, spec.sampler);
+  const own = (plan.op.params as { temperature: number }).temperature;
+  const temperature = ctx.temperature ?? own;
+  const result = await runSampler(ctx.session, withParams(plan, { temperature }), { count: TEXT_SAMPLES, seed: PREVIEW_SEED, feedsFor: feedsFor(ctx.sources) });
+  if (result.kind !== 'tokens') return [];
+  const source = [...ctx.sources.values()][0];
+  const texts = source?.decode ? result.tokens.map((t) => source.decode!([1, ...t])) : decodeTokens(result.tokens, CHAR_VOCAB);
+  return [{ kind: 'text', id: `text:${spec.sampler}`, title: `Text samples (${spec.sampler})`, texts, temperature }];
+}
+
+/** Draws every preview in `specs` (or only the text ones). */
+export async function renderPreviews(ctx: PreviewContext, specs: readonly PreviewSpec[], only?: PreviewSpec['kind']): Promise<Preview[]> {
+  const previews: Preview[] = [];
+  for (const spec of specs) {
+    if (only && spec.kind !== only) continue;
+    switch (spec.kind) {
+      case 'grid':
+        previews.push(...(await grid(ctx, spec)));
+        break;
+      case 'scatter':
+        previews.push(...(await scatterPreview(ctx, spec)));
+        break;
+      case 'interpolation':
+        previews.push(...(await interpolation(ctx, spec)));
+        break;
+      case 'text':
+        previews.push(...(await textPreview(ctx, spec)));
+        break;
+    }
+  }
+  return previews;
+}

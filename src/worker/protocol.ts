@@ -1,0 +1,128 @@
+/**
+ * The messages between the UI and the training worker. Commands (UI →
+ * worker) are checked with zod on arrival, since a worker must not trust
+ * what it is sent; events (worker → UI) are a typed union the worker builds.
+ * Pixel data travels as transferable buffers, never copied.
+ */
+import { z } from 'zod';
+import type { Diagnostic } from '../core/shapes/diagnostics.ts';
+import type { TrainingState } from '../core/train/state.ts';
+
+/** The browser backends, in the order they are tried. */
+export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm'] as const;
+export type BrowserBackend = (typeof BROWSER_BACKENDS)[number];
+
+export const zTrainingSettings = z.strictObject({
+  /** Train until the session has taken this many steps. */
+  totalSteps: z.number().int().min(1).max(1e8),
+  /** Overrides the document's batch size (small batches for quick looks and tests). */
+  batchSize: z.number().int().min(1).max(8192).optional(),
+  /** Read losses back (one device round trip) every this many steps. */
+  logEvery: z.number().int().min(1).max(100_000).default(10),
+  /** Previews are redrawn at most this often, in seconds of training... */
+  previewSeconds: z.number().min(0).max(3600).default(5),
+  /** ...and at least every this many steps (0: only by time, at pause and at the end). */
+  previewSteps: z.number().int().min(0).max(1e8).default(0),
+  /** Images (or points / texts) a preview draws. */
+  previewCount: z.number().int().min(1).max(1024).default(36),
+  /** Saved to IndexedDB every this many steps, and at pause, stop and the end. */
+  checkpointEvery: z.number().int().min(1).max(1e8).default(250),
+  /** Held-out losses every this many steps (0: never). */
+  evalEvery: z.number().int().min(0).max(1e8).default(500),
+  /** Held-out examples per evaluation. */
+  evalExamples: z.number().int().min(1).max(100_000).default(512),
+  /** Backends to try, in order. */
+  backends: z.array(z.enum(BROWSER_BACKENDS)).min(1).max(3).default([...BROWSER_BACKENDS]),
+});
+export type TrainingSettings = z.output<typeof zTrainingSettings>;
+export type TrainingSettingsInput = z.input<typeof zTrainingSettings>;
+
+/** A run's settings with defaults filled in; throws on values out of range. */
+export function trainingSettings(input: TrainingSettingsInput): TrainingSettings {
+  return zTrainingSettings.parse(input);
+}
+
+const zDocumentText = z.string().min(2).max(20_000_000);
+
+export const zWorkerCommand = z.discriminatedUnion('type', [
+  /** Build the graph and train it; with `resume`, continue from the stored checkpoint if there is one. */
+  z.strictObject({ type: z.literal('start'), documentText: zDocumentText, settings: zTrainingSettings, resume: z.boolean() }),
+  z.strictObject({ type: z.literal('pause') }),
+  z.strictObject({ type: z.literal('resume') }),
+  z.strictObject({ type: z.literal('stop') }),
+  /** Text samplers: draw new samples at this temperature (while training or after it). */
+  z.strictObject({ type: z.literal('sample'), temperature: z.number().min(0.05).max(5) }),
+  /** Send the current weights as a 'weights' event (to download them). */
+  z.strictObject({ type: z.literal('requestCheckpoint') }),
+  /** Load weights (a TF.js artifact pair) into the graph, store them as its checkpoint and show previews. */
+  z.strictObject({
+    type: z.literal('loadWeights'),
+    documentText: zDocumentText,
+    settings: zTrainingSettings,
+    manifest: z.unknown(),
+    weights: z.instanceof(ArrayBuffer),
+  }),
+  /** Testing the fallback: destroys the WebGPU device as if the GPU were lost. */
+  z.strictObject({ type: z.literal('loseDevice') }),
+]);
+export type WorkerCommand = z.input<typeof zWorkerCommand>;
+export type ParsedWorkerCommand = z.output<typeof zWorkerCommand>;
+
+export type ParsedCommand = { ok: true; command: ParsedWorkerCommand } | { ok: false; error: string };
+
+export function parseWorkerCommand(value: unknown): ParsedCommand {
+  const parsed = zWorkerCommand.safeParse(value);
+  if (parsed.success) return { ok: true, command: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { ok: false, error: `bad command to the training worker: ${issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'invalid'}` };
+}
+
+/** A picture the worker drew: RGBA pixels, row-major, ready for ImageData. */
+export interface ImagePreview {
+  kind: 'image';
+  /** Stable per preview slot, e.g. `grid:sampler` or `trajectory:ddim`. */
+  id: string;
+  title: string;
+  /** What the picture shows or how it was made short (shown under it). */
+  note?: string;
+  width: number;
+  height: number;
+  pixels: Uint8ClampedArray;
+}
+
+export interface TextPreview {
+  kind: 'text';
+  id: string;
+  title: string;
+  texts: string[];
+  temperature: number;
+}
+
+export type Preview = ImagePreview | TextPreview;
+
+export interface ObjectiveLosses {
+  total: number;
+  losses: Record<string, number>;
+}
+
+export type WorkerEvent =
+  /** The backend that runs, its adapter (WebGPU), and why earlier ones in the order were not used. */
+  | { type: 'backend'; backend: BrowserBackend; adapter?: string; fallbackReason?: string }
+  | { type: 'state'; state: TrainingState }
+  | { type: 'losses'; step: number; objectives: Record<string, ObjectiveLosses>; stepsPerSecond: number; elapsedSeconds: number }
+  /** Held-out losses per objective. */
+  | { type: 'eval'; step: number; metrics: Record<string, number> }
+  | { type: 'previews'; step: number; previews: Preview[] }
+  | { type: 'checkpoint'; step: number; savedAt: string }
+  | { type: 'weights'; step: number; manifest: unknown; weights: ArrayBuffer }
+  /** Something the person should know that is not an error (a fallback after a lost device). */
+  | { type: 'notice'; text: string }
+  /** A failure: its message, and the diagnostic and nodes when it belongs to the graph. */
+  | { type: 'error'; message: string; diagnostic?: Diagnostic; nodes?: string[] };
+
+/** The buffers of an event to transfer rather than copy. */
+export function transferablesOf(event: WorkerEvent): Transferable[] {
+  if (event.type === 'weights') return [event.weights];
+  if (event.type === 'previews') return event.previews.flatMap((p) => (p.kind === 'image' ? [p.pixels.buffer as ArrayBuffer] : []));
+  return [];
+}

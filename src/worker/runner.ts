@@ -1,0 +1,381 @@
+/**
+ * The training worker's logic, apart from the worker itself so it also runs
+ * (and is tested) in Node: it takes commands, builds the graph like the CLI
+ * does (load, compile, open data, session, optional resume), drives the one
+ * training loop of core/train/loop.ts, and reports events: backend, state,
+ * losses, held-out metrics, previews, checkpoints, errors.
+ *
+ * Checkpoints go to the store every `checkpointEvery` steps and at pause,
+ * stop and the end. When the WebGPU device is lost, the run moves to the
+ * next backend in the order and continues from the last stored checkpoint.
+ */
+import { compile, type Program } from '../core/compiler/program.ts';
+import type { DataSource } from '../core/data/source.ts';
+import { loadText } from '../core/graph/load.ts';
+import { CheckpointError, parseManifest, restoreCheckpoint, saveCheckpoint } from '../core/train/checkpoint.ts';
+import { heldOutLosses } from '../core/train/family-eval.ts';
+import { runTraining, type TrainingEvent } from '../core/train/loop.ts';
+import type { ReadUserFile } from '../core/data/user-file.ts';
+import { DataError, openProgramData, streamBatches } from '../core/train/program-data.ts';
+import { TrainingSession } from '../core/train/session.ts';
+import type { TrainingState } from '../core/train/state.ts';
+import { backendsAfter, chooseBackend, type BackendChoice, type StartBackend } from './backend-choice.ts';
+import { checkpointKey, type CheckpointStore } from './checkpoint-store.ts';
+import { previewPlan, type PreviewSpec } from './preview-plan.ts';
+import { renderPreviews } from './previews.ts';
+import { parseWorkerCommand, type ParsedWorkerCommand, type TrainingSettings, type WorkerEvent } from './protocol.ts';
+
+export interface RunnerEnvironment {
+  post(event: WorkerEvent): void;
+  startBackend: StartBackend;
+  readAsset(path: string): Promise<Uint8Array>;
+  /** Data files the user attached (csv, images, text datasets). */
+  readUserFile?: ReadUserFile;
+  store: CheckpointStore;
+  /** The active GPU device when WebGPU runs, to notice when it is lost. */
+  gpuDevice?(): { lost: Promise<{ reason?: string; message?: string }>; destroy(): void } | undefined;
+  /** Drops a backend after its device was lost. */
+  dropBackend?(name: BackendChoice['backend']): void;
+  now?(): number;
+}
+
+type StartCommand = Extract<ParsedWorkerCommand, { type: 'start' }>;
+type LoadWeightsCommand = Extract<ParsedWorkerCommand, { type: 'loadWeights' }>;
+
+interface Run {
+  program: Program;
+  sources: Map<string, DataSource>;
+  session: TrainingSession;
+  settings: TrainingSettings;
+  key: string;
+  previews: PreviewSpec[];
+}
+
+/** A failure to show as it is (a broken graph, missing data): no stack trace. */
+class RunError extends Error {
+  constructor(
+    message: string,
+    readonly details: Omit<Extract<WorkerEvent, { type: 'error' }>, 'type' | 'message'> = {},
+  ) {
+    super(message);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+export class TrainingRunner {
+  private backend: BackendChoice | undefined;
+  private run: Run | undefined;
+  private control: 'run' | 'pause' | 'stop' = 'run';
+  private training = false;
+  /** Set when the GPU device is lost during a run: the reason. */
+  private deviceLost: string | undefined;
+  private watchedDevice: unknown;
+  private temperature: number | undefined;
+  private lastSavedStep = -1;
+  private lastPreview = { at: -Infinity, step: -1 };
+  private readonly now: () => number;
+
+  constructor(private readonly env: RunnerEnvironment) {
+    this.now = env.now ?? (() => performance.now());
+  }
+
+  /** Handles one message from the UI; never throws (failures become 'error' events). */
+  async handle(message: unknown): Promise<void> {
+    const parsed = parseWorkerCommand(message);
+    if (!parsed.ok) {
+      this.env.post({ type: 'error', message: parsed.error });
+      return;
+    }
+    try {
+      await this.dispatch(parsed.command);
+    } catch (error) {
+      const details = error instanceof RunError ? error.details : {};
+      this.env.post({ type: 'error', message: messageOf(error), ...details });
+    }
+  }
+
+  private async dispatch(command: ParsedWorkerCommand): Promise<void> {
+    switch (command.type) {
+      case 'start':
+        return this.start(command);
+      case 'pause':
+      case 'resume':
+      case 'stop':
+        if (this.training) this.control = command.type === 'resume' ? 'run' : command.type;
+        return;
+      case 'sample':
+        this.temperature = command.temperature;
+        if (this.run) await this.sendPreviews('text');
+        return;
+      case 'requestCheckpoint': {
+        if (!this.run) throw new RunError('nothing has been trained yet: there are no weights to download');
+        const { manifest, weights } = await saveCheckpoint(this.run.session);
+        this.env.post({ type: 'weights', step: this.run.session.step, manifest, weights });
+        return;
+      }
+      case 'loadWeights':
+        return this.loadWeights(command);
+      case 'loseDevice': {
+        const device = this.env.gpuDevice?.();
+        if (!device) throw new RunError('the run is not on a WebGPU device');
+        device.destroy();
+        return;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ setting up
+
+  private async ensureBackend(order: TrainingSettings['backends']): Promise<void> {
+    if (this.backend && order.includes(this.backend.backend)) return;
+    this.backend = await chooseBackend(order, this.env.startBackend);
+    this.env.post({ type: 'backend', ...this.backend });
+    this.watchDevice();
+  }
+
+  private watchDevice(): void {
+    const device = this.env.gpuDevice?.();
+    if (!device || device === this.watchedDevice) return;
+    this.watchedDevice = device;
+    void device.lost.then((info) => {
+      if (this.watchedDevice !== device) return;
+      this.deviceLost = info.message || info.reason || 'unknown reason';
+    });
+  }
+
+  private async build(documentText: string, settings: TrainingSettings): Promise<Run> {
+    const loaded = loadText(documentText);
+    if (!loaded.ok) throw new RunError(`the graph cannot be loaded: ${loaded.diagnostics[0]?.message ?? 'invalid'}`, { ...(loaded.diagnostics[0] ? { diagnostic: loaded.diagnostics[0] } : {}) });
+    const compiled = compile(loaded.document);
+    if (!compiled.ok) {
+      const first = compiled.diagnostics.find((d) => d.severity === 'error') ?? compiled.diagnostics[0];
+      throw new RunError(`the graph has problems to fix before it can train: ${first?.message ?? 'it does not compile'}`, {
+        ...(first ? { diagnostic: first } : {}),
+        nodes: compiled.diagnostics.flatMap((d) => (d.node ? [d.node] : [])),
+      });
+    }
+    const program = compiled.program;
+    if (program.objectives.length === 0) throw new RunError('the graph has no objective to train: add a loss node');
+    await this.ensureBackend(settings.backends);
+    let sources: Map<string, DataSource>;
+    try {
+      sources = await openProgramData(program, (path) => this.env.readAsset(path), this.env.readUserFile);
+    } catch (error) {
+      if (error instanceof DataError) throw new RunError(`${error.node}: ${error.message}`, { nodes: [error.node] });
+      throw new RunError(`the training data could not be read: ${messageOf(error)}`);
+    }
+    const session = new TrainingSession(program, streamBatches(sources), settings.batchSize ?? program.document.training.batchSize);
+    return { program, sources, session, settings, key: checkpointKey(program.document), previews: previewPlan(program) };
+  }
+
+  private replaceRun(run: Run | undefined): void {
+    this.run?.session.dispose();
+    this.run = run;
+    this.lastSavedStep = -1;
+    this.lastPreview = { at: -Infinity, step: -1 };
+  }
+
+  // ------------------------------------------------------------ training
+
+  private async start(command: StartCommand): Promise<void> {
+    if (this.training) throw new RunError('a run is already training: stop it first');
+    this.training = true;
+    this.control = 'run';
+    try {
+      let run: Run;
+      try {
+        this.replaceRun(undefined);
+        run = await this.build(command.documentText, command.settings);
+        this.replaceRun(run);
+        if (command.resume) await this.restoreStored(run);
+      } catch (error) {
+        // Nothing started: the page, which showed the run as starting, goes back to idle.
+        this.env.post({ type: 'state', state: { status: 'idle' } });
+        throw error;
+      }
+      await this.train(run);
+    } finally {
+      this.training = false;
+    }
+  }
+
+  /** Continues from the stored checkpoint, if any; a broken one is reported and training starts fresh. */
+  private async restoreStored(run: Run): Promise<boolean> {
+    const stored = await this.env.store.load(run.key);
+    if (!stored) return false;
+    try {
+      restoreCheckpoint(run.session, { manifest: parseManifest(stored.manifest), weights: stored.weights });
+      this.lastSavedStep = run.session.step;
+      return true;
+    } catch (error) {
+      if (!(error instanceof CheckpointError)) throw error;
+      this.env.post({ type: 'notice', text: `The stored checkpoint could not be used (${error.message}); training starts from scratch.` });
+      return false;
+    }
+  }
+
+  private async train(first: Run): Promise<void> {
+    let run = first;
+    for (;;) {
+      this.deviceLost = undefined;
+      let failure: unknown;
+      try {
+        await this.loop(run);
+      } catch (error) {
+        failure = error;
+      }
+      // A lost device may surface as a failed read before its `lost` promise settles.
+      if (failure !== undefined && this.env.gpuDevice && !this.deviceLost) await new Promise((resolve) => setTimeout(resolve, 200));
+      if (this.deviceLost === undefined) {
+        if (failure !== undefined) {
+          this.env.post({ type: 'error', message: `training failed at step ${run.session.step}: ${messageOf(failure)}` });
+          this.env.post({ type: 'state', state: { status: 'stopped', step: run.session.step, totalSteps: run.settings.totalSteps } });
+        }
+        return;
+      }
+      run = await this.recoverFromLostDevice(run);
+    }
+  }
+
+  private async recoverFromLostDevice(run: Run): Promise<Run> {
+    const lost = this.backend!.backend;
+    const reason = `${lost}: the GPU device was lost (${this.deviceLost})`;
+    const order = backendsAfter(run.settings.backends, lost);
+    this.watchedDevice = undefined;
+    try {
+      run.session.dispose();
+    } catch {
+      // Its buffers went with the device.
+    }
+    this.run = undefined;
+    this.env.dropBackend?.(lost);
+    if (order.length === 0) throw new RunError(`${reason}, and no other backend is left to try`);
+    this.backend = await chooseBackend(order, this.env.startBackend, reason);
+    this.env.post({ type: 'backend', ...this.backend });
+    this.watchDevice();
+    const session = new TrainingSession(run.program, streamBatches(run.sources), run.session.batchSize, run.session.seed);
+    const next: Run = { ...run, session, settings: { ...run.settings, backends: order } };
+    this.replaceRun(next);
+    const resumed = await this.restoreStored(next);
+    this.env.post({
+      type: 'notice',
+      text: `The GPU device was lost; training goes on with ${this.backend.backend} from ${resumed ? `the checkpoint at step ${session.step}` : 'the start (no checkpoint was saved yet)'}.`,
+    });
+    return next;
+  }
+
+  private async loop(run: Run): Promise<TrainingState> {
+    const { settings, session } = run;
+    const every = [settings.checkpointEvery, settings.evalEvery].filter((n) => n > 0).reduce(gcd);
+    return runTraining(session, {
+      totalSteps: settings.totalSteps,
+      logEvery: settings.logEvery,
+      evalEvery: every,
+      control: () => (this.deviceLost !== undefined ? 'stop' : this.control),
+      onEvent: (event) => this.onLoopEvent(run, event),
+    });
+  }
+
+  private async onLoopEvent(run: Run, event: TrainingEvent): Promise<void> {
+    // A stop caused by a lost device is not the person's stop: the run goes on elsewhere.
+    if (this.deviceLost !== undefined) return;
+    const step = run.session.step;
+    switch (event.type) {
+      case 'state': {
+        this.env.post({ type: 'state', state: event.state });
+        const { status } = event.state;
+        if (status === 'paused' || status === 'stopped' || status === 'done') {
+          await this.saveCheckpoint(run);
+          if (status === 'done') await this.evaluate(run);
+          await this.sendPreviews();
+        }
+        if (event.state.status === 'failed') {
+          const { diagnostic } = event.state;
+          this.env.post({ type: 'error', message: diagnostic.message, diagnostic, nodes: lossNodesNamedIn(run.program, diagnostic.message) });
+        }
+        return;
+      }
+      case 'losses': {
+        const objectives = Object.fromEntries(Object.entries(event.report.objectives).map(([id, o]) => [id, { total: o.total, losses: o.losses }]));
+        this.env.post({ type: 'losses', step: event.report.step, objectives, stepsPerSecond: event.stepsPerSecond, elapsedSeconds: event.elapsedSeconds });
+        const { previewSeconds, previewSteps } = run.settings;
+        const due = this.now() - this.lastPreview.at >= previewSeconds * 1000 || (previewSteps > 0 && step - this.lastPreview.step >= previewSteps);
+        if (due && step < run.settings.totalSteps) await this.sendPreviews();
+        return;
+      }
+      case 'checkpoint': {
+        if (step % run.settings.checkpointEvery === 0 && step < run.settings.totalSteps) await this.saveCheckpoint(run);
+        if (run.settings.evalEvery > 0 && step % run.settings.evalEvery === 0 && step < run.settings.totalSteps) await this.evaluate(run);
+        return;
+      }
+    }
+  }
+
+  private async saveCheckpoint(run: Run): Promise<void> {
+    const step = run.session.step;
+    if (step === this.lastSavedStep || step === 0) return;
+    const checkpoint = await saveCheckpoint(run.session);
+    const savedAt = new Date().toISOString();
+    await this.env.store.save(run.key, checkpoint, { step, savedAt, graph: run.program.document.meta.name, ...(this.backend ? { backend: this.backend.backend } : {}) });
+    this.lastSavedStep = step;
+    this.env.post({ type: 'checkpoint', step, savedAt });
+  }
+
+  private async evaluate(run: Run): Promise<void> {
+    if (run.settings.evalEvery === 0) return;
+    const sizes = [...run.sources.values()].map((s) => s.size.validation);
+    const size = Math.min(run.settings.evalExamples, ...sizes);
+    if (!(size > 0)) return;
+    const results = await heldOutLosses(run.session, (op, start, count) => run.sources.get(op.id)!.validationBatch(start, count), size);
+    const metrics = Object.fromEntries(Object.entries(results).map(([id, r]) => [id, r.total]));
+    if (Object.keys(metrics).length) this.env.post({ type: 'eval', step: run.session.step, metrics });
+  }
+
+  private async sendPreviews(only?: PreviewSpec['kind']): Promise<void> {
+    const run = this.run;
+    if (!run || run.previews.length === 0) return;
+    const previews = await renderPreviews(
+      { session: run.session, sources: run.sources, count: run.settings.previewCount, ...(this.temperature === undefined ? {} : { temperature: this.temperature }) },
+      run.previews,
+      only,
+    );
+    if (!only) this.lastPreview = { at: this.now(), step: run.session.step };
+    if (previews.length) this.env.post({ type: 'previews', step: run.session.step, previews });
+  }
+
+  // ------------------------------------------------------------ loading weights
+
+  private async loadWeights(command: LoadWeightsCommand): Promise<void> {
+    if (this.training) throw new RunError('stop training before loading weights');
+    this.replaceRun(undefined);
+    const run = await this.build(command.documentText, command.settings);
+    try {
+      restoreCheckpoint(run.session, { manifest: parseManifest(command.manifest), weights: command.weights });
+    } catch (error) {
+      run.session.dispose();
+      if (error instanceof CheckpointError) throw new RunError(`these weights do not fit this graph: ${error.message}`);
+      throw error;
+    }
+    this.replaceRun(run);
+    await this.saveCheckpoint(run);
+    await this.sendPreviews();
+  }
+
+  /** Frees the session (the worker is closing). */
+  dispose(): void {
+    this.replaceRun(undefined);
+  }
+}
+
+/** The loss nodes of the objective a message names (GC206 quotes the objective's id). */
+export function lossNodesNamedIn(program: Pick<Program, 'objectives'>, message: string): string[] {
+  const objective = program.objectives.find((o) => message.includes(`"${o.id}"`));
+  return objective ? [...new Set(objective.losses.map((op) => op.origin.node))] : [];
+}

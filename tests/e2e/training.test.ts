@@ -1,0 +1,217 @@
+/**
+ * Training in a real browser: chromium with WebGPU through SwiftShader, the
+ * app's worker, IndexedDB checkpoints. The VAE trains 30 steps while the
+ * canvas is panned (and main-thread long tasks are measured), pauses and
+ * resumes, survives a reload; the flow trains and draws its scatter, and
+ * falls back to the next backend when its GPU device is lost.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canRunBrowser, openBrowser, screenshot, startApp } from './harness.ts';
+
+interface Hooks {
+  loadPreset(name: string): boolean;
+  trainingSettings(settings: Record<string, unknown>): void;
+  training(): { state: { status: string; step?: number }; losses: { steps: number[] }; backend?: { backend: string; adapter?: string } };
+  loseDevice(): void;
+}
+
+/** Settings small enough for a 2-core machine: small batches, few and small previews. */
+const QUICK = { batchSize: 32, logEvery: 5, previewSeconds: 2, previewCount: 16, checkpointEvery: 10, evalEvery: 0 };
+
+/** Runs `f` in the page with the app's dev hooks. */
+const hooks = <T>(page: Page, f: (h: Hooks) => T) =>
+  page.evaluate((source) => new Function('h', `return (${source})(h);`)((window as unknown as { __gencomposer: Hooks }).__gencomposer), f.toString()) as Promise<T>;
+const settings = (page: Page, s: Record<string, unknown>) => page.evaluate((v) => (window as unknown as { __gencomposer: Hooks }).__gencomposer.trainingSettings(v), s);
+const status = (page: Page) => page.getByTestId('train-status').getAttribute('data-status');
+const step = async (page: Page) => Number(await page.getByTestId('train-status').getAttribute('data-step'));
+
+/** The previews of `n` steps have arrived (they follow the state by a moment). */
+async function waitForPreviewsAt(page: Page, n: number): Promise<void> {
+  await page.waitForSelector(`[data-testid="train-previews"][data-step="${n}"]`, { timeout: 120_000 });
+}
+
+/** Fits the graph in view (the panning moved it) for a screenshot. */
+async function fit(page: Page): Promise<void> {
+  await page.getByTestId('toolbar-fit').click();
+  await page.waitForTimeout(600);
+}
+
+async function waitForStatus(page: Page, wanted: string, timeout = 240_000): Promise<void> {
+  await page.waitForSelector(`[data-testid="train-status"][data-status="${wanted}"]`, { timeout });
+}
+
+/** Distinct grey levels and the spread of a canvas's pixels: a blank canvas has one level. */
+async function canvasStats(page: Page, testId: string): Promise<{ width: number; height: number; levels: number; std: number }> {
+  return page.getByTestId(testId).evaluate((el) => {
+    const canvas = el as HTMLCanvasElement;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const levels = new Set<number>();
+    let sum = 0;
+    let sq = 0;
+    const n = data.length / 4;
+    for (let i = 0; i < data.length; i += 4) {
+      const v = (data[i]! + data[i + 1]! + data[i + 2]!) / 3;
+      levels.add(Math.round(v));
+      sum += v;
+      sq += v * v;
+    }
+    const mean = sum / n;
+    return { width: canvas.width, height: canvas.height, levels: levels.size, std: Math.sqrt(Math.max(0, sq / n - mean * mean)) };
+  });
+}
+
+/** Drags the empty canvas back and forth, as a person panning while it trains. */
+async function panCanvas(page: Page, times: number): Promise<void> {
+  const box = (await page.getByTestId('canvas').boundingBox())!;
+  const x = box.x + box.width * 0.5;
+  const y = box.y + box.height * 0.9;
+  for (let i = 0; i < times; i++) {
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + (i % 2 ? -60 : 60), y - 20, { steps: 6 });
+    await page.mouse.up();
+  }
+}
+
+describe.skipIf(!canRunBrowser)('training in the browser', () => {
+  let app: Awaited<ReturnType<typeof startApp>>;
+  let browser: Awaited<ReturnType<typeof openBrowser>>;
+  let page: Page;
+
+  beforeAll(async () => {
+    app = await startApp();
+    browser = await openBrowser({ webgpu: true });
+    page = browser.page;
+    page.setDefaultTimeout(20_000);
+    page.on('console', (m) => {
+      if (m.type() === 'error') console.error(`[console] ${m.text()}`);
+    });
+    await page.goto(app.url);
+    await page.getByTestId('gallery').waitFor();
+    await hooks(page, (h) => h.loadPreset('vae'));
+    await page.getByTestId('node-encoder').waitFor();
+    await page.getByTestId('gallery').waitFor({ state: 'detached' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('trains the VAE 30 steps on WebGPU: the chart has points, the sample grid renders, the canvas stays responsive', async () => {
+    await settings(page, { ...QUICK, totalSteps: 30 });
+    await page.evaluate(() => {
+      const w = window as unknown as { __longTasks: number[] };
+      w.__longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) w.__longTasks.push(entry.duration);
+      }).observe({ type: 'longtask' });
+    });
+    const started = Date.now();
+    await page.getByTestId('train-start').click();
+    await page.getByTestId('train-backend').waitFor({ timeout: 120_000 });
+    const backend = await page.getByTestId('train-backend').textContent();
+    console.log(`[training] backend: ${backend}`);
+    expect(await page.getByTestId('train-backend').getAttribute('data-backend')).toBe('webgpu');
+    // Pan the canvas while it trains.
+    while ((await status(page)) !== 'done') {
+      if (Date.now() - started > 240_000) throw new Error(`the VAE did not finish 30 steps in 240 s (status ${await status(page)})`);
+      await panCanvas(page, 2);
+      await page.waitForTimeout(150);
+    }
+    console.log(`[training] VAE 30 steps in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(await step(page)).toBe(30);
+    expect(Number(await page.getByTestId('chart-losses').getAttribute('data-points'))).toBe(6);
+    expect(await page.getByTestId('chart-losses').locator('canvas').count()).toBeGreaterThan(0);
+    await waitForPreviewsAt(page, 30);
+    const grid = await canvasStats(page, 'preview-grid-sampler');
+    expect(grid.width).toBeGreaterThan(100);
+    expect(grid.levels).toBeGreaterThan(20);
+    expect(grid.std).toBeGreaterThan(5);
+    await page.getByTestId('preview-interpolation-sampler').waitFor();
+    expect(await page.getByTestId('train-checkpoint').textContent()).toContain('step 30');
+    await fit(page);
+    await screenshot(page, 'training-vae-30-steps');
+
+    const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+    const max = longTasks.length ? Math.max(...longTasks) : 0;
+    console.log(`[training] main-thread long tasks during training: ${longTasks.length}, longest ${max.toFixed(0)} ms${longTasks.length ? ` (${longTasks.map((d) => d.toFixed(0)).join(', ')} ms)` : ''}`);
+    expect(max).toBeLessThan(200);
+  }, 300_000);
+
+  it('pauses and resumes', async () => {
+    await settings(page, { ...QUICK, totalSteps: 60, logEvery: 2 });
+    await page.getByTestId('train-resume-checkpoint').click();
+    await waitForStatus(page, 'running');
+    await expect.poll(() => step(page), { timeout: 120_000 }).toBeGreaterThan(34);
+    await page.getByTestId('train-pause').click();
+    await waitForStatus(page, 'paused');
+    const pausedAt = await step(page);
+    await page.waitForTimeout(1500);
+    expect(await step(page)).toBe(pausedAt);
+    expect(await page.getByTestId('train-checkpoint').textContent()).toContain(`step ${pausedAt}`);
+    await screenshot(page, 'training-vae-paused');
+    await page.getByTestId('train-resume').click();
+    await waitForStatus(page, 'done');
+    expect(await step(page)).toBe(60);
+  }, 300_000);
+
+  it('resumes from the checkpoint after a reload', async () => {
+    await page.reload();
+    await page.getByTestId('node-encoder').waitFor();
+    const resume = page.getByTestId('train-resume-checkpoint');
+    await expect.poll(() => resume.textContent(), { timeout: 20_000 }).toBe('Resume from step 60');
+    await settings(page, { ...QUICK, totalSteps: 70 });
+    await resume.click();
+    await waitForStatus(page, 'done');
+    expect(await step(page)).toBe(70);
+    await waitForPreviewsAt(page, 70);
+    const steps = await hooks(page, (h) => h.training().losses.steps);
+    expect(steps).toEqual([65, 70]);
+    await screenshot(page, 'training-vae-resumed-after-reload');
+  }, 300_000);
+
+  it('trains the flow preset and draws its scatter of data against samples', async () => {
+    await hooks(page, (h) => h.loadPreset('flow'));
+    await page.getByTestId('node-data').waitFor();
+    await settings(page, { ...QUICK, batchSize: 64, totalSteps: 30, previewSeconds: 10 });
+    const started = Date.now();
+    await page.getByTestId('train-start').click();
+    await waitForStatus(page, 'done');
+    console.log(`[training] flow 30 steps in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await waitForPreviewsAt(page, 30);
+    const scatter = await canvasStats(page, 'preview-scatter-sampler');
+    expect(scatter.levels).toBeGreaterThan(3);
+    expect(Number(await page.getByTestId('chart-losses').getAttribute('data-points'))).toBe(6);
+    await screenshot(page, 'training-flow-scatter');
+  }, 300_000);
+
+  it('asks before the graph changes under a run, and moves to WebGL when the GPU device is lost', async () => {
+    await settings(page, { ...QUICK, batchSize: 64, totalSteps: 400, logEvery: 2, checkpointEvery: 4 });
+    await page.getByTestId('train-start').click();
+    await expect.poll(() => step(page), { timeout: 120_000 }).toBeGreaterThan(4);
+    // Refusing leaves the graph as it was.
+    const nodes = async () => (await hooks(page, (h) => (h as unknown as { editor(): { document: { nodes: unknown[] } } }).editor().document.nodes.length));
+    const before = await nodes();
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await page.getByTestId('node-data').click();
+    await page.keyboard.press('Delete');
+    expect(await nodes()).toBe(before);
+    expect(await status(page)).toBe('running');
+
+    await hooks(page, (h) => h.loseDevice());
+    await page.waitForSelector('[data-testid="train-backend"][data-backend="webgl"]', { timeout: 120_000 });
+    expect(await page.getByTestId('train-fallback').textContent()).toContain('GPU device was lost');
+    await expect.poll(() => step(page), { timeout: 120_000 }).toBeGreaterThan(12);
+    expect(await status(page)).toBe('running');
+    await screenshot(page, 'training-flow-after-device-loss');
+
+    // Accepting stops the run (saving a checkpoint) and applies the change.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByTestId('node-data').click();
+    await page.keyboard.press('Delete');
+    await waitForStatus(page, 'stopped');
+    expect(await nodes()).toBe(before - 1);
+  }, 300_000);
+});
