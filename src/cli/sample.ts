@@ -41,12 +41,15 @@ export async function sampleCommand(args: string[]): Promise<number> {
     await readCheckpointDir(values.checkpoint, session);
     const out = values.out ?? join(values.checkpoint, '..', 'samples-from-checkpoint.png');
     mkdirSync(dirname(out), { recursive: true });
-    const records = await writeSamples(session, sources, dirname(out), {
-      stem: basename(out, extname(out)),
-      ...(count === undefined ? {} : { count }),
-      ...(values.sampler ? { sampler: values.sampler } : {}),
-      ...(seed === undefined ? {} : { seed }),
-    });
+    // Weight averages (an objective's ema), where the graph keeps them, are what samples come from.
+    const records = await session.withAveragedWeights(() =>
+      writeSamples(session, sources, dirname(out), {
+        stem: basename(out, extname(out)),
+        ...(count === undefined ? {} : { count }),
+        ...(values.sampler ? { sampler: values.sampler } : {}),
+        ...(seed === undefined ? {} : { seed }),
+      }),
+    );
     for (const r of records) console.log(join(dirname(out), r.file) + (r.text ? ` ${join(dirname(out), r.text)}` : ''));
     return 0;
   } finally {

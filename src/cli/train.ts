@@ -65,12 +65,16 @@ export async function trainCommand(args: string[]): Promise<number> {
     writeFileSync(metricsPath, '');
     // Validation losses twenty times a run by default (0 turns them off), on at most 512 examples.
     const validation = validateEvery ?? Math.max(1, Math.ceil(totalSteps / 20));
-    const validate = validation > 0 ? { every: validation, losses: () => validationLosses(session, sources) } : undefined;
+    const validate = validation > 0 ? { every: validation, losses: () => session.withAveragedWeights(() => validationLosses(session, sources)) } : undefined;
     const record = await train(session, { totalSteps, logEvery, tty: process.stderr.isTTY === true && !values.quiet, log, metricsPath, ...(validate ? { validate } : {}) });
 
-    const samples: SamplesRecord[] = await writeSamples(session, sources, out);
+    const evalStarted = performance.now();
+    // Samples and held-out numbers come from the weight averages where objectives keep them (ema).
+    const samples: SamplesRecord[] = await session.withAveragedWeights(() => writeSamples(session, sources, out));
     log('evaluating on held-out data and scoring samples...');
-    const evaluation = await evaluateRun(session, sources, { ...(values.judge ? { judgeDir: values.judge } : {}), ...(evalSamples ? { samples: evalSamples } : {}) });
+    const evaluation = await session.withAveragedWeights(() =>
+      evaluateRun(session, sources, { ...(values.judge ? { judgeDir: values.judge } : {}), ...(evalSamples ? { samples: evalSamples } : {}) }),
+    );
     await writeCheckpointDir(join(out, 'checkpoint'), session);
     const summary = {
       graph: program.document.meta.name,
@@ -87,6 +91,8 @@ export async function trainCommand(args: string[]): Promise<number> {
       msPerStep: record.msPerStep,
       kernelsPerStep: record.kernelsPerStep,
       wallSeconds: record.wallSeconds,
+      // Writing samples and evaluating, after training.
+      evalSeconds: +((performance.now() - evalStarted) / 1000).toFixed(2),
       eval: evaluation,
       samples,
     };

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/core/compiler/program.ts';
 import { zGraphDocument } from '../../src/core/graph/schema.ts';
+import { restoreCheckpoint, saveCheckpoint } from '../../src/core/train/checkpoint.ts';
 import { nonFinite, TrainingSession } from '../../src/core/train/session.ts';
 import { makeDocument } from '../helpers.ts';
 import { regression, regressionBatches } from './fixtures.ts';
@@ -29,6 +30,35 @@ describe('training session', () => {
       session.dispose();
     });
   }
+
+  it('keeps a moving average of the weights (ema) that sampling and evaluation use, and checkpoints it', async () => {
+    const kernel = async (session: TrainingSession) => Array.from(await session.variables.get('fit/kernel')!.data());
+    const session = new TrainingSession(regression({ type: 'sgd', learningRate: 0.1, ema: 0.5 }), regressionBatches);
+    const weights: number[][] = [];
+    for (let i = 0; i < 3; i++) {
+      session.trainStep();
+      weights.push(await kernel(session));
+    }
+    // Starts at the weights after the first update: 0.5·(0.5·w1 + 0.5·w2) + 0.5·w3.
+    const expected = weights[0]!.map((_, j) => 0.25 * weights[0]![j]! + 0.25 * weights[1]![j]! + 0.5 * weights[2]![j]!);
+    const before = tf.memory().numTensors;
+    const inside = await session.withAveragedWeights(() => kernel(session));
+    inside.forEach((v, j) => expect(v).toBeCloseTo(expected[j]!, 6));
+    expect(await kernel(session)).toEqual(weights[2]);
+    expect(tf.memory().numTensors).toBe(before);
+
+    const restored = new TrainingSession(regression({ type: 'sgd', learningRate: 0.1, ema: 0.5 }), regressionBatches);
+    restoreCheckpoint(restored, await saveCheckpoint(session));
+    expect(await restored.withAveragedWeights(() => kernel(restored))).toEqual(inside);
+    session.dispose();
+    restored.dispose();
+
+    const plain = new TrainingSession(regression({ type: 'sgd', learningRate: 0.1 }), regressionBatches);
+    plain.trainStep();
+    const trained = await kernel(plain);
+    expect(await plain.withAveragedWeights(() => kernel(plain))).toEqual(trained);
+    plain.dispose();
+  });
 
   it('keeps the number of live tensors flat over many steps', async () => {
     const session = new TrainingSession(regression(), regressionBatches);

@@ -77,6 +77,11 @@ export const zOptimizer = z.strictObject({
   weightDecay: z.number().min(0).max(1).default(0),
   /** Global gradient-norm clip; 0 turns it off. */
   clipNorm: z.number().min(0).max(1e6).default(0),
+  /**
+   * Decay of an exponential moving average of the weights this objective
+   * updates, which sampling and evaluation then use (as DDPM does); 0 keeps none.
+   */
+  ema: z.number().min(0).max(0.99999).default(0),
 });
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Optimizers written over TF.js ops so that their state is ours to save and
  * restore: Adam, AdamW (decoupled weight decay) and SGD with momentum, with
- * optional clipping of the global gradient norm.
+ * optional clipping of the global gradient norm and an optional moving
+ * average of the weights.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerSettings } from '../graph/schema.ts';
@@ -13,8 +14,10 @@ export interface Optimizer {
   apply(grads: Readonly<Record<string, tf.Tensor>>): void;
   /** Updates taken so far. */
   readonly steps: number;
-  /** Slot tensors (moments, momentum) by name, for checkpoints. */
+  /** Slot tensors (moments, momentum, weight averages) by name, for checkpoints. */
   state(): Record<string, tf.Variable>;
+  /** The moving averages of the weights by variable key (empty when settings.ema is 0 or before the first update). */
+  averages(): Map<string, tf.Variable>;
   /** Restores what `state()` and `steps` described. */
   restore(steps: number, values: Readonly<Record<string, tf.Tensor>>): void;
   dispose(): void;
@@ -89,11 +92,25 @@ export function createOptimizer(settings: OptimizerSettings, variables: Readonly
           // AdamW: decay the weights directly, not through the gradient.
           if (settings.type === 'adamw' && settings.weightDecay > 0) update = tf.add(update, tf.mul(variable, settings.learningRate * settings.weightDecay));
           variable.assign(tf.sub(variable, update));
+          if (settings.ema > 0) {
+            // The average starts at the weights after the first update.
+            const average = slots.get(`${key}/ema`);
+            if (!average) slots.set(`${key}/ema`, tf.variable(variable.clone(), false));
+            else average.assign(tf.add(tf.mul(average, settings.ema), tf.mul(variable, 1 - settings.ema)));
+          }
         });
       });
     },
     state() {
       return Object.fromEntries(slots);
+    },
+    averages() {
+      const out = new Map<string, tf.Variable>();
+      for (const key of keys) {
+        const average = slots.get(`${key}/ema`);
+        if (average) out.set(key, average);
+      }
+      return out;
     },
     restore(restoredSteps, values) {
       steps = restoredSteps;

@@ -123,6 +123,31 @@ export class TrainingSession {
     return report;
   }
 
+  /**
+   * Runs `use` with every weight that has a moving average (an objective's
+   * `ema`) set to that average, then puts the trained weights back. Sampling
+   * and evaluation go through here; training steps must not.
+   */
+  async withAveragedWeights<T>(use: () => Promise<T>): Promise<T> {
+    const saved = new Map<string, tf.Tensor>();
+    for (const optimizer of this.optimizers.values()) {
+      for (const [key, average] of optimizer.averages()) {
+        const variable = this.variables.get(key)!;
+        if (saved.has(key)) continue;
+        saved.set(key, variable.clone());
+        variable.assign(average);
+      }
+    }
+    try {
+      return await use();
+    } finally {
+      for (const [key, value] of saved) {
+        this.variables.get(key)!.assign(value);
+        value.dispose();
+      }
+    }
+  }
+
   dispose(): void {
     for (const v of this.variables.values()) v.dispose();
     for (const o of this.optimizers.values()) o.dispose();

@@ -34,7 +34,7 @@ function ObjectiveCard({ objective, index }: { objective: ObjectiveSettings; ind
     edit(`Set ${label}`, (doc) => {
       (doc.training.objectives[index]!.optimizer[key] as unknown) = value;
     }, `doc:${group}`);
-  const number = (key: 'learningRate' | 'beta1' | 'beta2' | 'momentum' | 'weightDecay' | 'clipNorm', label: string, hint?: string) => (
+  const number = (key: 'learningRate' | 'beta1' | 'beta2' | 'momentum' | 'weightDecay' | 'clipNorm' | 'ema', label: string, hint?: string) => (
     <NumberField
       label={label}
       testId={`objective-${objective.id}-${key}`}
@@ -79,6 +79,7 @@ function ObjectiveCard({ objective, index }: { objective: ObjectiveSettings; ind
         {o.type === 'sgd' ? null : number('beta2', 'Beta 2')}
         {number('weightDecay', 'Weight decay')}
         {number('clipNorm', 'Clip norm', '0: off')}
+        {number('ema', 'Weight average', 'EMA decay for sampling; 0: off')}
         <NumberField
           label="Share"
           testId={`objective-${objective.id}-share`}
