@@ -3,7 +3,7 @@
  * ones before it did not. Pure over a `start` function, so the order and
  * the fallback are tested without a browser.
  */
-import type { BrowserBackend } from './protocol.ts';
+import { BROWSER_BACKENDS, type BackendChoiceSetting, type BrowserBackend } from './protocol.ts';
 
 export interface BackendChoice {
   backend: BrowserBackend;
@@ -35,6 +35,11 @@ export async function chooseBackend(order: readonly BrowserBackend[], start: Sta
   throw new NoBackendError(`no backend could start (${reasons.join('; ')})`);
 }
 
+/** The backends a run may use, in the order they are tried. */
+export function backendOrder(choice: BackendChoiceSetting): BrowserBackend[] {
+  return choice === 'auto' ? [...BROWSER_BACKENDS] : [choice];
+}
+
 /** The backends still to try after `current` fails (its device lost): the rest of the order. */
 export function backendsAfter(order: readonly BrowserBackend[], current: BrowserBackend): BrowserBackend[] {
   const index = order.indexOf(current);
@@ -52,3 +57,6 @@ export function adapterName(info: { vendor?: string; architecture?: string; devi
 
 /** The backend as the toolbar names it. */
 export const BACKEND_LABELS: Record<BrowserBackend, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM' };
+
+/** The choices as the training panel offers them. */
+export const BACKEND_CHOICE_LABELS: Record<BackendChoiceSetting, string> = { auto: 'Auto (WebGPU → WebGL → WASM)', ...BACKEND_LABELS };

@@ -11,6 +11,9 @@ import type { TrainingState } from '../core/train/state.ts';
 /** The browser backends, in the order they are tried. */
 export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm'] as const;
 export type BrowserBackend = (typeof BROWSER_BACKENDS)[number];
+/** Which backend a run asks for: `auto` tries them in order, a name runs on that one only. */
+export const BACKEND_CHOICES = ['auto', ...BROWSER_BACKENDS] as const;
+export type BackendChoiceSetting = (typeof BACKEND_CHOICES)[number];
 
 export const zTrainingSettings = z.strictObject({
   /** Train until the session has taken this many steps. */
@@ -31,8 +34,8 @@ export const zTrainingSettings = z.strictObject({
   evalEvery: z.number().int().min(0).max(1e8).default(500),
   /** Held-out examples per evaluation. */
   evalExamples: z.number().int().min(1).max(100_000).default(512),
-  /** Backends to try, in order. */
-  backends: z.array(z.enum(BROWSER_BACKENDS)).min(1).max(3).default([...BROWSER_BACKENDS]),
+  /** `auto`: WebGPU, then WebGL, then WASM; a backend's name: that one or an error saying why it cannot run. */
+  backend: z.enum(BACKEND_CHOICES).default('auto'),
 });
 export type TrainingSettings = z.output<typeof zTrainingSettings>;
 export type TrainingSettingsInput = z.input<typeof zTrainingSettings>;
@@ -113,6 +116,8 @@ export type WorkerEvent =
   /** Held-out losses per objective. */
   | { type: 'eval'; step: number; metrics: Record<string, number> }
   | { type: 'previews'; step: number; previews: Preview[] }
+  /** A GAN at preview time: the discriminator's mean σ(logit) on held-out real and on generated examples. */
+  | { type: 'discriminator'; step: number; real: number; fake: number }
   | { type: 'checkpoint'; step: number; savedAt: string }
   | { type: 'weights'; step: number; manifest: unknown; weights: ArrayBuffer }
   /** Something the person should know that is not an error (a fallback after a lost device). */

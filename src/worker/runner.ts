@@ -19,11 +19,12 @@ import type { ReadUserFile } from '../core/data/user-file.ts';
 import { DataError, openProgramData, streamBatches } from '../core/train/program-data.ts';
 import { TrainingSession } from '../core/train/session.ts';
 import type { TrainingState } from '../core/train/state.ts';
-import { backendsAfter, chooseBackend, type BackendChoice, type StartBackend } from './backend-choice.ts';
+import { backendOrder, backendsAfter, chooseBackend, type BackendChoice, type StartBackend } from './backend-choice.ts';
 import { checkpointKey, type CheckpointStore } from './checkpoint-store.ts';
-import { previewPlan, type PreviewSpec } from './preview-plan.ts';
-import { renderPreviews } from './previews.ts';
-import { parseWorkerCommand, type ParsedWorkerCommand, type TrainingSettings, type WorkerEvent } from './protocol.ts';
+import { DISCRIMINATOR_EXAMPLES, discriminatorLoss, discriminatorMeans } from './discriminator-balance.ts';
+import { hasAdversarialBalance, previewPlan, type PreviewSpec } from './preview-plan.ts';
+import { PREVIEW_SEED, renderPreviews } from './previews.ts';
+import { parseWorkerCommand, type BackendChoiceSetting, type BrowserBackend, type ParsedWorkerCommand, type TrainingSettings, type WorkerEvent } from './protocol.ts';
 
 export interface RunnerEnvironment {
   post(event: WorkerEvent): void;
@@ -47,8 +48,12 @@ interface Run {
   sources: Map<string, DataSource>;
   session: TrainingSession;
   settings: TrainingSettings;
+  /** The backends this run moves to, in order, if its device is lost. */
+  fallbacks: BrowserBackend[];
   key: string;
   previews: PreviewSpec[];
+  /** A GAN: D(real) and D(fake) are sent with each round of previews. */
+  discriminatorMeans: boolean;
 }
 
 /** A failure to show as it is (a broken graph, missing data): no stack trace. */
@@ -71,6 +76,8 @@ function gcd(a: number, b: number): number {
 
 export class TrainingRunner {
   private backend: BackendChoice | undefined;
+  /** The setting the current backend was chosen for. */
+  private backendChosenFor: BackendChoiceSetting | undefined;
   private run: Run | undefined;
   private control: 'run' | 'pause' | 'stop' = 'run';
   private training = false;
@@ -133,15 +140,19 @@ export class TrainingRunner {
 
   // ------------------------------------------------------------ setting up
 
-  private async ensureBackend(order: TrainingSettings['backends']): Promise<void> {
-    if (this.backend && order.includes(this.backend.backend)) return;
-    this.backend = await chooseBackend(order, this.env.startBackend);
+  /** Keeps the backend that runs while the setting stays the same (starting one again costs seconds); else chooses anew. */
+  private async ensureBackend(setting: BackendChoiceSetting): Promise<void> {
+    if (this.backend && this.backendChosenFor === setting) return;
+    this.backend = await chooseBackend(backendOrder(setting), this.env.startBackend);
+    this.backendChosenFor = setting;
     this.env.post({ type: 'backend', ...this.backend });
     this.watchDevice();
   }
 
   private watchDevice(): void {
     const device = this.env.gpuDevice?.();
+    // On another backend now: a device left behind no longer speaks for the run.
+    if (!device) this.watchedDevice = undefined;
     if (!device || device === this.watchedDevice) return;
     this.watchedDevice = device;
     void device.lost.then((info) => {
@@ -163,7 +174,7 @@ export class TrainingRunner {
     }
     const program = compiled.program;
     if (program.objectives.length === 0) throw new RunError('the graph has no objective to train: add a loss node');
-    await this.ensureBackend(settings.backends);
+    await this.ensureBackend(settings.backend);
     let sources: Map<string, DataSource>;
     try {
       sources = await openProgramData(program, (path) => this.env.readAsset(path), this.env.readUserFile);
@@ -172,7 +183,9 @@ export class TrainingRunner {
       throw new RunError(`the training data could not be read: ${messageOf(error)}`);
     }
     const session = new TrainingSession(program, streamBatches(sources), settings.batchSize ?? program.document.training.batchSize);
-    return { program, sources, session, settings, key: checkpointKey(program.document), previews: previewPlan(program) };
+    const fallbacks = backendsAfter(backendOrder(settings.backend), this.backend!.backend);
+    const discriminatorMeans = hasAdversarialBalance(program) && discriminatorLoss(program) !== undefined;
+    return { program, sources, session, settings, fallbacks, key: checkpointKey(program.document), previews: previewPlan(program), discriminatorMeans };
   }
 
   private replaceRun(run: Run | undefined): void {
@@ -247,7 +260,7 @@ export class TrainingRunner {
   private async recoverFromLostDevice(run: Run): Promise<Run> {
     const lost = this.backend!.backend;
     const reason = `${lost}: the GPU device was lost (${this.deviceLost})`;
-    const order = backendsAfter(run.settings.backends, lost);
+    const order = run.fallbacks;
     this.watchedDevice = undefined;
     try {
       run.session.dispose();
@@ -256,12 +269,13 @@ export class TrainingRunner {
     }
     this.run = undefined;
     this.env.dropBackend?.(lost);
+    this.backend = undefined;
     if (order.length === 0) throw new RunError(`${reason}, and no other backend is left to try`);
     this.backend = await chooseBackend(order, this.env.startBackend, reason);
     this.env.post({ type: 'backend', ...this.backend });
     this.watchDevice();
     const session = new TrainingSession(run.program, streamBatches(run.sources), run.session.batchSize, run.session.seed);
-    const next: Run = { ...run, session, settings: { ...run.settings, backends: order } };
+    const next: Run = { ...run, session, fallbacks: backendsAfter(order, this.backend.backend) };
     this.replaceRun(next);
     const resumed = await this.restoreStored(next);
     this.env.post({
@@ -340,7 +354,9 @@ export class TrainingRunner {
 
   private async sendPreviews(only?: PreviewSpec['kind']): Promise<void> {
     const run = this.run;
-    if (!run || run.previews.length === 0) return;
+    if (!run) return;
+    if (!only && run.discriminatorMeans) await this.sendDiscriminatorMeans(run);
+    if (run.previews.length === 0) return;
     const previews = await renderPreviews(
       { session: run.session, sources: run.sources, count: run.settings.previewCount, ...(this.temperature === undefined ? {} : { temperature: this.temperature }) },
       run.previews,
@@ -348,6 +364,12 @@ export class TrainingRunner {
     );
     if (!only) this.lastPreview = { at: this.now(), step: run.session.step };
     if (previews.length) this.env.post({ type: 'previews', step: run.session.step, previews });
+  }
+
+  private async sendDiscriminatorMeans(run: Run): Promise<void> {
+    const count = Math.min(DISCRIMINATOR_EXAMPLES, ...[...run.sources.values()].map((s) => s.size.validation));
+    const means = await discriminatorMeans(run.session, (op, start, n) => run.sources.get(op.id)!.validationBatch(start, n), count, PREVIEW_SEED);
+    if (means) this.env.post({ type: 'discriminator', step: run.session.step, ...means });
   }
 
   // ------------------------------------------------------------ loading weights

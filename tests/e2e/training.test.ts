@@ -3,9 +3,16 @@
  * app's worker, IndexedDB checkpoints. The VAE trains 30 steps while the
  * canvas is panned (and main-thread long tasks are measured), pauses and
  * resumes, survives a reload; the flow trains and draws its scatter, and
- * falls back to the next backend when its GPU device is lost.
+ * falls back to the next backend when its GPU device is lost; the VAE
+ * trains on WASM when the panel asks for it; a loss that turns NaN stops
+ * the run with GC206 and leaves the graph alone; downloaded weights load
+ * into a fresh browser and sample, and another graph's weights are refused;
+ * a GAN shows D(real) and D(fake) beside its D and G losses.
  */
-import type { Page } from 'playwright-core';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canRunBrowser, openBrowser, screenshot, startApp } from './harness.ts';
 
@@ -25,6 +32,15 @@ const hooks = <T>(page: Page, f: (h: Hooks) => T) =>
 const settings = (page: Page, s: Record<string, unknown>) => page.evaluate((v) => (window as unknown as { __gencomposer: Hooks }).__gencomposer.trainingSettings(v), s);
 const status = (page: Page) => page.getByTestId('train-status').getAttribute('data-status');
 const step = async (page: Page) => Number(await page.getByTestId('train-status').getAttribute('data-step'));
+
+/** The graph on screen, as JSON: what training must never change. */
+const documentJson = (page: Page) => hooks(page, (h) => JSON.stringify((h as unknown as { editor(): { document: unknown } }).editor().document));
+
+/** Opens the training panel (when it is closed) and picks the backend of the next run. */
+async function chooseBackend(page: Page, backend: 'auto' | 'webgpu' | 'webgl' | 'wasm'): Promise<void> {
+  if ((await page.getByTestId('training-panel').count()) === 0) await page.getByTestId('toolbar-training').click();
+  await page.getByTestId('train-backend-choice').selectOption(backend);
+}
 
 /** The previews of `n` steps have arrived (they follow the state by a moment). */
 async function waitForPreviewsAt(page: Page, n: number): Promise<void> {
@@ -58,6 +74,17 @@ async function canvasStats(page: Page, testId: string): Promise<{ width: number;
     }
     const mean = sum / n;
     return { width: canvas.width, height: canvas.height, levels: levels.size, std: Math.sqrt(Math.max(0, sq / n - mean * mean)) };
+  });
+}
+
+/** A digest of a canvas's pixels, to tell two pictures apart. */
+function canvasDigest(page: Page, testId: string): Promise<string> {
+  return page.getByTestId(testId).evaluate((el) => {
+    const canvas = el as HTMLCanvasElement;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let hash = 2166136261;
+    for (let i = 0; i < data.length; i++) hash = Math.imul(hash ^ data[i]!, 16777619) >>> 0;
+    return `${canvas.width}x${canvas.height}:${hash.toString(16)}`;
   });
 }
 
@@ -213,5 +240,130 @@ describe.skipIf(!canRunBrowser)('training in the browser', () => {
     await page.keyboard.press('Delete');
     await waitForStatus(page, 'stopped');
     expect(await nodes()).toBe(before - 1);
+  }, 300_000);
+
+  it('trains the VAE on WASM when the panel names that backend', async () => {
+    await hooks(page, (h) => h.loadPreset('vae'));
+    await page.getByTestId('node-encoder').waitFor();
+    await chooseBackend(page, 'wasm');
+    await settings(page, { ...QUICK, batchSize: 16, totalSteps: 10, logEvery: 2 });
+    const started = Date.now();
+    await page.getByTestId('train-start').click();
+    await page.waitForSelector('[data-testid="train-backend"][data-backend="wasm"]', { timeout: 120_000 });
+    expect(await page.getByTestId('train-backend').textContent()).toBe('WASM');
+    await waitForStatus(page, 'done');
+    console.log(`[training] VAE 10 steps on WASM in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(await step(page)).toBe(10);
+    expect(Number(await page.getByTestId('chart-losses').getAttribute('data-points'))).toBe(5);
+    const losses = await hooks(page, (h) => (h.training() as unknown as { losses: { values: (number | null)[][] } }).losses.values[0]!);
+    expect(losses.every((v) => v !== null && Number.isFinite(v))).toBe(true);
+    await waitForPreviewsAt(page, 10);
+    expect((await canvasStats(page, 'preview-grid-sampler')).levels).toBeGreaterThan(20);
+    await screenshot(page, 'training-vae-wasm');
+    await chooseBackend(page, 'auto');
+  }, 300_000);
+
+  it('stops with GC206 naming the objective when the loss turns NaN, and leaves the graph as it was', async () => {
+    await hooks(page, (h) => h.loadPreset('vae'));
+    await page.getByTestId('node-encoder').waitFor();
+    // A learning rate of 10 (the most the document allows) blows Adam's first steps up.
+    await page.getByTestId('objective-elbo-learningRate').fill('10');
+    await page.getByTestId('objective-elbo-learningRate').press('Enter');
+    const before = await documentJson(page);
+    expect(JSON.parse(before).training.objectives[0].optimizer.learningRate).toBe(10);
+    await chooseBackend(page, 'wasm');
+    await settings(page, { ...QUICK, batchSize: 16, totalSteps: 40, logEvery: 1 });
+    await page.getByTestId('train-start').click();
+    await waitForStatus(page, 'failed', 120_000);
+    const error = page.getByTestId('train-error');
+    expect(await error.textContent()).toMatch(/^GC206 Training stopped at step \d+: the loss of objective "elbo" became (NaN|Infinity|-Infinity)\. Try a lower learning rate/);
+    expect(await page.getByTestId('train-status').textContent()).toContain('Stopped by an error');
+    expect(await documentJson(page)).toBe(before);
+    await screenshot(page, 'training-vae-nan');
+    // The button goes to one of the objective's loss nodes.
+    const show = error.getByRole('button');
+    const lossNode = (await show.textContent())!.replace(/^Show /, '');
+    expect(['reconstruction', 'kl']).toContain(lossNode);
+    await show.click();
+    await expect.poll(() => hooks(page, (h) => (h as unknown as { editor(): { selection: string[] } }).editor().selection)).toEqual([lossNode]);
+    expect(await documentJson(page)).toBe(before);
+    await chooseBackend(page, 'auto');
+  }, 300_000);
+
+  it('downloads the weights, loads them into a fresh browser and samples; another graph refuses them', async () => {
+    await hooks(page, (h) => h.loadPreset('vae'));
+    await page.getByTestId('node-encoder').waitFor();
+    await chooseBackend(page, 'wasm');
+    await settings(page, { ...QUICK, batchSize: 16, totalSteps: 6, logEvery: 2 });
+    await page.getByTestId('train-start').click();
+    await waitForStatus(page, 'done');
+    await waitForPreviewsAt(page, 6);
+    // Previews decode fixed noise: the same weights on the same backend draw the same picture.
+    const trainedGrid = await canvasDigest(page, 'preview-grid-sampler');
+    const downloads: Download[] = [];
+    const collect = (d: Download) => void downloads.push(d);
+    page.on('download', collect);
+    await page.getByTestId('train-download-weights').click();
+    await expect.poll(() => downloads.length, { timeout: 20_000 }).toBe(2);
+    page.off('download', collect);
+    await chooseBackend(page, 'auto');
+    const folder = await mkdtemp(join(tmpdir(), 'gencomposer-weights-'));
+    const fresh = await openBrowser();
+    try {
+      const files = await Promise.all(
+        downloads.map(async (d) => {
+          const path = join(folder, d.suggestedFilename());
+          await d.saveAs(path);
+          return path;
+        }),
+      );
+      expect(files.map((f) => f.slice(folder.length + 1)).sort()).toEqual(['mlp-vae-on-mnist.model.json', 'weights.bin']);
+
+      // A fresh profile: no checkpoint in its IndexedDB, so whatever samples comes from the files.
+      const other = fresh.page;
+      other.setDefaultTimeout(20_000);
+      await other.goto(app.url);
+      await other.getByTestId('gallery').waitFor();
+      await hooks(other, (h) => h.loadPreset('flow'));
+      await other.getByTestId('node-data').waitFor();
+      await chooseBackend(other, 'wasm');
+      const flowBefore = await documentJson(other);
+      await other.getByTestId('train-load-weights-input').setInputFiles(files);
+      expect(await other.getByTestId('train-error').textContent()).toMatch(/^These weights cannot be loaded: the file has no weights for "[^"]+", "[^"]+", "[^"]+" and \d+ more: were they trained on another graph\?$/);
+      expect(await documentJson(other)).toBe(flowBefore);
+      expect(await other.getByTestId('train-checkpoint').textContent()).toBe('No checkpoint saved for this graph yet.');
+      expect(await other.getByTestId('train-previews').count()).toBe(0);
+      expect(await status(other)).toBe('idle');
+
+      await hooks(other, (h) => h.loadPreset('vae'));
+      await other.getByTestId('node-encoder').waitFor();
+      await settings(other, { ...QUICK, batchSize: 16 });
+      await other.getByTestId('train-load-weights-input').setInputFiles(files);
+      await waitForPreviewsAt(other, 6);
+      expect((await canvasStats(other, 'preview-grid-sampler')).levels).toBeGreaterThan(20);
+      expect(await canvasDigest(other, 'preview-grid-sampler')).toBe(trainedGrid);
+      await other.getByTestId('preview-interpolation-sampler').waitFor();
+      expect(await other.getByTestId('train-checkpoint').textContent()).toContain('step 6');
+      expect(await other.getByTestId('train-error').count()).toBe(0);
+      await screenshot(other, 'training-vae-weights-loaded');
+    } finally {
+      await fresh.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it("shows a GAN's D(real) and D(fake) beside its D and G losses", async () => {
+    await hooks(page, (h) => h.loadPreset('gan-2d'));
+    await page.getByTestId('node-d_loss').waitFor();
+    await chooseBackend(page, 'wasm');
+    await settings(page, { ...QUICK, batchSize: 64, totalSteps: 20, logEvery: 2, previewSteps: 10, previewSeconds: 3600 });
+    await page.getByTestId('train-start').click();
+    await waitForStatus(page, 'done');
+    await waitForPreviewsAt(page, 20);
+    expect(await page.getByTestId('train-discriminator').textContent()).toMatch(/^D\(real\) 0\.\d\d · D\(fake\) 0\.\d\d at step 20$/);
+    const legend = await page.getByTestId('chart-balance').locator('.u-legend').textContent();
+    for (const line of ['D', 'G', 'D(real)', 'D(fake)']) expect(legend).toContain(line);
+    await screenshot(page, 'training-gan-balance');
+    await chooseBackend(page, 'auto');
   }, 300_000);
 });

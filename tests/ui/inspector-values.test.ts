@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeParams } from '../../src/core/nodes/describe.ts';
 import { getNodeDefinition } from '../../src/core/nodes/registry.ts';
-import { humanize, paramHint, paramIssue, parseIntList, parseNumber } from '../../src/ui/inspector/param-values.ts';
+import { humanize, paramHint, paramIssue, parseIntList, parseNumber, shownParams } from '../../src/ui/inspector/param-values.ts';
 
 describe('inspector values', () => {
   it('reads numbers, whole numbers and empty optional fields', () => {
@@ -39,5 +39,17 @@ describe('inspector values', () => {
     expect(paramHint(decoder.find((d) => d.name === 'outputShape')!)).toBe('comma-separated · default [784]');
     expect(humanize('outputShape')).toBe('Output shape');
     expect(humanize('kernelInit')).toBe('Kernel init');
+  });
+
+  it("shows a Data node only the params its dataset reads, and every other node all of its params", () => {
+    const data = getNodeDefinition('Data')!;
+    const shown = (params: Record<string, unknown>) => shownParams('Data', params, describeParams(data)).map((d) => d.name);
+    expect(shown({ dataset: 'two-moons', context: 40, labels: 'last-column' })).toEqual(['dataset']);
+    expect(shown({})).toEqual(['dataset', 'layout', 'range']);
+    expect(shown({ dataset: 'names' })).toEqual(['dataset', 'context']);
+    expect(shown({ dataset: 'csv', file: 'a.csv' })).toEqual(['dataset', 'file', 'columns', 'header', 'labels']);
+    expect(shown({ dataset: 'images', file: 'a.zip' })).toEqual(['dataset', 'layout', 'range', 'file', 'labels', 'height', 'width', 'channels']);
+    const encoder = getNodeDefinition('Encoder')!;
+    expect(shownParams('Encoder', {}, describeParams(encoder))).toEqual(describeParams(encoder));
   });
 });

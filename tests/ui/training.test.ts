@@ -9,8 +9,8 @@ import { diagnostic } from '../../src/core/shapes/diagnostics.ts';
 import type { CheckpointManifest } from '../../src/core/train/checkpoint.ts';
 import { getEditor, setEditGuard } from '../../src/ui/store/editor-store.ts';
 import { formatDuration, progressOf, progressText, smoothSpeed } from '../../src/ui/training/progress.ts';
-import { appendPoint, chartData, emptySeries, lossPoint, pick } from '../../src/ui/training/series.ts';
-import { initialTrainingView, isActive, reduceTrainingEvent, type TrainingView } from '../../src/ui/training/training-store.ts';
+import { appendPoint, chartData, emptySeries, lossPoint, mergeSeries, pick } from '../../src/ui/training/series.ts';
+import { clearRun, initialTrainingView, isActive, reduceTrainingEvent, type TrainingView } from '../../src/ui/training/training-store.ts';
 import { checkWeightsFit } from '../../src/ui/training/weights-files.ts';
 import { checkpointKey, indexedDbCheckpoints } from '../../src/worker/checkpoint-store.ts';
 import type { WorkerEvent } from '../../src/worker/protocol.ts';
@@ -41,6 +41,13 @@ describe('chart series', () => {
     for (let step = 1; step <= 9; step++) s = appendPoint(s, step, { a: step }, 8);
     expect(s.steps).toEqual([2, 4, 6, 8, 9]);
     expect(s.values[0]).toEqual([2, 4, 6, 8, 9]);
+  });
+
+  it('merges two series on the union of their steps', () => {
+    const losses = appendPoint(appendPoint(appendPoint(emptySeries, 2, { D: 1.4 }), 4, { D: 1.3 }), 6, { D: 1.2 });
+    const means = appendPoint(appendPoint(emptySeries, 4, { 'D(real)': 0.6 }), 5, { 'D(real)': 0.7 });
+    expect(mergeSeries(losses, means)).toEqual({ steps: [2, 4, 5, 6], names: ['D', 'D(real)'], values: [[1.4, 1.3, null, 1.2], [null, 0.6, 0.7, null]] });
+    expect(mergeSeries(losses, emptySeries)).toBe(losses);
   });
 
   it('charts each objective and, when it has several, its loss nodes', () => {
@@ -94,6 +101,15 @@ describe('the training view', () => {
     expect(view.evals.names).toEqual(['elbo (held-out)']);
     expect(view.stored).toEqual({ step: 20, savedAt: '2026-01-01T00:00:00Z', graph: 'VAE', backend: 'webgpu' });
     expect(isActive(view.state)).toBe(true);
+  });
+
+  it("keeps a GAN's D(real) and D(fake) as a series, cleared by a new run", () => {
+    const view = run([
+      { type: 'discriminator', step: 10, real: 0.7, fake: 0.3 },
+      { type: 'discriminator', step: 20, real: 0.55, fake: 0.45 },
+    ]);
+    expect(view.discriminator).toEqual({ steps: [10, 20], names: ['D(real)', 'D(fake)'], values: [[0.7, 0.55], [0.3, 0.45]] });
+    expect(clearRun(view).discriminator).toEqual(emptySeries);
   });
 
   it('keeps a NaN error naming the objective, and a new run clears it (a resume after pause does not)', () => {

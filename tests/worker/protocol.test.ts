@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { backendsAfter, chooseBackend, adapterName, NoBackendError } from '../../src/worker/backend-choice.ts';
+import { backendOrder, backendsAfter, chooseBackend, adapterName, NoBackendError } from '../../src/worker/backend-choice.ts';
 import { parseWorkerCommand, trainingSettings, transferablesOf, BROWSER_BACKENDS, type WorkerEvent } from '../../src/worker/protocol.ts';
 
 describe('the worker protocol', () => {
   it('fills in default settings and refuses values out of range', () => {
     const s = trainingSettings({ totalSteps: 100 });
-    expect(s).toMatchObject({ totalSteps: 100, logEvery: 10, previewCount: 36, checkpointEvery: 250, backends: ['webgpu', 'webgl', 'wasm'] });
+    expect(s).toMatchObject({ totalSteps: 100, logEvery: 10, previewCount: 36, checkpointEvery: 250, backend: 'auto' });
     expect(s.batchSize).toBeUndefined();
     expect(() => trainingSettings({ totalSteps: 0 })).toThrow();
-    expect(() => trainingSettings({ totalSteps: 10, backends: ['cuda' as 'wasm'] })).toThrow();
+    expect(() => trainingSettings({ totalSteps: 10, backend: 'cuda' as 'wasm' })).toThrow();
   });
 
   it('accepts the commands and says what is wrong with a bad one', () => {
@@ -71,6 +71,12 @@ describe('backend choice', () => {
     expect(backendsAfter(['webgpu', 'wasm'], 'webgpu')).toEqual(['wasm']);
     const choice = await chooseBackend(['webgl', 'wasm'], async () => ({}), 'webgpu: the GPU device was lost (unknown)');
     expect(choice.fallbackReason).toBe('webgpu: the GPU device was lost (unknown)');
+  });
+
+  it('tries every backend in order on auto, and only the named one otherwise', () => {
+    expect(backendOrder('auto')).toEqual(['webgpu', 'webgl', 'wasm']);
+    expect(backendOrder('wasm')).toEqual(['wasm']);
+    expect(backendsAfter(backendOrder('webgl'), 'webgl')).toEqual([]);
   });
 
   it('names an adapter by its description, else vendor and architecture', () => {

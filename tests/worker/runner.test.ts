@@ -122,6 +122,28 @@ describe('the training runner', () => {
     h.runner.dispose();
   });
 
+  it('trains on the backend the settings name, and chooses again when the setting changes', async () => {
+    const h = harness();
+    await h.runner.handle({ type: 'start', documentText: preset('flow'), settings: settings({ totalSteps: 2, backend: 'wasm' }), resume: false });
+    expect(h.started).toEqual(['wasm']);
+    expect(h.of('backend')).toEqual([{ type: 'backend', backend: 'wasm' }]);
+    await h.runner.handle({ type: 'start', documentText: preset('flow'), settings: settings({ totalSteps: 2, backend: 'wasm' }), resume: false });
+    expect(h.started).toEqual(['wasm']);
+    await h.runner.handle({ type: 'start', documentText: preset('flow'), settings: settings({ totalSteps: 2 }), resume: false });
+    expect(h.started).toEqual(['wasm', 'webgpu', 'webgl']);
+    expect(h.of('backend').at(-1)).toMatchObject({ backend: 'webgl', fallbackReason: 'webgpu: no adapter in this test' });
+    expect(h.of('error')).toEqual([]);
+    h.runner.dispose();
+  });
+
+  it('reports why a named backend cannot run, and trains nothing', async () => {
+    const h = harness();
+    await h.runner.handle({ type: 'start', documentText: preset('flow'), settings: settings({ backend: 'webgpu' }), resume: false });
+    expect(h.started).toEqual(['webgpu']);
+    expect(h.of('error')[0]!.message).toBe('no backend could start (webgpu: no adapter in this test)');
+    expect(h.statuses()).toEqual(['idle']);
+  });
+
   it('draws a VAE sample grid and latent interpolation, and hands out its weights', async () => {
     const h = harness();
     await h.runner.handle({ type: 'start', documentText: preset('vae'), settings: settings({ totalSteps: 2, batchSize: 8, logEvery: 1, evalEvery: 0 }), resume: false });
@@ -132,6 +154,26 @@ describe('the training runner', () => {
     expect(weights.step).toBe(2);
     expect(weights.weights.byteLength).toBeGreaterThan(784 * 400 * 4);
     h.runner.dispose();
+  });
+
+  it("sends a GAN's D(real) and D(fake) with each round of previews, and none for other families", async () => {
+    const h = harness();
+    await h.runner.handle({ type: 'start', documentText: preset('gan-2d'), settings: settings({ totalSteps: 8, evalEvery: 0, previewSteps: 4, previewSeconds: 3600 }), resume: false });
+    const means = h.of('discriminator');
+    expect(means.map((e) => e.step)).toEqual(h.of('previews').map((e) => e.step));
+    expect(means.length).toBeGreaterThan(0);
+    for (const { real, fake } of means) {
+      expect(real).toBeGreaterThan(0);
+      expect(real).toBeLessThan(1);
+      expect(fake).toBeGreaterThan(0);
+      expect(fake).toBeLessThan(1);
+    }
+    h.runner.dispose();
+    const flow = harness();
+    await flow.runner.handle({ type: 'start', documentText: preset('flow'), settings: settings({ totalSteps: 4 }), resume: false });
+    expect(flow.of('previews').length).toBeGreaterThan(0);
+    expect(flow.of('discriminator')).toEqual([]);
+    flow.runner.dispose();
   });
 
   it('loads weights that fit, and refuses weights of another graph with the reason', async () => {

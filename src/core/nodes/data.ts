@@ -54,6 +54,34 @@ const zDataParams = z.strictObject({
   channels: z.literal([1, 3]).default(1),
 });
 type DataParams = z.infer<typeof zDataParams>;
+export type DataParamName = keyof DataParams;
+
+/**
+ * The params each dataset reads, besides `dataset` itself. The inspector
+ * shows only these; the others keep their values in the document (nothing a
+ * person set is lost when they try another dataset and come back) and are
+ * ignored, in checking as in loading.
+ */
+export const DATA_PARAMS_BY_DATASET: Readonly<Record<DatasetName, readonly Exclude<DataParamName, 'dataset'>[]>> = {
+  mnist: ['layout', 'range'],
+  'two-moons': [],
+  'eight-gaussians': [],
+  'swiss-roll': [],
+  checkerboard: [],
+  rings: [],
+  names: ['context'],
+  'reverse-strings': ['context'],
+  csv: ['file', 'columns', 'header', 'labels'],
+  images: ['file', 'height', 'width', 'channels', 'layout', 'range', 'labels'],
+  text: ['file', 'context'],
+};
+
+/** Whether a Data node with this dataset reads the param; an unknown dataset reads them all, so nothing is hidden from a person fixing it. */
+export function dataParamApplies(dataset: unknown, param: string): boolean {
+  if (param === 'dataset') return true;
+  const applying = typeof dataset === 'string' && Object.hasOwn(DATA_PARAMS_BY_DATASET, dataset) ? DATA_PARAMS_BY_DATASET[dataset as DatasetName] : undefined;
+  return applying ? (applying as readonly string[]).includes(param) : true;
+}
 
 const labelsPort = { name: 'y', type: 'tokens', doc: 'class labels' } as const;
 
@@ -85,8 +113,8 @@ function dataPorts(p: DataParams): NodePorts {
 /** Params that only make sense together; each problem is reported on its param. */
 function checkUserParams(p: DataParams): void {
   const labelsFit = p.labels === 'none' || (p.dataset === 'csv' ? p.labels !== 'folders' : p.dataset === 'images' && p.labels === 'folders');
-  if (!labelsFit) {
-    const allowed = p.dataset === 'csv' ? 'none, first-column or last-column' : p.dataset === 'images' ? 'none or folders' : 'none';
+  if (dataParamApplies(p.dataset, 'labels') && !labelsFit) {
+    const allowed = p.dataset === 'csv' ? 'none, first-column or last-column' : 'none or folders';
     throw new ShapeError('GC107', { param: 'labels', reason: `the ${p.dataset} dataset takes labels ${allowed}, not ${p.labels}` });
   }
   if (isUserDataset(p.dataset) && p.file === '') {

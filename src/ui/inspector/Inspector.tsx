@@ -15,7 +15,7 @@ import { formatCount, instanceCounts, levelOf, toNodeViews, type PortView } from
 import { getEditor, useEditor } from '../store/editor-store.ts';
 import { DocumentPanel } from './DocumentPanel.tsx';
 import { CheckField, IntListField, NumberField, SelectField, TextField } from './fields.tsx';
-import { humanize, paramHint, paramIssue } from './param-values.ts';
+import { humanize, paramHint, paramIssue, shownParams } from './param-values.ts';
 import { UserFileField } from './UserFileField.tsx';
 
 const described = new Map<NodeDefinition, ParamDescription[]>();
@@ -63,9 +63,10 @@ function PortTable({ title, ports }: { title: string; ports: readonly PortView[]
 }
 
 function ParamForm({ node, def, scope }: { node: GraphNode; def: NodeDefinition; scope: string | undefined }) {
-  const descriptions = paramsOf(def);
-  if (descriptions.length === 0) return <p className="muted">This node has no parameters.</p>;
+  const all = paramsOf(def);
+  if (all.length === 0) return <p className="muted">This node has no parameters.</p>;
   const params = node.params as Record<string, unknown>;
+  const descriptions = shownParams(node.kind, params, all);
   const commit = (name: string, value: unknown, group?: string) =>
     getEditor().edit(setParams(node.id, { [name]: value }, scope), `Set ${humanize(name).toLowerCase()}`, group ? { group: `${scope ?? ''}:${node.id}:${group}` } : {});
   const issue = (name: string) => (value: unknown) => paramIssue(def, params, name, value);
@@ -152,6 +153,11 @@ function ParamForm({ node, def, scope }: { node: GraphNode; def: NodeDefinition;
             );
         }
       })}
+      {descriptions.length < all.length ? (
+        <p className="muted" data-testid="params-hidden">
+          {`${all.length - descriptions.length} params of other datasets are hidden; their values are kept.`}
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -1,4 +1,5 @@
 /** Reading and checking what people type into the inspector's fields. Pure. */
+import { dataParamApplies } from '../../core/nodes/data.ts';
 import type { ParamDescription } from '../../core/nodes/describe.ts';
 import type { NodeDefinition } from '../../core/nodes/types.ts';
 
@@ -29,6 +30,13 @@ export function parseIntList(text: string): Parsed<number[]> {
 }
 
 export const formatList = (value: unknown): string => (Array.isArray(value) ? value.join(', ') : value === undefined ? '' : String(value));
+
+/** The params the inspector shows for a node: all of them, except those of a Data node that its dataset does not read. */
+export function shownParams(kind: string, params: Readonly<Record<string, unknown>>, descriptions: readonly ParamDescription[]): ParamDescription[] {
+  if (kind !== 'Data') return [...descriptions];
+  const dataset = params.dataset ?? descriptions.find((d) => d.name === 'dataset')?.default;
+  return descriptions.filter((d) => dataParamApplies(dataset, d.name));
+}
 
 /** What the node's schema says about setting `name` to `value`; undefined when it is fine. */
 export function paramIssue(def: NodeDefinition, params: Record<string, unknown>, name: string, value: unknown): string | undefined {

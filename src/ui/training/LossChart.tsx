@@ -1,12 +1,13 @@
 /** A uPlot line chart of training series; rebuilt when its lines change, otherwise only fed new data. */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { chartData, type Series } from './series.ts';
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 
-export function LossChart({ series, testId, title, height = 170 }: { series: Series; testId: string; title: string; height?: number }) {
+/** `sparse`: lines with fewer points than the others (one per preview), drawn with dots and joined across the steps they lack. */
+export function LossChart({ series, testId, title, height = 170, sparse = [], children }: { series: Series; testId: string; title: string; height?: number; sparse?: readonly string[]; children?: ReactNode }) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | undefined>(undefined);
   const names = series.names.join('\u0000');
@@ -21,7 +22,14 @@ export function LossChart({ series, testId, title, height = 170 }: { series: Ser
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: false } },
       axes: [{ label: 'step', size: 32, labelSize: 14 }, { size: 52 }],
-      series: [{ label: 'step' }, ...series.names.map((name, i) => ({ label: name, stroke: COLORS[i % COLORS.length]!, width: i === 0 ? 2 : 1.25, points: { show: false } }))],
+      series: [
+        { label: 'step' },
+        ...series.names.map((name, i) =>
+          sparse.includes(name)
+            ? { label: name, stroke: COLORS[i % COLORS.length]!, width: 1.25, dash: [4, 3], spanGaps: true, points: { show: true, size: 5 } }
+            : { label: name, stroke: COLORS[i % COLORS.length]!, width: i === 0 ? 2 : 1.25, points: { show: false } },
+        ),
+      ],
     };
     chart.current = new uPlot(options, chartData(series) as uPlot.AlignedData, target);
     return () => {
@@ -41,6 +49,7 @@ export function LossChart({ series, testId, title, height = 170 }: { series: Ser
       <h4>{title}</h4>
       {series.names.length === 0 ? <p className="train-empty">No points yet.</p> : null}
       <div ref={box} className="train-chart-plot" />
+      {children}
     </section>
   );
 }

@@ -5,15 +5,17 @@
  */
 import { useEffect, useMemo, useRef } from 'react';
 import { compile } from '../../core/compiler/program.ts';
+import { BACKEND_CHOICE_LABELS } from '../../worker/backend-choice.ts';
 import { hasAdversarialBalance } from '../../worker/preview-plan.ts';
+import { BACKEND_CHOICES, type BackendChoiceSetting } from '../../worker/protocol.ts';
 import { getEditor, useEditor } from '../store/editor-store.ts';
 import { LossChart } from './LossChart.tsx';
 import './training.css';
 import { ImagePreviewView, TextPreviewView } from './PreviewView.tsx';
 import { formatDuration, progressOf, progressText } from './progress.ts';
-import { pick } from './series.ts';
+import { mergeSeries, pick } from './series.ts';
 import { loadWeightsFiles, requestWeights, sampleAt } from './training-client.ts';
-import { isActive, useTraining } from './training-store.ts';
+import { D_FAKE, D_REAL, isActive, useTraining } from './training-store.ts';
 
 const STATUS_TEXT = { idle: 'Not trained yet', running: 'Training', paused: 'Paused', stopped: 'Stopped', done: 'Done', failed: 'Stopped by an error' } as const;
 
@@ -64,6 +66,23 @@ function StepsField() {
           useTraining.setState({ totalSteps: Number.isInteger(n) && n >= 1 ? n : undefined });
         }}
       />
+    </label>
+  );
+}
+
+function BackendField() {
+  const choice = useTraining((s) => s.backendChoice);
+  const active = useTraining((s) => isActive(s.state));
+  return (
+    <label className="train-steps" title="Where the next run trains; a named backend that cannot start is an error, with the reason">
+      Backend
+      <select value={choice} disabled={active} data-testid="train-backend-choice" onChange={(e) => useTraining.setState({ backendChoice: e.currentTarget.value as BackendChoiceSetting })}>
+        {BACKEND_CHOICES.map((c) => (
+          <option key={c} value={c}>
+            {BACKEND_CHOICE_LABELS[c]}
+          </option>
+        ))}
+      </select>
     </label>
   );
 }
@@ -126,11 +145,21 @@ function Charts() {
     const compiled = compile(document);
     return compiled.ok && hasAdversarialBalance(compiled.program) ? compiled.program.objectives.map((o) => o.id) : undefined;
   }, [document]);
-  const balanceSeries = useMemo(() => (balance ? pick(losses, balance) : undefined), [balance, losses]);
+  const discriminator = useTraining((s) => s.discriminator);
+  const balanceSeries = useMemo(() => (balance ? mergeSeries(pick(losses, balance), discriminator) : undefined), [balance, losses, discriminator]);
+  const latest = discriminator.steps.length ? discriminator.values.map((line) => line.at(-1)) : undefined;
   return (
     <>
       <LossChart series={losses} testId="chart-losses" title="Losses (training batches)" />
-      {balanceSeries ? <LossChart series={balanceSeries} testId="chart-balance" title="Discriminator / generator balance" height={130} /> : null}
+      {balanceSeries ? (
+        <LossChart series={balanceSeries} testId="chart-balance" title="Discriminator / generator balance" height={130} sparse={[D_REAL, D_FAKE]}>
+          {latest ? (
+            <p className="train-note" data-testid="train-discriminator" title="The discriminator's mean σ(logit) on held-out real and on generated examples: both near 0.5 is a balanced game">
+              {discriminator.names.map((name, i) => `${name} ${latest[i]?.toFixed(2) ?? '–'}`).join(' · ')} at step {discriminator.steps.at(-1)!.toLocaleString('en')}
+            </p>
+          ) : null}
+        </LossChart>
+      ) : null}
       {evals.steps.length ? <LossChart series={evals} testId="chart-eval" title="Held-out losses" height={130} /> : null}
     </>
   );
@@ -164,6 +193,7 @@ export function TrainingPanel() {
       </header>
       <Progress />
       <StepsField />
+      <BackendField />
       {backend?.fallbackReason ? <p className="train-note" data-testid="train-fallback">Why not faster: {backend.fallbackReason}</p> : null}
       {notice ? <p className="train-note">{notice}</p> : null}
       <ErrorBox />

@@ -63,6 +63,19 @@ export function chartData(series: Series): [number[], ...(number | null)[][]] {
   return [series.steps, ...series.values];
 }
 
+/** Two series on one chart: the union of their steps, each line null where it has no point. */
+export function mergeSeries(a: Series, b: Series): Series {
+  if (b.steps.length === 0) return a;
+  if (a.steps.length === 0) return b;
+  const steps = [...new Set([...a.steps, ...b.steps])].sort((x, y) => x - y);
+  const align = (series: Series) =>
+    series.values.map((line) => {
+      const at = new Map(series.steps.map((step, i) => [step, line[i] ?? null]));
+      return steps.map((step) => at.get(step) ?? null);
+    });
+  return { steps, names: [...a.names, ...b.names], values: [...align(a), ...align(b)] };
+}
+
 /** Lines of the named objectives only (a GAN's D against G). */
 export function pick(series: Series, names: readonly string[]): Series {
   const index = names.map((n) => series.names.indexOf(n)).filter((i) => i >= 0);

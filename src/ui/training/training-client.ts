@@ -54,9 +54,10 @@ function send(command: WorkerCommand, transfer: Transferable[] = []): void {
   ensureWorker().postMessage(command, transfer);
 }
 
-/** The settings of the next run: the graph's steps (or the panel's), the defaults, and any overrides. */
+/** The settings of the next run: the graph's steps (or the panel's), the panel's backend, the defaults, and any overrides. */
 export function runSettings(document: GraphDocument): TrainingSettings {
-  return trainingSettings({ totalSteps: getTraining().totalSteps ?? document.training.steps, ...overrides });
+  const { totalSteps, backendChoice } = getTraining();
+  return trainingSettings({ totalSteps: totalSteps ?? document.training.steps, backend: backendChoice, ...overrides });
 }
 
 export function setTrainingOverrides(next: Partial<TrainingSettingsInput>): void {

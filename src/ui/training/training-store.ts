@@ -8,7 +8,7 @@
 import { create } from 'zustand';
 import type { TrainingState } from '../../core/train/state.ts';
 import type { CheckpointInfo } from '../../worker/checkpoint-store.ts';
-import type { BrowserBackend, Preview, WorkerEvent } from '../../worker/protocol.ts';
+import type { BackendChoiceSetting, BrowserBackend, Preview, WorkerEvent } from '../../worker/protocol.ts';
 import { smoothSpeed } from './progress.ts';
 import { appendPoint, emptySeries, lossPoint, type Series } from './series.ts';
 
@@ -20,6 +20,8 @@ export interface TrainingView {
   elapsedSeconds: number;
   losses: Series;
   evals: Series;
+  /** A GAN's D(real) and D(fake), one point per round of previews. */
+  discriminator: Series;
   /** The latest preview of each slot, in the order they first came. */
   previews: Preview[];
   previewStep: number | undefined;
@@ -35,6 +37,7 @@ export const initialTrainingView: TrainingView = {
   elapsedSeconds: 0,
   losses: emptySeries,
   evals: emptySeries,
+  discriminator: emptySeries,
   previews: [],
   previewStep: undefined,
   stored: undefined,
@@ -56,6 +59,10 @@ function mergePreviews(current: readonly Preview[], incoming: readonly Preview[]
   }
   return next;
 }
+
+/** The names of the discriminator's lines in the balance chart. */
+export const D_REAL = 'D(real)';
+export const D_FAKE = 'D(fake)';
 
 export function reduceTrainingEvent(view: TrainingView, event: WorkerEvent, graphName = ''): TrainingView {
   switch (event.type) {
@@ -80,6 +87,8 @@ export function reduceTrainingEvent(view: TrainingView, event: WorkerEvent, grap
     }
     case 'eval':
       return { ...view, evals: appendPoint(view.evals, event.step, Object.fromEntries(Object.entries(event.metrics).map(([id, v]) => [`${id} (held-out)`, v]))) };
+    case 'discriminator':
+      return { ...view, discriminator: appendPoint(view.discriminator, event.step, { [D_REAL]: event.real, [D_FAKE]: event.fake }) };
     case 'previews':
       return { ...view, previews: mergePreviews(view.previews, event.previews), previewStep: event.step };
     case 'checkpoint':
@@ -103,8 +112,10 @@ export interface TrainingStore extends TrainingView {
   /** Steps to train to, as set in the panel (undefined: the graph's own setting). */
   totalSteps: number | undefined;
   temperature: number | undefined;
+  /** The backend the next run asks for, as set in the panel. */
+  backendChoice: BackendChoiceSetting;
 }
 
-export const useTraining = create<TrainingStore>()(() => ({ ...initialTrainingView, panelOpen: false, totalSteps: undefined, temperature: undefined }));
+export const useTraining = create<TrainingStore>()(() => ({ ...initialTrainingView, panelOpen: false, totalSteps: undefined, temperature: undefined, backendChoice: 'auto' }));
 
 export const getTraining = (): TrainingStore => useTraining.getState();
