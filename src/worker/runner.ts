@@ -13,7 +13,7 @@ import { compile, type Program } from '../core/compiler/program.ts';
 import type { DataSource } from '../core/data/source.ts';
 import { loadText } from '../core/graph/load.ts';
 import { CheckpointError, parseManifest, restoreCheckpoint, saveCheckpoint } from '../core/train/checkpoint.ts';
-import { heldOutLosses } from '../core/train/family-eval.ts';
+import { validationLosses } from '../core/train/family-eval.ts';
 import { runTraining, type TrainingEvent } from '../core/train/loop.ts';
 import type { ReadUserFile } from '../core/data/user-file.ts';
 import { DataError, openProgramData, streamBatches } from '../core/train/program-data.ts';
@@ -344,12 +344,9 @@ export class TrainingRunner {
 
   private async evaluate(run: Run): Promise<void> {
     if (run.settings.evalEvery === 0) return;
-    const sizes = [...run.sources.values()].map((s) => s.size.validation);
-    const size = Math.min(run.settings.evalExamples, ...sizes);
-    if (!(size > 0)) return;
-    const results = await heldOutLosses(run.session, (op, start, count) => run.sources.get(op.id)!.validationBatch(start, count), size);
-    const metrics = Object.fromEntries(Object.entries(results).map(([id, r]) => [id, r.total]));
-    if (Object.keys(metrics).length) this.env.post({ type: 'eval', step: run.session.step, metrics });
+    // Called between training steps, so the averaged weights (ema) can stand in for a moment.
+    const metrics = await run.session.withAveragedWeights(() => validationLosses(run.session, run.sources, run.settings.evalExamples));
+    if (metrics && Object.keys(metrics).length) this.env.post({ type: 'eval', step: run.session.step, metrics });
   }
 
   private async sendPreviews(only?: PreviewSpec['kind']): Promise<void> {
@@ -357,11 +354,15 @@ export class TrainingRunner {
     if (!run) return;
     if (!only && run.discriminatorMeans) await this.sendDiscriminatorMeans(run);
     if (run.previews.length === 0) return;
-    const previews = await renderPreviews(
-      { session: run.session, sources: run.sources, count: run.settings.previewCount, ...(this.temperature === undefined ? {} : { temperature: this.temperature }) },
-      run.previews,
-      only,
-    );
+    const render = () =>
+      renderPreviews(
+        { session: run.session, sources: run.sources, count: run.settings.previewCount, ...(this.temperature === undefined ? {} : { temperature: this.temperature }) },
+        run.previews,
+        only,
+      );
+    // Samples come from the averaged weights (ema), swapped in between training steps; a
+    // resample asked for while the loop runs may fall between its steps, so it uses the trained ones.
+    const previews = only && this.training ? await render() : await run.session.withAveragedWeights(render);
     if (!only) this.lastPreview = { at: this.now(), step: run.session.step };
     if (previews.length) this.env.post({ type: 'previews', step: run.session.step, previews });
   }

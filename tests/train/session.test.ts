@@ -46,6 +46,9 @@ describe('training session', () => {
     inside.forEach((v, j) => expect(v).toBeCloseTo(expected[j]!, 6));
     expect(await kernel(session)).toEqual(weights[2]);
     expect(tf.memory().numTensors).toBe(before);
+    // No training step while the averages stand in for the weights.
+    await expect(session.withAveragedWeights(async () => session.trainStep())).rejects.toThrow(/averaged weights/);
+    expect(await kernel(session)).toEqual(weights[2]);
 
     const restored = new TrainingSession(regression({ type: 'sgd', learningRate: 0.1, ema: 0.5 }), regressionBatches);
     restoreCheckpoint(restored, await saveCheckpoint(session));

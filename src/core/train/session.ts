@@ -46,6 +46,8 @@ export class TrainingSession {
   /** Steps taken so far. */
   step = 0;
   private readonly cycle: CompiledObjective[];
+  /** While withAveragedWeights runs: a training step then would update the averages' stand-ins. */
+  private averagedInUse = false;
   private readonly accumulators = new Map<string, Accumulator>();
 
   constructor(
@@ -70,6 +72,7 @@ export class TrainingSession {
 
   /** One optimizer step of the next objective in the cycle. Reads nothing back. */
   trainStep(): void {
+    if (this.averagedInUse) throw new Error('a training step cannot run while the averaged weights stand in (withAveragedWeights)');
     const objective = this.nextObjective;
     if (!objective) throw new Error('the program has no objective to train');
     const step = this.step;
@@ -129,6 +132,7 @@ export class TrainingSession {
    * and evaluation go through here; training steps must not.
    */
   async withAveragedWeights<T>(use: () => Promise<T>): Promise<T> {
+    if (this.averagedInUse) return use();
     const saved = new Map<string, tf.Tensor>();
     for (const optimizer of this.optimizers.values()) {
       for (const [key, average] of optimizer.averages()) {
@@ -138,9 +142,11 @@ export class TrainingSession {
         variable.assign(average);
       }
     }
+    this.averagedInUse = true;
     try {
       return await use();
     } finally {
+      this.averagedInUse = false;
       for (const [key, value] of saved) {
         this.variables.get(key)!.assign(value);
         value.dispose();
