@@ -11,9 +11,9 @@ import { openTestSource, type DataParamsInput } from '../core/data/index.ts';
 import type { DataSource, HeldOutSource } from '../core/data/source.ts';
 import { classifierAccuracy, createJudge, flowRoundTrip, heldOutLosses, scoreSamplers, type HeldOutFeed, type Judge } from '../core/train/family-eval.ts';
 import { streamBatches } from '../core/train/program-data.ts';
+import { sampleValueRange } from '../core/train/sampling.ts';
 import { TrainingSession } from '../core/train/session.ts';
 import { readCheckpointDir } from './checkpoint-files.ts';
-import { valueRange } from './samples.ts';
 import { loadProgram, openData } from './setup.ts';
 
 export const JUDGE_GRAPH = fileURLToPath(new URL('../../graph-presets/mnist-classifier.json', import.meta.url));
@@ -69,7 +69,7 @@ export async function evaluateRun(session: TrainingSession, sources: ReadonlyMap
     }
     try {
       out.samplers = await scoreSamplers(session, sources.get(feeds[0]?.id ?? ''), {
-        range: valueRange(session),
+        range: sampleValueRange(session.program),
         feedsFor: (op, count) => sources.get(op.id)!.validationBatch(0, count),
         ...(options.samples === undefined ? {} : { samples: options.samples }),
         ...(judge ? { judge } : {}),

@@ -17,11 +17,6 @@ export interface SamplesRecord {
   count: number;
 }
 
-/** Samples of data scaled to [-1, 1] (tanh outputs) are drawn over that range. */
-export function valueRange(session: TrainingSession): [number, number] {
-  return sampleValueRange(session.program);
-}
-
 export interface WriteSamplesOptions {
   count?: number;
   /** File name without extension for the first sampler (others add -NODE). */
@@ -61,7 +56,7 @@ export async function writeSamples(session: TrainingSession, sources: ReadonlyMa
         reference = (await batch.x!.data()) as Float32Array;
         tf.dispose(Object.values(batch));
       }
-      writePng(join(out, `${stem}.png`), renderSamples({ family: result.family, values, shape, range: valueRange(session), ...(reference ? { reference } : {}) }));
+      writePng(join(out, `${stem}.png`), renderSamples({ family: result.family, values, shape, range: sampleValueRange(session.program), ...(reference ? { reference } : {}) }));
       record.count = shape[0]!;
     }
     records.push(record);

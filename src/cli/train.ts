@@ -70,11 +70,12 @@ export async function trainCommand(args: string[]): Promise<number> {
 
     const evalStarted = performance.now();
     // Samples and held-out numbers come from the weight averages where objectives keep them (ema).
-    const samples: SamplesRecord[] = await session.withAveragedWeights(() => writeSamples(session, sources, out));
-    log('evaluating on held-out data and scoring samples...');
-    const evaluation = await session.withAveragedWeights(() =>
-      evaluateRun(session, sources, { ...(values.judge ? { judgeDir: values.judge } : {}), ...(evalSamples ? { samples: evalSamples } : {}) }),
-    );
+    const { samples, evaluation } = await session.withAveragedWeights(async () => {
+      const samples: SamplesRecord[] = await writeSamples(session, sources, out);
+      log('evaluating on held-out data and scoring samples...');
+      const evaluation = await evaluateRun(session, sources, { ...(values.judge ? { judgeDir: values.judge } : {}), ...(evalSamples ? { samples: evalSamples } : {}) });
+      return { samples, evaluation };
+    });
     await writeCheckpointDir(join(out, 'checkpoint'), session);
     const summary = {
       graph: program.document.meta.name,
