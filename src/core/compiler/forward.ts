@@ -3,6 +3,7 @@
  * their specs, ops run in order, and every value is returned by its key.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { nameRecord, own } from '../base/names.ts';
 import type { Init, RandomSource, VariableSpec } from '../nodes/types.ts';
 import type { Analysis, FlatOp } from '../shapes/analyze.ts';
 import { concrete } from '../shapes/shape.ts';
@@ -57,7 +58,7 @@ export function createVariables(analysis: Analysis, seed: number): Map<string, t
 
 export interface ForwardOptions {
   variables: ReadonlyMap<string, tf.Tensor>;
-  /** Per op id, the tensors for its feed ports (Data and Input nodes). */
+  /** Per op id, the tensors for its feed ports (Data and Input nodes); only own keys are read. */
   feeds: Readonly<Record<string, Record<string, tf.Tensor>>>;
   batchSize: number;
   training: boolean;
@@ -82,15 +83,15 @@ export function runForward(analysis: Analysis, options: ForwardOptions): Map<str
  */
 export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit<ForwardOptions, 'phase'>, values = new Map<string, tf.Tensor>()): Map<string, tf.Tensor> {
   for (const op of ops) {
-    const inputs: Record<string, tf.Tensor> = {};
+    const inputs = nameRecord<tf.Tensor>();
     for (const [port, key] of Object.entries(op.inputs)) {
       const value = values.get(key);
       if (!value) throw new Error(`op ${op.id}: input "${port}" has no value`);
       inputs[port] = value;
     }
-    const vars: Record<string, tf.Tensor> = {};
+    const vars = nameRecord<tf.Tensor>();
     for (const spec of op.variables) vars[spec.name] = options.variables.get(variableKey(op, spec))!;
-    const outputShapes: Record<string, number[]> = {};
+    const outputShapes = nameRecord<number[]>();
     for (const [port, key] of Object.entries(op.outputs)) outputShapes[port] = concrete(analysis.values.get(key)!.shape, options.batchSize);
     const outputs = op.def.forward!({
       params: op.params,
@@ -100,10 +101,10 @@ export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit
       batchSize: options.batchSize,
       training: options.training,
       random: options.random,
-      feeds: options.feeds[op.id] ?? {},
+      feeds: own(options.feeds, op.id) ?? nameRecord(),
     });
     for (const [port, key] of Object.entries(op.outputs)) {
-      const value = outputs[port];
+      const value = own(outputs, port);
       if (!value) throw new Error(`op ${op.id}: output "${port}" was not produced`);
       // A value supplied in place of this output (a sampler's substitution) wins.
       if (!values.has(key)) values.set(key, value);

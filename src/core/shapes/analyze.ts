@@ -4,6 +4,7 @@
  * every port. The result is the flat op graph the compiler consumes, plus
  * per-node information for the editor, plus diagnostics.
  */
+import { nameRecord } from '../base/names.ts';
 import type { GraphDocument, GraphModule } from '../graph/schema.ts';
 import { getNodeDefinition } from '../nodes/registry.ts';
 import { portsOf, type NodeDefinition, type NodePorts, type PortSpec, type PortType, type VariableSpec } from '../nodes/types.ts';
@@ -412,9 +413,10 @@ class Analyzer {
     report: Report,
   ): void {
     const { node, def, params, ports } = entry;
-    const inputKeys: Record<string, string> = {};
-    const inputShapes: Record<string, Shape> = {};
-    const info: NodeInfo = { params, ports, inputs: {}, outputs: {}, outputKeys: {}, paramCount: 0, activationElements: 0 };
+    // Module port names come from the document: records without a prototype keep them plain keys.
+    const inputKeys = nameRecord<string>();
+    const inputShapes = nameRecord<Shape>();
+    const info: NodeInfo = { params, ports, inputs: nameRecord(), outputs: nameRecord(), outputKeys: nameRecord(), paramCount: 0, activationElements: 0 };
     let blocked = false;
     for (const port of ports.inputs) {
       const edge = incoming?.get(port.name);
@@ -484,7 +486,7 @@ class Analyzer {
     if (!def.infer) throw new Error(`kind ${def.kind} has neither infer nor expand`);
     const shapes = def.infer({ params, inputs: inputShapes });
     const outputs = new Map<string, string>();
-    const outputKeys: Record<string, string> = {};
+    const outputKeys = nameRecord<string>();
     const id = `${ctx.path}${node.id}`;
     let elements = 0;
     for (const port of portsOf(def, params).outputs) {

@@ -5,6 +5,7 @@
  * data, a flow's round trip, and text samples against the training texts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { nameRecord } from '../base/names.ts';
 import { runOps } from '../compiler/forward.ts';
 import { opsFor, type Program, type SamplerPlan } from '../compiler/program.ts';
 import { EIGHT_GAUSSIANS_CENTRES, EIGHT_GAUSSIANS_STD } from '../data/toy2d.ts';
@@ -38,7 +39,7 @@ export interface Judge {
 
 /** Each objective's losses averaged over held-out examples, without updates and with fixed randomness. */
 export async function heldOutLosses(session: TrainingSession, feed: HeldOutFeed, size: number): Promise<Record<string, { total: number; examples: number; losses: Record<string, number> }>> {
-  const out: Record<string, { total: number; examples: number; losses: Record<string, number> }> = {};
+  const out = nameRecord<{ total: number; examples: number; losses: Record<string, number> }>();
   for (const objective of session.program.objectives) {
     const feedOps = objective.ops.filter((op) => op.kind === 'Data');
     if (feedOps.length === 0 || size <= 0) continue;
@@ -46,7 +47,7 @@ export async function heldOutLosses(session: TrainingSession, feed: HeldOutFeed,
     let examples = 0;
     for (let start = 0; start < size; start += session.batchSize) {
       const count = Math.min(session.batchSize, size - start);
-      const feeds = Object.fromEntries(feedOps.map((op) => [op.id, feed(op, start, count)]));
+      const feeds = nameRecord(feedOps.map((op) => [op.id, feed(op, start, count)]));
       const lossValues = tf.tidy(() => {
         const values = runOps(objective.ops, session.program.analysis, { variables: session.variables, feeds, batchSize: count, training: false, random: createRandom(start + 1) });
         return tf.stack(objective.losses.map((op) => values.get(op.outputs.loss!)!));
@@ -57,7 +58,7 @@ export async function heldOutLosses(session: TrainingSession, feed: HeldOutFeed,
       read.forEach((v, i) => (sums[i]! += v * count));
       examples += count;
     }
-    const losses: Record<string, number> = {};
+    const losses = nameRecord<number>();
     objective.losses.forEach((op, i) => (losses[op.origin.node] = (losses[op.origin.node] ?? 0) + sums[i]! / examples));
     out[objective.id] = { total: Object.values(losses).reduce((a, b) => a + b, 0), examples, losses };
   }
@@ -74,7 +75,7 @@ export async function validationLosses(session: TrainingSession, sources: Readon
   const size = Math.min(limit, ...feeds.map((op) => sources.get(op.id)?.size.validation ?? 0));
   if (feeds.length === 0 || size <= 0) return undefined;
   const losses = await heldOutLosses(session, (op, start, count) => sources.get(op.id)!.validationBatch(start, count), size);
-  return Object.fromEntries(Object.entries(losses).map(([id, l]) => [id, l.total]));
+  return nameRecord(Object.entries(losses).map(([id, l]) => [id, l.total]));
 }
 
 /** The logits feeding a ClassificationLoss, and the ops that compute them. */
@@ -96,7 +97,7 @@ export async function classifierAccuracy(session: TrainingSession, feed: HeldOut
     const count = Math.min(250, size - start);
     const batch = feed(head.data, start, count);
     const predictions = tf.tidy(() => {
-      const values = runOps(head.ops, session.program.analysis, { variables: session.variables, feeds: { [head.data.id]: batch }, batchSize: count, training: false, random: createRandom(0) });
+      const values = runOps(head.ops, session.program.analysis, { variables: session.variables, feeds: nameRecord([[head.data.id, batch]]), batchSize: count, training: false, random: createRandom(0) });
       return tf.argMax(values.get(head.logits)!, -1);
     });
     const [predicted, labels] = await Promise.all([predictions.data(), batch.y!.data()]);
@@ -119,7 +120,7 @@ export async function createJudge(session: TrainingSession, test: HeldOutSource)
       const probs = tf.tidy(() => {
         const values = runOps(head.ops, session.program.analysis, {
           variables: session.variables,
-          feeds: { [head.data.id]: { x: images, y: tf.zeros([n], 'int32') } },
+          feeds: nameRecord([[head.data.id, { x: images, y: tf.zeros([n], 'int32') }]]),
           batchSize: n,
           training: false,
           random: createRandom(0),
@@ -265,7 +266,7 @@ export async function flowRoundTrip(session: TrainingSession, feed: HeldOutFeed,
   for (let start = 0; start < size; start += 500) {
     const count = Math.min(500, size - start);
     const batch = feed(data, start, count);
-    const values = runOps(forward, session.program.analysis, { variables: session.variables, feeds: { [data.id]: batch }, batchSize: count, training: false, random: createRandom(0) });
+    const values = runOps(forward, session.program.analysis, { variables: session.variables, feeds: nameRecord([[data.id, batch]]), batchSize: count, training: false, random: createRandom(0) });
     const back = invertFlow(session, plan, values.get(plan.latent)!);
     const error = tf.max(tf.abs(tf.sub(back, values.get(plan.data)!)));
     worst = Math.max(worst, (await error.data())[0]!);

@@ -5,6 +5,7 @@
  * tokens).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { nameRecord } from '../base/names.ts';
 import { runOps, variableKey } from '../compiler/forward.ts';
 import type { Program, SamplerPlan } from '../compiler/program.ts';
 import { sampleToken } from '../nodes/autoregressive-sampler.ts';
@@ -46,7 +47,7 @@ export async function runSampler(session: TrainingSession, plan: SamplerPlan, op
   const random = createRandom(seed);
   const analysis = session.program.analysis;
   const run = (ops: readonly FlatOp[], values: Map<string, tf.Tensor>, batchSize: number) => {
-    const feeds: Record<string, Record<string, tf.Tensor>> = {};
+    const feeds = nameRecord<Record<string, tf.Tensor>>();
     for (const op of ops) {
       if (op.kind !== 'Data' && op.kind !== 'Input') continue;
       if (!options.feedsFor) throw new Error(`sampler ${plan.op.origin.node} needs data from ${op.origin.node}`);

@@ -6,6 +6,7 @@
  */
 import './gradients.ts';
 import * as tf from '@tensorflow/tfjs-core';
+import { nameRecord } from '../base/names.ts';
 import type { CompiledObjective, Program } from '../compiler/program.ts';
 import { createVariables, runOps } from '../compiler/forward.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
@@ -18,7 +19,10 @@ export type BatchProvider = (op: FlatOp, step: number, batchSize: number) => Rec
 export interface LossReport {
   /** The step the report ends at (steps taken so far). */
   step: number;
-  /** Mean since the last report, per objective: its total and each loss node. */
+  /**
+   * Mean since the last report, per objective: its total and each loss node.
+   * Both records are keyed by document names and have no prototype.
+   */
   objectives: Record<string, { total: number; losses: Record<string, number>; steps: number }>;
 }
 
@@ -76,7 +80,7 @@ export class TrainingSession {
     const objective = this.nextObjective;
     if (!objective) throw new Error('the program has no objective to train');
     const step = this.step;
-    const feeds: Record<string, Record<string, tf.Tensor>> = {};
+    const feeds = nameRecord<Record<string, tf.Tensor>>();
     for (const op of objective.ops) if (op.kind === 'Data' || op.kind === 'Input') feeds[op.id] = this.batches(op, step, this.batchSize);
     const random = createRandom(stepSeed(this.seed, step));
     const varList = objective.variables.map((key) => this.variables.get(key)!);
@@ -86,7 +90,7 @@ export class TrainingSession {
       lossVector = tf.keep(tf.stack(objective.losses.map((op) => values.get(op.outputs.loss!)!)));
       return tf.sum(lossVector) as tf.Scalar;
     }, varList);
-    const byKey: Record<string, tf.Tensor> = {};
+    const byKey = nameRecord<tf.Tensor>();
     objective.variables.forEach((key, i) => {
       const g = grads[varList[i]!.name];
       if (g) byKey[key] = g;
@@ -106,13 +110,13 @@ export class TrainingSession {
 
   /** Reads and resets the loss sums: one device read per objective. */
   async readLosses(): Promise<LossReport> {
-    const report: LossReport = { step: this.step, objectives: {} };
+    const report: LossReport = { step: this.step, objectives: nameRecord() };
     for (const objective of this.program.objectives) {
       const acc = this.accumulators.get(objective.id)!;
       if (!acc.sum) continue;
       const sums = await acc.sum.data();
       acc.sum.dispose();
-      const losses: Record<string, number> = {};
+      const losses = nameRecord<number>();
       let total = 0;
       objective.losses.forEach((op, i) => {
         const mean = sums[i]! / acc.steps;

@@ -4,6 +4,7 @@
  * so edges leave and enter nodes where the canvas draws their handles.
  */
 import type { ElkNode, ElkPort } from 'elkjs/lib/elk-api';
+import { nameRecord } from '../../core/base/names.ts';
 
 export interface LayoutPort {
   name: string;
@@ -116,7 +117,7 @@ export async function layoutGraph(
     const zoom = Math.min(view.width / (result.width ?? 1), view.height / (result.height ?? 1));
     if (zoom < READABLE_ZOOM) result = await run({ aspectRatio: view.width / view.height });
   }
-  const positions: Record<string, { x: number; y: number }> = {};
+  const positions = nameRecord<{ x: number; y: number }>();
   for (const child of result.children ?? []) positions[child.id] = { x: Math.round(child.x ?? 0), y: Math.round(child.y ?? 0) };
   return positions;
 }

@@ -3,6 +3,7 @@
  * Flow's gestures back as core recipes. Pure: no React, no DOM.
  */
 import type { Connection as FlowConnection, Edge, Node } from '@xyflow/react';
+import { nameRecord } from '../../core/base/names.ts';
 import { connect, moveNodes, type Connection, type Recipe } from '../../core/graph/edits.ts';
 import type { GraphDocument, GraphEdge, GraphNode } from '../../core/graph/schema.ts';
 import { getNodeDefinition } from '../../core/nodes/registry.ts';
@@ -285,7 +286,7 @@ export function dragStopToRecipe(
   scope?: string,
 ): Recipe | undefined {
   const current = new Map(levelOf(doc, scope).nodes.map((n) => [n.id, n.position]));
-  const positions: Record<string, { x: number; y: number }> = {};
+  const positions = nameRecord<{ x: number; y: number }>();
   for (const node of moved) {
     const before = current.get(node.id);
     const to = { x: Math.round(node.position.x), y: Math.round(node.position.y) };

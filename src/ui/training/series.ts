@@ -4,6 +4,7 @@
  * a line has no value at a step. Long runs are thinned by halving, so a
  * chart never holds more than `maxPoints` points and its shape stays true.
  */
+import { nameRecord, own } from '../../core/base/names.ts';
 import type { ObjectiveLosses } from '../../worker/protocol.ts';
 
 export interface Series {
@@ -40,7 +41,7 @@ export function appendPoint(series: Series, step: number, point: Readonly<Record
   }
   steps.push(step);
   names.forEach((name, i) => {
-    const value = point[name];
+    const value = own(point, name);
     values[i]!.push(value !== undefined && Number.isFinite(value) ? value : null);
   });
   if (steps.length > maxPoints) return { steps: thin(steps), names, values: values.map(thin) };
@@ -49,7 +50,7 @@ export function appendPoint(series: Series, step: number, point: Readonly<Record
 
 /** One point per objective's total, plus each loss node when an objective has more than one. */
 export function lossPoint(objectives: Readonly<Record<string, ObjectiveLosses>>): Record<string, number> {
-  const point: Record<string, number> = {};
+  const point = nameRecord<number>();
   for (const [id, { total, losses }] of Object.entries(objectives)) {
     point[id] = total;
     const parts = Object.entries(losses);
