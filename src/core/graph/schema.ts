@@ -40,7 +40,27 @@ export const zJsonValue: z.ZodType<JsonValue> = z.lazy(() =>
   ]),
 );
 
-export const zParams = z.record(z.string().max(LIMITS.idLength), zJsonValue);
+/** Paths of every `__proto__` key in a JSON value (JSON.parse makes it an own key). */
+function protoKeys(value: unknown, path: PropertyKey[] = [], depth = 0, out: PropertyKey[][] = []): PropertyKey[][] {
+  if (typeof value !== 'object' || value === null || depth > LIMITS.depth) return out;
+  if (Array.isArray(value)) value.forEach((item, i) => protoKeys(item, [...path, i], depth + 1, out));
+  else {
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__') out.push([...path, key]);
+      else protoKeys((value as Record<string, unknown>)[key], [...path, key], depth + 1, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * zod's records skip a `__proto__` key without a word; params report it as
+ * the unknown key it is (strict objects elsewhere already do).
+ */
+export const zParams = z.preprocess((value, ctx) => {
+  for (const path of protoKeys(value)) ctx.addIssue({ code: 'custom', message: 'Unrecognized key: "__proto__"', path, input: value });
+  return value;
+}, z.record(z.string().max(LIMITS.idLength), zJsonValue));
 
 export const zNode = z.strictObject({
   id: zId,
