@@ -65,6 +65,16 @@ export interface Analysis {
   parameterCount: number;
   /** Estimated training memory at the document's batch size. */
   memoryBytes: number;
+  /** The budget that applies: the document's, capped by the limit set on this machine. */
+  memoryBudgetMB: number;
+}
+
+/** The memory limit when the person running GenComposer sets none (CLI `--memory-budget`, the app's setting). */
+export const DEFAULT_MEMORY_LIMIT_MB = 4096;
+
+export interface AnalyzeOptions {
+  /** A document may ask for a memory budget up to this many megabytes, no more. */
+  maxMemoryBudgetMB?: number;
 }
 
 interface ScopeNode {
@@ -155,7 +165,10 @@ class Analyzer {
   readonly lossNodes: { place: NodePlace; objective: string }[] = [];
   private readonly deadEdges = new WeakSet<ScopeEdge>();
 
-  constructor(readonly doc: GraphDocument) {
+  constructor(
+    readonly doc: GraphDocument,
+    private readonly options: AnalyzeOptions = {},
+  ) {
     this.modulesById = new Map(doc.modules.map((m) => [m.id, m]));
   }
 
@@ -617,8 +630,12 @@ class Analyzer {
       }
     }
     const names = new Set([...this.doc.modules.map((m) => m.id), ...this.doc.nodes.map((n) => n.id)]);
+    const ids = new Set<string>();
     training.objectives.forEach((objective, i) => {
       const path = `training.objectives[${i}]`;
+      // A second objective with the same id would silently replace the first.
+      if (ids.has(objective.id)) this.report('GC207', { objective: objective.id }, { path: `${path}.id` });
+      ids.add(objective.id);
       if (!used.has(objective.id)) this.report('GC201', { objective: objective.id, reason: 'has no loss node naming it' }, { path });
       for (const name of objective.updates) {
         if (!names.has(name)) {
@@ -629,8 +646,36 @@ class Analyzer {
     if (this.lossNodes.length === 0 && this.doc.nodes.length > 0) this.report('GC202', {}, {});
   }
 
+  /** Two ModuleInput (or two ModuleOutput) nodes of one module with the same name would be one port. */
+  checkModulePorts(): void {
+    for (const mod of this.doc.modules) {
+      const seen = new Set<string>();
+      for (const node of mod.nodes) {
+        if (node.kind !== 'ModuleInput' && node.kind !== 'ModuleOutput') continue;
+        const parsed = parseParams(getNodeDefinition(node.kind)!, node.params);
+        if (!parsed.ok) continue;
+        const { name } = parsed.params as { name: string };
+        const key = `${node.kind}:${name}`;
+        if (seen.has(key)) {
+          const side = node.kind === 'ModuleInput' ? 'input' : 'output';
+          this.report('GC107', { param: 'name', reason: `module "${mod.id}" already has an ${side} named "${name}"` }, { node: node.id, module: mod.id });
+        }
+        seen.add(key);
+      }
+    }
+  }
+
+  /** The document's budget, capped by the limit set here (a document cannot raise it past the machine). */
+  memoryBudgetMB(): number {
+    const asked = this.doc.training.memoryBudgetMB;
+    const limit = this.options.maxMemoryBudgetMB ?? DEFAULT_MEMORY_LIMIT_MB;
+    if (asked <= limit) return asked;
+    this.report('GC208', { requestedMB: asked, limitMB: limit }, { path: 'training.memoryBudgetMB' });
+    return limit;
+  }
+
   /** Parameters (with gradients and two Adam moments) plus activations kept for the backward pass. */
-  estimateMemory(): { parameterCount: number; memoryBytes: number } {
+  estimateMemory(budgetMB: number): { parameterCount: number; memoryBytes: number } {
     const scopes = new Set<string>();
     let parameterCount = 0;
     let activations = 0;
@@ -646,7 +691,7 @@ class Analyzer {
     }
     const batch = this.doc.training.batchSize;
     const memoryBytes = BYTES_PER_FLOAT * (4 * parameterCount + 2 * activations * batch);
-    const budget = this.doc.training.memoryBudgetMB * 1024 * 1024;
+    const budget = budgetMB * 1024 * 1024;
     if (memoryBytes > budget) {
       let heaviest: string | undefined;
       let most = -1;
@@ -656,7 +701,7 @@ class Analyzer {
       }
       this.report(
         'GC109',
-        { needMB: Math.ceil(memoryBytes / 1048576), batch, budgetMB: this.doc.training.memoryBudgetMB },
+        { needMB: Math.ceil(memoryBytes / 1048576), batch, budgetMB },
         heaviest === undefined ? {} : { node: heaviest },
       );
     }
@@ -664,11 +709,13 @@ class Analyzer {
   }
 }
 
-export function analyze(doc: GraphDocument): Analysis {
-  const analyzer = new Analyzer(doc);
+export function analyze(doc: GraphDocument, options: AnalyzeOptions = {}): Analysis {
+  const analyzer = new Analyzer(doc, options);
   analyzer.run();
+  analyzer.checkModulePorts();
   analyzer.checkTraining();
-  const { parameterCount, memoryBytes } = analyzer.estimateMemory();
+  const memoryBudgetMB = analyzer.memoryBudgetMB();
+  const { parameterCount, memoryBytes } = analyzer.estimateMemory(memoryBudgetMB);
   return {
     ops: analyzer.ops,
     values: analyzer.values,
@@ -677,5 +724,6 @@ export function analyze(doc: GraphDocument): Analysis {
     diagnostics: analyzer.diagnostics,
     parameterCount,
     memoryBytes,
+    memoryBudgetMB,
   };
 }

@@ -59,6 +59,8 @@ export const DIAGNOSTICS = {
   GC204: { severity: 'error', text: (a: Args) => `Objective "${s(a.objective)}" updates no variable that its losses depend on (it updates: ${s(a.updates)}).` },
   GC205: { severity: 'error', text: (a: Args) => `Sampler "${s(a.sampler)}" cannot sample: ${s(a.reason)}.` },
   GC206: { severity: 'error', text: (a: Args) => `Training stopped at step ${s(a.step)}: the loss of objective "${s(a.objective)}" became ${s(a.value)}. Try a lower learning rate or gradient clipping.` },
+  GC207: { severity: 'error', text: (a: Args) => `The objective id "${s(a.objective)}" is used more than once; each objective needs its own id.` },
+  GC208: { severity: 'warning', text: (a: Args) => `The document asks for a memory budget of ${s(a.requestedMB)} MB; the limit set here is ${s(a.limitMB)} MB (--memory-budget, or Memory limit in the app), so the budget is ${s(a.limitMB)} MB.` },
 } as const satisfies Record<string, { severity: Severity; text: (a: Args) => string }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;
