@@ -9,12 +9,15 @@ import { compile, type Program } from '../core/compiler/program.ts';
 import { readPublicAsset } from '../core/data/assets.node.ts';
 import type { DataSource } from '../core/data/source.ts';
 import { loadText } from '../core/graph/load.ts';
+import { analyze } from '../core/shapes/analyze.ts';
 import type { Diagnostic } from '../core/shapes/diagnostics.ts';
 import { BackendUnavailableError, initNodeBackend, type BackendInfo, type RequestedNodeBackend } from '../core/train/backends/node.ts';
 import { DataError, openProgramData } from '../core/train/program-data.ts';
 import { UsageError } from './args.ts';
 import { userFileReader } from './user-files.ts';
 import { formatDiagnostic } from './validate.ts';
+
+export { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
 
 /** A user-facing failure: printed as its message, exit code as given. */
 export class CliError extends Error {
@@ -45,7 +48,13 @@ function diagnosticsError(file: string, diagnostics: readonly Diagnostic[], exit
   return new CliError(diagnostics.map((d) => formatDiagnostic(file, d)).join('\n'), exitCode);
 }
 
-export async function loadProgram(file: string, overrides: { seed?: number | undefined } = {}): Promise<Program> {
+export interface ProgramOverrides {
+  seed?: number | undefined;
+  /** The limit on the document's memory budget (--memory-budget); the default limit when absent. */
+  memoryBudgetMB?: number | undefined;
+}
+
+export async function loadProgram(file: string, overrides: ProgramOverrides = {}): Promise<Program> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -56,8 +65,10 @@ export async function loadProgram(file: string, overrides: { seed?: number | und
   const loaded = loadText(text);
   if (!loaded.ok) throw diagnosticsError(file, loaded.diagnostics, loaded.diagnostics.some((d) => d.code === 'GC001' || d.code === 'GC002') ? 2 : 1);
   const document = overrides.seed === undefined ? loaded.document : { ...loaded.document, training: { ...loaded.document.training, seed: overrides.seed } };
-  const compiled = compile(document);
-  if (!compiled.ok) throw diagnosticsError(file, compiled.diagnostics.filter((d) => d.severity === 'error'), 1);
+  const limit = overrides.memoryBudgetMB;
+  const compiled = compile(document, analyze(document, limit === undefined ? {} : { maxMemoryBudgetMB: limit }));
+  // GC208 says why the budget in a GC109 is not the one the document asks for.
+  if (!compiled.ok) throw diagnosticsError(file, compiled.diagnostics.filter((d) => d.severity === 'error' || d.code === 'GC208'), 1);
   return compiled.program;
 }
 

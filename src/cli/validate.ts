@@ -3,6 +3,7 @@ import { loadText } from '../core/graph/load.ts';
 import { analyze } from '../core/shapes/analyze.ts';
 import { diagnostic, type Diagnostic } from '../core/shapes/diagnostics.ts';
 import { parseFlags, UsageError } from './args.ts';
+import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
 
 /** Problems that mean the file could not be read as JSON at all (exit 2). */
 const UNREADABLE = new Set(['GC001', 'GC002', 'GC009']);
@@ -15,7 +16,12 @@ export interface FileReport {
   diagnostics: Diagnostic[];
 }
 
-export async function validateFile(file: string): Promise<FileReport> {
+export interface ValidateOptions {
+  /** The most memory a document may ask for (--memory-budget). */
+  maxMemoryBudgetMB?: number;
+}
+
+export async function validateFile(file: string, options: ValidateOptions = {}): Promise<FileReport> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -27,7 +33,7 @@ export async function validateFile(file: string): Promise<FileReport> {
   if (!loaded.ok) {
     return { file, ok: false, unreadable: loaded.diagnostics.some((d) => UNREADABLE.has(d.code)), diagnostics: loaded.diagnostics };
   }
-  const diagnostics = analyze(loaded.document).diagnostics;
+  const diagnostics = analyze(loaded.document, options).diagnostics;
   return { file, ok: !diagnostics.some((d) => d.severity === 'error'), unreadable: false, diagnostics };
 }
 
@@ -38,10 +44,11 @@ export function formatDiagnostic(file: string, d: Diagnostic): string {
 }
 
 export async function validateCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, { json: { type: 'boolean', default: false } });
+  const { values, positionals } = parseFlags(args, { json: { type: 'boolean', default: false }, ...MEMORY_BUDGET_FLAG });
   if (positionals.length === 0) throw new UsageError('name at least one graph file');
+  const limit = parseMemoryBudget(values['memory-budget']);
   const reports: FileReport[] = [];
-  for (const file of positionals) reports.push(await validateFile(file));
+  for (const file of positionals) reports.push(await validateFile(file, limit === undefined ? {} : { maxMemoryBudgetMB: limit }));
   if (values.json) console.log(JSON.stringify({ files: reports }, null, 2));
   else {
     for (const report of reports) {

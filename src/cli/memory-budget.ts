@@ -1,0 +1,18 @@
+/**
+ * `--memory-budget MB`: the most memory a document may ask for on this
+ * machine. A document's own `training.memoryBudgetMB` is capped by it
+ * (GC208), so a shared file cannot raise its budget past what the person
+ * running it allows.
+ */
+import { UsageError } from './args.ts';
+
+/** The flag, for parseFlags. */
+export const MEMORY_BUDGET_FLAG = { 'memory-budget': { type: 'string' } } as const;
+
+/** Whole megabytes, in the range documents may ask for; undefined when the flag is absent. */
+export function parseMemoryBudget(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 16 || n > 1_048_576) throw new UsageError(`--memory-budget must be a whole number of megabytes between 16 and 1048576, not "${value}"`);
+  return n;
+}
