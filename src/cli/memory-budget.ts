@@ -4,6 +4,7 @@
  * (GC208), so a shared file cannot raise its budget past what the person
  * running it allows.
  */
+import { MEMORY_BUDGET_RANGE } from '../core/graph/schema.ts';
 import { UsageError } from './args.ts';
 
 /** The flag, for parseFlags. */
@@ -13,6 +14,7 @@ export const MEMORY_BUDGET_FLAG = { 'memory-budget': { type: 'string' } } as con
 export function parseMemoryBudget(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 16 || n > 1_048_576) throw new UsageError(`--memory-budget must be a whole number of megabytes between 16 and 1048576, not "${value}"`);
+  const { min, max } = MEMORY_BUDGET_RANGE;
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`--memory-budget must be a whole number of megabytes between ${min} and ${max}, not "${value}"`);
   return n;
 }

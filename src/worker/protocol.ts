@@ -5,6 +5,7 @@
  * Pixel data travels as transferable buffers, never copied.
  */
 import { z } from 'zod';
+import { MEMORY_BUDGET_RANGE } from '../core/graph/schema.ts';
 import type { Diagnostic } from '../core/shapes/diagnostics.ts';
 import type { TrainingState } from '../core/train/state.ts';
 
@@ -36,6 +37,8 @@ export const zTrainingSettings = z.strictObject({
   evalExamples: z.number().int().min(1).max(100_000).default(512),
   /** `auto`: WebGPU, then WebGL, then WASM; a backend's name: that one or an error saying why it cannot run. */
   backend: z.enum(BACKEND_CHOICES).default('auto'),
+  /** The app's memory limit: the document's budget is capped by it (GC208); the default limit when absent. */
+  memoryLimitMB: z.number().int().min(MEMORY_BUDGET_RANGE.min).max(MEMORY_BUDGET_RANGE.max).optional(),
 });
 export type TrainingSettings = z.output<typeof zTrainingSettings>;
 export type TrainingSettingsInput = z.input<typeof zTrainingSettings>;

@@ -12,6 +12,7 @@
 import { compile, type Program } from '../core/compiler/program.ts';
 import type { DataSource } from '../core/data/source.ts';
 import { loadText } from '../core/graph/load.ts';
+import { analyze } from '../core/shapes/analyze.ts';
 import { CheckpointError, parseManifest, restoreCheckpoint, saveCheckpoint } from '../core/train/checkpoint.ts';
 import { validationLosses } from '../core/train/family-eval.ts';
 import { runTraining, type TrainingEvent } from '../core/train/loop.ts';
@@ -164,7 +165,8 @@ export class TrainingRunner {
   private async build(documentText: string, settings: TrainingSettings): Promise<Run> {
     const loaded = loadText(documentText);
     if (!loaded.ok) throw new RunError(`the graph cannot be loaded: ${loaded.diagnostics[0]?.message ?? 'invalid'}`, { ...(loaded.diagnostics[0] ? { diagnostic: loaded.diagnostics[0] } : {}) });
-    const compiled = compile(loaded.document);
+    const limit = settings.memoryLimitMB;
+    const compiled = compile(loaded.document, analyze(loaded.document, limit === undefined ? {} : { maxMemoryBudgetMB: limit }));
     if (!compiled.ok) {
       const first = compiled.diagnostics.find((d) => d.severity === 'error') ?? compiled.diagnostics[0];
       throw new RunError(`the graph has problems to fix before it can train: ${first?.message ?? 'it does not compile'}`, {

@@ -117,6 +117,9 @@ export const zObjectiveSettings = z.strictObject({
   share: z.int().min(1).max(100).default(1),
 });
 
+/** Megabytes a memory budget may be (the document's, and the limit set on a machine). */
+export const MEMORY_BUDGET_RANGE = { min: 16, max: 1_048_576 } as const;
+
 export const zTraining = z.strictObject({
   batchSize: z.int().min(1).max(4096).default(64),
   steps: z.int().min(1).max(10_000_000).default(1000),
@@ -129,8 +132,8 @@ export const zTraining = z.strictObject({
     })
     .default({ shuffle: true, validationSplit: 0.1 }),
   objectives: z.array(zObjectiveSettings).max(32).default([]),
-  /** Training refuses graphs estimated above this many megabytes. */
-  memoryBudgetMB: z.int().min(16).max(1_048_576).default(4096),
+  /** Training refuses graphs estimated above this many megabytes (capped by the limit set on the machine). */
+  memoryBudgetMB: z.int().min(MEMORY_BUDGET_RANGE.min).max(MEMORY_BUDGET_RANGE.max).default(4096),
 });
 
 export const zGraphDocument = z.strictObject({

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { zFamily, zId, zMeta, zObjectiveSettings, zOptimizer, zTraining, type GraphDocument, type ObjectiveSettings } from '../../core/graph/schema.ts';
 import { getNodeDefinition } from '../../core/nodes/registry.ts';
 import { formatCount } from '../canvas/to-flow.ts';
+import { memoryLimitIssue, setMemoryLimit, useSettings } from '../store/app-settings.ts';
 import { getEditor, useEditor } from '../store/editor-store.ts';
 import { NumberField, SelectField, TextField } from './fields.tsx';
 
@@ -119,6 +120,7 @@ function ObjectiveCard({ objective, index }: { objective: ObjectiveSettings; ind
 export function DocumentPanel() {
   const document = useEditor((s) => s.document);
   const analysis = useEditor((s) => s.analysis);
+  const memoryLimitMB = useSettings((s) => s.memoryLimitMB);
   const { meta, training } = document;
   const training_ = (key: 'batchSize' | 'steps' | 'seed' | 'memoryBudgetMB', label: string, hint?: string) => (
     <NumberField
@@ -193,10 +195,27 @@ export function DocumentPanel() {
         </div>
       </section>
       <section className="inspector-section">
+        <h3>On this machine</h3>
+        <div className="field-grid">
+          <NumberField
+            label="Memory limit"
+            testId="setting-memory-limit"
+            value={memoryLimitMB}
+            integer
+            hint="MB; no graph's budget goes past it"
+            validate={memoryLimitIssue}
+            commit={(v) => {
+              if (v !== undefined) setMemoryLimit(v);
+            }}
+          />
+        </div>
+      </section>
+      <section className="inspector-section">
         <h3>Objectives</h3>
         {training.objectives.length === 0 ? <p className="muted">No objective settings: every loss trains with Adam at 1e-3 over all the variables it depends on.</p> : null}
         {training.objectives.map((o, i) => (
-          <ObjectiveCard key={o.id} objective={o} index={i} />
+          // Ids may repeat (GC207) until fixed; the index keeps keys unique.
+          <ObjectiveCard key={`${i}:${o.id}`} objective={o} index={i} />
         ))}
         {missing.length > 0 ? (
           <div className="button-row">

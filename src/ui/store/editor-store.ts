@@ -9,6 +9,7 @@ import { immer } from 'zustand/middleware/immer';
 import { emptyDocument, type GraphDocument } from '../../core/graph/schema.ts';
 import { analyze, type Analysis } from '../../core/shapes/analyze.ts';
 import { notify } from '../notices.ts';
+import { analysisOptions, useSettings } from './app-settings.ts';
 
 enablePatches();
 
@@ -124,7 +125,7 @@ function allowed(label: string, patches?: readonly Patch[]): boolean {
 export const useEditor = create<EditorState>()(
   immer((set, get) => ({
     document: initial,
-    analysis: analyze(initial),
+    analysis: analyze(initial, analysisOptions()),
     selection: [],
     edgeSelection: [],
     scope: undefined,
@@ -146,7 +147,7 @@ export const useEditor = create<EditorState>()(
         });
         if (patches.length === 0 || changesNothing(state.document, next, patches)) return result;
         if (!allowed(label, patches)) return undefined;
-        analysis = analyze(next);
+        analysis = analyze(next, analysisOptions());
       } catch (error) {
         // A refused edit leaves the document as it was.
         notify('error', messageOf(error));
@@ -168,7 +169,7 @@ export const useEditor = create<EditorState>()(
       const document = applyPatches(state.document, entry.inverse);
       set({
         document,
-        analysis: analyze(document),
+        analysis: analyze(document, analysisOptions()),
         past: state.past.slice(0, -1),
         future: [...state.future, { label: entry.label, patches: entry.patches, inverse: entry.inverse }],
         ...settle(document, state),
@@ -182,7 +183,7 @@ export const useEditor = create<EditorState>()(
       const document = applyPatches(state.document, entry.patches);
       set({
         document,
-        analysis: analyze(document),
+        analysis: analyze(document, analysisOptions()),
         past: [...state.past, entry],
         future: state.future.slice(0, -1),
         ...settle(document, state),
@@ -192,7 +193,7 @@ export const useEditor = create<EditorState>()(
     replaceDocument(doc, options = {}) {
       const state = get();
       if (doc !== state.document && !allowed(`Open “${doc.meta.name}”`)) return;
-      const analysis = analyze(doc);
+      const analysis = analyze(doc, analysisOptions());
       if (options.keepHistory) {
         const [next, patches, inverse] = produceWithPatches(state.document, () => doc);
         set({
@@ -235,3 +236,9 @@ export const useEditor = create<EditorState>()(
 );
 
 export const getEditor = (): EditorState => useEditor.getState();
+
+// A new memory limit changes what the document may ask for: analyse it again (not an edit, so no undo step).
+useSettings.subscribe((settings, previous) => {
+  if (settings.memoryLimitMB === previous.memoryLimitMB) return;
+  useEditor.setState({ analysis: analyze(getEditor().document, analysisOptions()) });
+});

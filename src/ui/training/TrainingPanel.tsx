@@ -141,10 +141,11 @@ function Charts() {
   const losses = useTraining((s) => s.losses);
   const evals = useTraining((s) => s.evals);
   const document = useEditor((s) => s.document);
+  const analysis = useEditor((s) => s.analysis);
   const balance = useMemo(() => {
-    const compiled = compile(document);
+    const compiled = compile(document, analysis);
     return compiled.ok && hasAdversarialBalance(compiled.program) ? compiled.program.objectives.map((o) => o.id) : undefined;
-  }, [document]);
+  }, [document, analysis]);
   const discriminator = useTraining((s) => s.discriminator);
   const balanceSeries = useMemo(() => (balance ? mergeSeries(pick(losses, balance), discriminator) : undefined), [balance, losses, discriminator]);
   const latest = discriminator.steps.length ? discriminator.values.map((line) => line.at(-1)) : undefined;

@@ -10,6 +10,7 @@ import { checkpointKey, indexedDbCheckpoints, type CheckpointStore } from '../..
 import { trainingSettings, type TrainingSettings, type TrainingSettingsInput, type WorkerCommand, type WorkerEvent } from '../../worker/protocol.ts';
 import { notify } from '../notices.ts';
 import { downloadBlob, fileStem } from '../sharing/downloads.ts';
+import { useSettings } from '../store/app-settings.ts';
 import { getEditor, setEditGuard, useEditor } from '../store/editor-store.ts';
 import { clearRun, getTraining, initialTrainingView, isActive, reduceTrainingEvent, useTraining } from './training-store.ts';
 import { checkWeightsFit, weightsFiles } from './weights-files.ts';
@@ -57,7 +58,8 @@ function send(command: WorkerCommand, transfer: Transferable[] = []): void {
 /** The settings of the next run: the graph's steps (or the panel's), the panel's backend, the defaults, and any overrides. */
 export function runSettings(document: GraphDocument): TrainingSettings {
   const { totalSteps, backendChoice } = getTraining();
-  return trainingSettings({ totalSteps: totalSteps ?? document.training.steps, backend: backendChoice, ...overrides });
+  const memoryLimitMB = useSettings.getState().memoryLimitMB;
+  return trainingSettings({ totalSteps: totalSteps ?? document.training.steps, backend: backendChoice, memoryLimitMB, ...overrides });
 }
 
 export function setTrainingOverrides(next: Partial<TrainingSettingsInput>): void {
@@ -121,7 +123,7 @@ export async function loadWeightsFiles(files: readonly File[]): Promise<void> {
   try {
     const manifest = parseManifest(JSON.parse(await json.text()));
     const weights = await bin.arrayBuffer();
-    const problem = checkWeightsFit(manifest, weights.byteLength, document);
+    const problem = checkWeightsFit(manifest, weights.byteLength, document, getEditor().analysis);
     if (problem) throw new Error(problem);
     useTraining.setState((s) => ({ ...clearRun(s), panelOpen: true }));
     send({ type: 'loadWeights', documentText: saveDocument(document), settings: runSettings(document), manifest, weights }, [weights]);

@@ -6,6 +6,7 @@
  */
 import { compile } from '../../core/compiler/program.ts';
 import type { GraphDocument } from '../../core/graph/schema.ts';
+import type { Analysis } from '../../core/shapes/analyze.ts';
 import type { CheckpointManifest } from '../../core/train/checkpoint.ts';
 
 export function weightsFiles(manifest: unknown, weights: ArrayBuffer): { model: Blob; weights: Blob } {
@@ -18,11 +19,12 @@ export function weightsFiles(manifest: unknown, weights: ArrayBuffer): { model: 
 const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 /** Why these weights do not fit the graph, or undefined when they do. */
-export function checkWeightsFit(manifest: CheckpointManifest, weightBytes: number, document: GraphDocument): string | undefined {
+/** `analysis` is the editor's (made under the app's memory limit); without it, the default limit applies. */
+export function checkWeightsFit(manifest: CheckpointManifest, weightBytes: number, document: GraphDocument, analysis?: Analysis): string | undefined {
   const specs = manifest.weightsManifest[0]!.weights;
   const expectedBytes = specs.reduce((sum, s) => sum + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
   if (weightBytes !== expectedBytes) return `weights.bin holds ${weightBytes} bytes, but model.json describes ${expectedBytes}`;
-  const compiled = compile(document);
+  const compiled = compile(document, analysis);
   if (!compiled.ok) return 'the graph has problems to fix first';
   const byName = new Map(specs.map((s) => [s.name, s.shape]));
   const missing: string[] = [];
