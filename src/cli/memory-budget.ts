@@ -4,6 +4,7 @@
  * (GC208), so a shared file cannot raise its budget past what the person
  * running it allows.
  */
+import { inert } from '../core/base/text.ts';
 import { MEMORY_BUDGET_RANGE } from '../core/graph/schema.ts';
 import { UsageError } from './args.ts';
 
@@ -15,6 +16,6 @@ export function parseMemoryBudget(value: string | undefined): number | undefined
   if (value === undefined) return undefined;
   const n = Number(value);
   const { min, max } = MEMORY_BUDGET_RANGE;
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`--memory-budget must be a whole number of megabytes between ${min} and ${max}, not "${value}"`);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(inert`--memory-budget must be a whole number of megabytes between ${min} and ${max}, not "${value}"`);
   return n;
 }

@@ -6,6 +6,7 @@
  * GC1xx: the graph (nodes, ports, edges, modules, shapes, budget).
  * GC2xx: training settings.
  */
+import { printable } from '../base/text.ts';
 import { formatShape, type Shape } from './shape.ts';
 
 export type Severity = 'error' | 'warning';
@@ -24,7 +25,8 @@ export interface Diagnostic {
 }
 
 type Args = Record<string, unknown>;
-const s = (v: unknown) => String(v);
+/** Values come from documents and files: printed inert, so a message cannot forge output (see base/text.ts). */
+const s = (v: unknown) => printable(String(v));
 const shape = (v: unknown) => formatShape(v as Shape);
 
 export const DIAGNOSTICS = {
