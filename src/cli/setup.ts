@@ -4,6 +4,7 @@
  * code and the message a person needs; nothing here prints a stack trace.
  */
 import { readFile } from 'node:fs/promises';
+import { inert, printable } from '../core/base/text.ts';
 import '@tensorflow/tfjs-backend-cpu';
 import { compile, type Program } from '../core/compiler/program.ts';
 import { readPublicAsset } from '../core/data/assets.node.ts';
@@ -19,13 +20,18 @@ import { formatDiagnostic } from './validate.ts';
 
 export { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
 
-/** A user-facing failure: printed as its message, exit code as given. */
+/**
+ * A user-facing failure: printed as its message, exit code as given. Each
+ * line is made printable (no escape sequence or bidi character gets
+ * through); names interpolated into a message go through `inert`, so a
+ * newline in one cannot start a forged line either.
+ */
 export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: 1 | 2,
   ) {
-    super(message);
+    super(message.split('\n').map(printable).join('\n'));
   }
 }
 
@@ -33,14 +39,14 @@ const BACKENDS = ['auto', 'webgpu', 'wasm', 'cpu'] as const;
 
 export function parseBackend(value: string | undefined): RequestedNodeBackend {
   const backend = value ?? 'auto';
-  if (!(BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, not "${backend}"`);
+  if (!(BACKENDS as readonly string[]).includes(backend)) throw new UsageError(inert`--backend must be one of ${BACKENDS.join(', ')}, not "${backend}"`);
   return backend as RequestedNodeBackend;
 }
 
 export function parseCount(flag: string, value: string | undefined, max = 1e9): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > max) throw new UsageError(`--${flag} must be a whole number between 0 and ${max}, not "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new UsageError(inert`--${flag} must be a whole number between 0 and ${max}, not "${value}"`);
   return n;
 }
 
@@ -60,7 +66,7 @@ export async function loadProgram(file: string, overrides: ProgramOverrides = {}
     text = await readFile(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new CliError(`${file}: cannot read the file: ${reason}`, 2);
+    throw new CliError(inert`${file}: cannot read the file: ${reason}`, 2);
   }
   const loaded = loadText(text);
   if (!loaded.ok) throw diagnosticsError(file, loaded.diagnostics, loaded.diagnostics.some((d) => d.code === 'GC001' || d.code === 'GC002') ? 2 : 1);
@@ -88,14 +94,14 @@ export async function startBackend(requested: RequestedNodeBackend): Promise<Bac
 export async function openData(file: string, program: Program, dataFiles: ReadonlyMap<string, string> = new Map()): Promise<Map<string, DataSource>> {
   const named = new Set(program.feeds.map((op) => (op.params as { file?: string }).file).filter((name) => name));
   for (const name of dataFiles.keys()) {
-    if (!named.has(name)) throw new UsageError(`--data ${name}=...: no Data node of ${file} reads a file named "${name}"${named.size ? ` (they read: ${[...named].join(', ')})` : ''}`);
+    if (!named.has(name)) throw new UsageError(inert`--data ${name}=...: no Data node of ${file} reads a file named "${name}"` + (named.size ? inert` (they read: ${[...named].join(', ')})` : ''));
   }
   try {
     return await openProgramData(program, readPublicAsset, userFileReader(file, dataFiles));
   } catch (error) {
-    if (error instanceof DataError) throw new CliError(`${file}: ${error.node}: ${error.message}`, error.missing ? 2 : 1);
+    if (error instanceof DataError) throw new CliError(inert`${file}: ${error.node}: ${error.message}`, error.missing ? 2 : 1);
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new CliError(`the prepared data is missing (${(error as Error).message}); run "npm run prepare"`, 2);
+      throw new CliError(inert`the prepared data is missing (${(error as Error).message}); run "npm run prepare"`, 2);
     }
     throw error;
   }

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import { printable, printableJson } from '../core/base/text.ts';
 import { loadText } from '../core/graph/load.ts';
 import { analyze } from '../core/shapes/analyze.ts';
 import { diagnostic, type Diagnostic } from '../core/shapes/diagnostics.ts';
+import { formatDiagnostic } from './format.ts';
 import { parseFlags, UsageError } from './args.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
 
@@ -37,11 +39,7 @@ export async function validateFile(file: string, options: ValidateOptions = {}):
   return { file, ok: !diagnostics.some((d) => d.severity === 'error'), unreadable: false, diagnostics };
 }
 
-/** `FILE: NODE[.PORT]: CODE message`, with `module:` before nodes inside modules. */
-export function formatDiagnostic(file: string, d: Diagnostic): string {
-  const where = d.node !== undefined ? `${d.module ? `${d.module}:` : ''}${d.node}${d.port ? `.${d.port}` : ''}` : (d.path ?? d.module ?? '(graph)');
-  return `${file}: ${where}: ${d.code}${d.severity === 'warning' ? ' (warning)' : ''} ${d.message}`;
-}
+export { formatDiagnostic };
 
 export async function validateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, { json: { type: 'boolean', default: false }, ...MEMORY_BUDGET_FLAG });
@@ -49,11 +47,11 @@ export async function validateCommand(args: string[]): Promise<number> {
   const limit = parseMemoryBudget(values['memory-budget']);
   const reports: FileReport[] = [];
   for (const file of positionals) reports.push(await validateFile(file, limit === undefined ? {} : { maxMemoryBudgetMB: limit }));
-  if (values.json) console.log(JSON.stringify({ files: reports }, null, 2));
+  if (values.json) console.log(printableJson(JSON.stringify({ files: reports }, null, 2)));
   else {
     for (const report of reports) {
       for (const d of report.diagnostics) console.log(formatDiagnostic(report.file, d));
-      if (report.ok) console.log(`${report.file}: ok`);
+      if (report.ok) console.log(`${printable(report.file)}: ok`);
     }
   }
   if (reports.some((r) => r.unreadable)) return 2;
