@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CompiledObjective, Program } from '../core/compiler/program.ts';
+import { nameRecord } from '../core/base/names.ts';
 import { runOps } from '../core/compiler/forward.ts';
 import type { FlatOp } from '../core/shapes/analyze.ts';
 import type { HeldOutFeed } from '../core/train/family-eval.ts';
@@ -39,7 +40,7 @@ export async function discriminatorMeans(session: TrainingSession, feed: HeldOut
   const found = discriminatorLoss(session.program);
   if (!found || count < 1) return undefined;
   const { objective, loss } = found;
-  const feeds = Object.fromEntries(objective.ops.filter((op) => op.kind === 'Data').map((op) => [op.id, feed(op, 0, count)]));
+  const feeds = nameRecord(objective.ops.filter((op) => op.kind === 'Data').map((op) => [op.id, feed(op, 0, count)]));
   try {
     const means = tf.tidy(() => {
       const values = runOps(objective.ops, session.program.analysis, { variables: session.variables, feeds, batchSize: count, training: false, random: createRandom(seed) });
