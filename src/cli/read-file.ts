@@ -7,6 +7,8 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { formatBytes } from '../core/data/user-limits.ts';
+import { LIMITS } from '../core/graph/limits.ts';
+import { diagnostic, type Diagnostic } from '../core/shapes/diagnostics.ts';
 import { CliError } from './setup.ts';
 
 export interface ReadInputOptions {
@@ -16,15 +18,27 @@ export interface ReadInputOptions {
   what: string;
 }
 
-/** A file that could not be read; `reason` is the message without the path. */
-export class InputFileError extends CliError {
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-    readonly what: string,
-  ) {
-    super(`${path}: cannot read the ${what}: ${reason}`, 2);
-  }
+/** A file that could not be read: a CliError (exit 2) that also keeps the reason without the path. */
+export interface InputFileError extends CliError {
+  readonly path: string;
+  readonly reason: string;
+  readonly what: string;
+  /** The file's size, when it was refused for its size as stat gave it. */
+  readonly size?: number;
+}
+
+const inputFileErrors = new WeakSet<Error>();
+
+export function isInputFileError(error: unknown): error is InputFileError {
+  return error instanceof Error && inputFileErrors.has(error);
+}
+
+// Made here rather than as a subclass: setup.ts (CliError) imports this module, and a class
+// declaration extending CliError would run before CliError exists.
+function inputFileError(path: string, reason: string, what: string, size?: number): InputFileError {
+  const error = Object.assign(new CliError(`${path}: cannot read the ${what}: ${reason}`, 2), { path, reason, what }, size === undefined ? {} : { size });
+  inputFileErrors.add(error);
+  return error;
 }
 
 const CHUNK = 1 << 20;
@@ -49,7 +63,7 @@ function reasonOf(error: unknown): string {
 
 /** Reads a plain file of at most `maxBytes`; anything else is an InputFileError (exit 2). */
 export async function readInputFile(path: string, { maxBytes, what }: ReadInputOptions): Promise<Uint8Array> {
-  const fail = (reason: string): InputFileError => new InputFileError(path, reason, what);
+  const fail = (reason: string, size?: number): InputFileError => inputFileError(path, reason, what, size);
   let handle: FileHandle;
   try {
     // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever; a plain file ignores it.
@@ -61,8 +75,10 @@ export async function readInputFile(path: string, { maxBytes, what }: ReadInputO
     // fstat on the open handle: the file checked is the file read.
     const info = await handle.stat();
     if (!info.isFile()) throw fail(`it is ${kindOf(info)}, not a regular file`);
-    const tooBig = (size: number): InputFileError => fail(`it is ${size > maxBytes + 1 ? formatBytes(size) : `over ${formatBytes(maxBytes)}`}; the limit is ${formatBytes(maxBytes)}`);
-    if (info.size > maxBytes) throw tooBig(info.size);
+    const limit = `the limit is ${formatBytes(maxBytes)}`;
+    if (info.size > maxBytes) throw fail(`it is ${formatBytes(info.size)}; ${limit}`, info.size);
+    // A file that grows while read, or reports size 0, is read only to one byte past the limit.
+    const tooBig = (): InputFileError => fail(`it is over ${formatBytes(maxBytes)}; ${limit}`);
     // Sized by what stat says; more is read only for a file that grows or reports size 0, and never past the limit + 1.
     let buffer = new Uint8Array(Math.min(info.size, maxBytes));
     let length = 0;
@@ -76,7 +92,7 @@ export async function readInputFile(path: string, { maxBytes, what }: ReadInputO
       const scratch = new Uint8Array(Math.min(CHUNK, maxBytes + 1 - length));
       const { bytesRead } = await handle.read(scratch, 0, scratch.length, null);
       if (bytesRead === 0) break;
-      if (length + bytesRead > maxBytes) throw tooBig(length + bytesRead);
+      if (length + bytesRead > maxBytes) throw tooBig();
       const grown = new Uint8Array(Math.min(Math.max(2 * length, length + bytesRead, CHUNK), maxBytes));
       grown.set(buffer.subarray(0, length));
       grown.set(scratch.subarray(0, bytesRead), length);
@@ -85,9 +101,26 @@ export async function readInputFile(path: string, { maxBytes, what }: ReadInputO
     }
     return length === buffer.length ? buffer : buffer.subarray(0, length);
   } catch (error) {
-    if (error instanceof InputFileError) throw error;
+    if (isInputFileError(error)) throw error;
     throw fail(reasonOf(error));
   } finally {
     await handle.close();
+  }
+}
+
+/** Problems that mean a graph file could not be read as JSON at all (exit 2). */
+export const UNREADABLE: ReadonlySet<string> = new Set(['GC001', 'GC002', 'GC009', 'GC010']);
+
+/**
+ * A graph file's bytes (readInputFile at the document size limit), or the
+ * diagnostic that says why not: GC001 for a file too large by its size,
+ * GC009 for anything else.
+ */
+export async function readGraphFile(file: string): Promise<Uint8Array | Diagnostic> {
+  try {
+    return await readInputFile(file, { maxBytes: LIMITS.fileBytes, what: 'graph file' });
+  } catch (error) {
+    if (!isInputFileError(error)) throw error;
+    return error.size !== undefined ? diagnostic('GC001', { size: error.size, limit: LIMITS.fileBytes }) : diagnostic('GC009', { reason: error.reason });
   }
 }

@@ -3,18 +3,18 @@
  * a backend, open the graph's data. Problems become CliErrors with the exit
  * code and the message a person needs; nothing here prints a stack trace.
  */
-import { readFile } from 'node:fs/promises';
 import { inert, printable } from '../core/base/text.ts';
 import '@tensorflow/tfjs-backend-cpu';
 import { compile, type Program } from '../core/compiler/program.ts';
 import { readPublicAsset } from '../core/data/assets.node.ts';
 import type { DataSource } from '../core/data/source.ts';
-import { loadText } from '../core/graph/load.ts';
+import { loadBytes } from '../core/graph/load.ts';
 import { analyze } from '../core/shapes/analyze.ts';
 import type { Diagnostic } from '../core/shapes/diagnostics.ts';
 import { BackendUnavailableError, initNodeBackend, type BackendInfo, type RequestedNodeBackend } from '../core/train/backends/node.ts';
 import { DataError, openProgramData } from '../core/train/program-data.ts';
 import { UsageError } from './args.ts';
+import { readGraphFile, UNREADABLE } from './read-file.ts';
 import { userFileReader } from './user-files.ts';
 import { formatDiagnostic } from './validate.ts';
 
@@ -61,15 +61,10 @@ export interface ProgramOverrides {
 }
 
 export async function loadProgram(file: string, overrides: ProgramOverrides = {}): Promise<Program> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new CliError(inert`${file}: cannot read the file: ${reason}`, 2);
-  }
-  const loaded = loadText(text);
-  if (!loaded.ok) throw diagnosticsError(file, loaded.diagnostics, loaded.diagnostics.some((d) => d.code === 'GC001' || d.code === 'GC002') ? 2 : 1);
+  const bytes = await readGraphFile(file);
+  if (!(bytes instanceof Uint8Array)) throw diagnosticsError(file, [bytes], 2);
+  const loaded = loadBytes(bytes);
+  if (!loaded.ok) throw diagnosticsError(file, loaded.diagnostics, loaded.diagnostics.some((d) => UNREADABLE.has(d.code)) ? 2 : 1);
   const document = overrides.seed === undefined ? loaded.document : { ...loaded.document, training: { ...loaded.document.training, seed: overrides.seed } };
   const limit = overrides.memoryBudgetMB;
   const compiled = compile(document, analyze(document, limit === undefined ? {} : { maxMemoryBudgetMB: limit }));

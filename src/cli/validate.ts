@@ -1,14 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { printable, printableJson } from '../core/base/text.ts';
-import { loadText } from '../core/graph/load.ts';
+import { loadBytes } from '../core/graph/load.ts';
 import { analyze } from '../core/shapes/analyze.ts';
-import { diagnostic, type Diagnostic } from '../core/shapes/diagnostics.ts';
-import { formatDiagnostic } from './format.ts';
+import type { Diagnostic } from '../core/shapes/diagnostics.ts';
 import { parseFlags, UsageError } from './args.ts';
+import { formatDiagnostic } from './format.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
-
-/** Problems that mean the file could not be read as JSON at all (exit 2). */
-const UNREADABLE = new Set(['GC001', 'GC002', 'GC009']);
+import { readGraphFile, UNREADABLE } from './read-file.ts';
 
 export interface FileReport {
   file: string;
@@ -24,14 +21,9 @@ export interface ValidateOptions {
 }
 
 export async function validateFile(file: string, options: ValidateOptions = {}): Promise<FileReport> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    return { file, ok: false, unreadable: true, diagnostics: [diagnostic('GC009', { reason })] };
-  }
-  const loaded = loadText(text);
+  const bytes = await readGraphFile(file);
+  if (!(bytes instanceof Uint8Array)) return { file, ok: false, unreadable: true, diagnostics: [bytes] };
+  const loaded = loadBytes(bytes);
   if (!loaded.ok) {
     return { file, ok: false, unreadable: loaded.diagnostics.some((d) => UNREADABLE.has(d.code)), diagnostics: loaded.diagnostics };
   }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputFileError, readInputFile } from '../../src/cli/read-file.ts';
+import { isInputFileError, readInputFile, type InputFileError } from '../../src/cli/read-file.ts';
 import { CliError } from '../../src/cli/setup.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gc-read-'));
@@ -14,7 +14,7 @@ async function refusal(path: string, maxBytes = 1000): Promise<InputFileError> {
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(InputFileError);
+  expect(isInputFileError(error)).toBe(true);
   expect(error).toBeInstanceOf(CliError);
   expect((error as CliError).exitCode).toBe(2);
   expect((error as Error).message).not.toContain('\n');
@@ -33,7 +33,7 @@ describe('readInputFile', () => {
   it('refuses a file one byte over the limit, naming the file and the limit', async () => {
     const file = join(dir, 'big.json');
     writeFileSync(file, 'x'.repeat(1001));
-    expect((await refusal(file)).message).toBe(`${file}: cannot read the graph file: it is over 1,000 bytes; the limit is 1,000 bytes`);
+    expect((await refusal(file)).message).toBe(`${file}: cannot read the graph file: it is 1,001 bytes; the limit is 1,000 bytes`);
   });
 
   it('names a missing file and a folder', async () => {

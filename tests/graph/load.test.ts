@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadText, loadValue } from '../../src/core/graph/load.ts';
+import { findInvalidUtf8, loadBytes, loadText, loadValue } from '../../src/core/graph/load.ts';
 import { LIMITS } from '../../src/core/graph/limits.ts';
 import { saveDocument } from '../../src/core/graph/save.ts';
 import { makeDocument } from '../helpers.ts';
@@ -78,6 +78,75 @@ describe('loading documents', () => {
     expect(firstError(loadValue(doc)).path).toBe('training.batchSize');
     doc.training.batchSize = 1e9;
     expect(firstError(loadValue(doc)).path).toBe('training.batchSize');
+  });
+});
+
+describe('loading bytes', () => {
+  const text = () => JSON.stringify(valid());
+  const bytes = (...parts: (string | number[])[]) => {
+    const chunks = parts.map((p) => (typeof p === 'string' ? new TextEncoder().encode(p) : Uint8Array.from(p)));
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  };
+
+  it('accepts UTF-8 with and without a BOM, and loadText drops a BOM too', () => {
+    expect(loadBytes(bytes(text())).ok).toBe(true);
+    expect(loadBytes(bytes([0xef, 0xbb, 0xbf], text())).ok).toBe(true);
+    expect(loadText(`\uFEFF${text()}`).ok).toBe(true);
+    // Only one BOM is a BOM; a second is a character JSON does not allow there.
+    expect(firstError(loadBytes(bytes([0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf], text()))).code).toBe('GC002');
+  });
+
+  it('names the byte offset of the first sequence that is not UTF-8, counting a BOM', () => {
+    const doc = text();
+    const at = doc.indexOf('"name"');
+    const bad = bytes(doc.slice(0, at), [0xff], doc.slice(at));
+    const error = firstError(loadBytes(bad));
+    expect(error.code).toBe('GC010');
+    expect(error.message).toBe(`The file is not valid UTF-8: the byte 0xFF never occurs in UTF-8, at byte offset ${at}. Save it as UTF-8 text.`);
+    expect(firstError(loadBytes(bytes([0xef, 0xbb, 0xbf], doc.slice(0, at), [0xff], doc.slice(at)))).message).toContain(`at byte offset ${at + 3}.`);
+  });
+
+  it('tells apart lone continuation bytes, overlong forms, surrogates, code points past U+10FFFF and cut-off sequences', () => {
+    expect(findInvalidUtf8(bytes('ab', [0x80]))).toEqual({ offset: 2, reason: 'the continuation byte 0x80 has no lead byte before it' });
+    expect(findInvalidUtf8(bytes('é', [0xe0, 0x80, 0x80]))).toEqual({ offset: 2, reason: '0xE0 followed by 0x80 is an overlong form' });
+    expect(findInvalidUtf8(bytes([0xc0, 0xaf]))?.reason).toBe('the byte 0xC0 never occurs in UTF-8');
+    expect(findInvalidUtf8(bytes([0xed, 0xa0, 0x80]))?.reason).toBe('0xED followed by 0xA0 is a UTF-16 surrogate');
+    expect(findInvalidUtf8(bytes([0xf4, 0x90, 0x80, 0x80]))?.reason).toBe('0xF4 followed by 0x90 is a code point past U+10FFFF');
+    expect(findInvalidUtf8(bytes('x', [0xe2, 0x28, 0xa1]))).toEqual({ offset: 1, reason: '0xE2 followed by 0x28 is an incomplete sequence' });
+    expect(findInvalidUtf8(bytes('xy', [0xf0, 0x9f, 0x98]))).toEqual({ offset: 2, reason: 'the sequence starting 0xF0 is cut off by the end of the file' });
+    expect(findInvalidUtf8(bytes('ok ✓ 😀 é'))).toBeUndefined();
+  });
+
+  it('agrees with TextDecoder on which byte strings are UTF-8', () => {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    let invalid = 0;
+    for (let n = 0; n < 3000; n++) {
+      // Mostly high bytes, so that valid and invalid multi-byte sequences both occur often.
+      const sample = Uint8Array.from({ length: 1 + Math.floor(next() * 6) }, () => (next() < 0.2 ? Math.floor(next() * 128) : 0x80 + Math.floor(next() * 128)));
+      let valid = true;
+      try {
+        decoder.decode(sample);
+      } catch {
+        valid = false;
+        invalid++;
+      }
+      expect(findInvalidUtf8(sample) === undefined, Array.from(sample, (b) => b.toString(16)).join(' ')).toBe(valid);
+    }
+    expect(invalid).toBeGreaterThan(100);
+    expect(invalid).toBeLessThan(2900);
+  });
+
+  it('checks the size limit on the bytes before decoding them', () => {
+    const error = firstError(loadBytes(new Uint8Array(LIMITS.fileBytes + 1).fill(0xff)));
+    expect(error.code).toBe('GC001');
   });
 });
 

@@ -126,9 +126,28 @@ export function loadValue(value: unknown): LoadResult {
     : { ok: true, document: parsed.data, migratedFrom: version };
 }
 
-/** Loads document text (a file's contents or a shared link's payload). */
+/** UTF-8 length of `text`, counted without encoding a copy of it. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** Loads document text (a file's contents or a shared link's payload); a leading BOM is dropped. */
 export function loadText(text: string): LoadResult {
-  const bytes = new TextEncoder().encode(text).length;
+  return parseText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+}
+
+function parseText(text: string): LoadResult {
+  const bytes = utf8Length(text);
   if (bytes > LIMITS.fileBytes) return fail(diagnostic('GC001', { size: bytes, limit: LIMITS.fileBytes }));
   let value: unknown;
   try {
@@ -137,4 +156,65 @@ export function loadText(text: string): LoadResult {
     return fail(diagnostic('GC002', { reason: error instanceof Error ? error.message : String(error) }));
   }
   return loadValue(value);
+}
+
+export interface Utf8Problem {
+  /** Offset of the first byte of the bad sequence, counting from 0. */
+  offset: number;
+  reason: string;
+}
+
+const hex = (b: number) => `0x${b.toString(16).toUpperCase().padStart(2, '0')}`;
+
+/**
+ * The first place `bytes` is not well-formed UTF-8 (the rules TextDecoder's
+ * fatal mode applies), or undefined when all of it is.
+ */
+export function findInvalidUtf8(bytes: Uint8Array): Utf8Problem | undefined {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    if (b >= 0x80 && b < 0xc0) return { offset: i, reason: `the continuation byte ${hex(b)} has no lead byte before it` };
+    if (b < 0xc2 || b > 0xf4) return { offset: i, reason: `the byte ${hex(b)} never occurs in UTF-8` };
+    const length = b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+    // The second byte's range is narrower after some lead bytes: no overlong forms, surrogates or code points past U+10FFFF.
+    const low = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
+    const high = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
+    for (let k = 1; k < length; k++) {
+      if (i + k >= bytes.length) return { offset: i, reason: `the sequence starting ${hex(b)} is cut off by the end of the file` };
+      const c = bytes[i + k]!;
+      const [lo, hi] = k === 1 ? [low, high] : [0x80, 0xbf];
+      if (c < lo || c > hi) {
+        const what = c >= 0x80 && c <= 0xbf ? (b === 0xed ? 'a UTF-16 surrogate' : b === 0xf4 ? 'a code point past U+10FFFF' : 'an overlong form') : 'an incomplete sequence';
+        return { offset: i, reason: `${hex(b)} followed by ${hex(c)} is ${what}` };
+      }
+    }
+    i += length;
+  }
+  return undefined;
+}
+
+const BOM = [0xef, 0xbb, 0xbf] as const;
+
+/**
+ * Loads a file's bytes: the size limit, then UTF-8 (a leading BOM is
+ * dropped; a byte sequence that is not UTF-8 is GC010, naming its offset),
+ * then loadText. The CLI and the app both open files through this, so they
+ * accept and refuse the same files.
+ */
+export function loadBytes(bytes: Uint8Array): LoadResult {
+  if (bytes.length > LIMITS.fileBytes) return fail(diagnostic('GC001', { size: bytes.length, limit: LIMITS.fileBytes }));
+  const start = BOM.every((b, i) => bytes[i] === b) ? BOM.length : 0;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(start));
+  } catch {
+    const problem = findInvalidUtf8(bytes.subarray(start)) ?? { offset: 0, reason: 'the decoder refused it' };
+    return fail(diagnostic('GC010', { reason: problem.reason, offset: problem.offset + start }));
+  }
+  // The BOM is gone already: a second one is a character, which JSON refuses.
+  return parseText(text);
 }

@@ -8,7 +8,7 @@
 import { Inflate, Unzlib, deflateSync, zlibSync } from 'fflate';
 import type { Diagnostic } from '../shapes/diagnostics.ts';
 import { LIMITS } from './limits.ts';
-import { loadText } from './load.ts';
+import { loadBytes, loadText } from './load.ts';
 import { saveDocument } from './save.ts';
 import type { GraphDocument } from './schema.ts';
 
@@ -60,9 +60,9 @@ const failure = (code: ShareErrorCode, message: string, diagnostics?: Diagnostic
 
 const count = (n: number) => n.toLocaleString('en-US');
 
-/** Document text through the loader; a failure carries its diagnostics. */
-export function loadShared(text: string, what: string): DecodeResult {
-  const loaded = loadText(text);
+/** Document text, or a file's bytes (loadBytes: BOM, UTF-8), through the loader; a failure carries its diagnostics. */
+export function loadShared(content: string | Uint8Array, what: string): DecodeResult {
+  const loaded = typeof content === 'string' ? loadText(content) : loadBytes(content);
   if (loaded.ok) return loaded;
   const first = loaded.diagnostics[0];
   const detail = first ? `${first.path ? `${first.path}: ` : ''}${first.message}` : 'unknown problem';
@@ -223,9 +223,7 @@ export function decodeLink(hash: string): DecodeResult {
       ? failure('too-large', `This graph link unpacks to more than ${count(LIMITS.fileBytes)} bytes, the limit for a document.`)
       : failure('bad-compression', 'This graph link is damaged: its data does not unpack. It may have been cut off when it was copied.');
   }
-  const text = decodeUtf8(inflated.bytes);
-  if (text === undefined) return failure('bad-encoding', 'This graph link is damaged: its data is not text.');
-  return loadShared(text, 'link');
+  return loadShared(inflated.bytes, 'link');
 }
 
 // ---------------------------------------------------------------- PNG

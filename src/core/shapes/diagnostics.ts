@@ -39,6 +39,7 @@ export const DIAGNOSTICS = {
   GC007: { severity: 'error', text: (a: Args) => `The document exceeds a limit: ${s(a.reason)}.` },
   GC008: { severity: 'error', text: (a: Args) => `The id "${s(a.id)}" is used more than once.` },
   GC009: { severity: 'error', text: (a: Args) => `The file cannot be read: ${s(a.reason)}.` },
+  GC010: { severity: 'error', text: (a: Args) => `The file is not valid UTF-8: ${s(a.reason)}, at byte offset ${s(a.offset)}. Save it as UTF-8 text.` },
 
   GC101: { severity: 'error', text: (a: Args) => `Unknown node kind "${s(a.kind)}".` },
   GC102: { severity: 'error', text: (a: Args) => `Input "${s(a.port)}" is not connected; this node needs it.` },

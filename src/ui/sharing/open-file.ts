@@ -37,13 +37,11 @@ export async function readGraphFile(file: File): Promise<DecodeResult> {
   // By content, not by name: a renamed picture still opens.
   if (PNG_START.every((b, i) => bytes[i] === b)) return decodePng(bytes);
   if (bytes.length > LIMITS.fileBytes) return fail(`The file is ${bytes.length.toLocaleString('en-US')} bytes; the limit for a graph is ${LIMITS.fileBytes.toLocaleString('en-US')} bytes.`);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return { ok: false, error: { code: 'bad-encoding', message: 'The file is neither a graph (JSON text) nor a PNG picture of one.' } };
-  }
-  return loadShared(text.replace(/^\uFEFF/, ''), 'file');
+  // The CLI reads files through the same loadBytes: a BOM is accepted, bytes that are not UTF-8 are refused at their offset.
+  const result = loadShared(bytes, 'file');
+  const notText = result.ok ? undefined : result.error.diagnostics?.find((d) => d.code === 'GC010');
+  if (notText) return { ok: false, error: { code: 'bad-encoding', message: `The file is neither a graph (JSON text) nor a PNG picture of one.\n${notText.message} (${notText.code})` } };
+  return result;
 }
 
 export interface OpenOptions {
