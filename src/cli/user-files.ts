@@ -5,6 +5,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { inert } from '../core/base/text.ts';
 import { UserDataError, UserFileMissingError, type ReadUserFile, type UserFile, type UserFolderEntry } from '../core/data/user-file.ts';
 import { formatBytes, USER_DATA_LIMITS } from '../core/data/user-limits.ts';
 import { UsageError } from './args.ts';
@@ -14,7 +15,7 @@ export function parseDataFlags(flags: readonly string[] | undefined): Map<string
   const out = new Map<string, string>();
   for (const flag of flags ?? []) {
     const at = flag.indexOf('=');
-    if (at <= 0 || at === flag.length - 1) throw new UsageError(`--data takes NAME=PATH (the file name a Data node uses, and where to read it), not "${flag}"`);
+    if (at <= 0 || at === flag.length - 1) throw new UsageError(inert`--data takes NAME=PATH (the file name a Data node uses, and where to read it), not "${flag}"`);
     out.set(flag.slice(0, at), flag.slice(at + 1));
   }
   return out;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/cli/validate.ts';
 import { CliError } from '../../src/cli/setup.ts';
+import { parseDataFlags } from '../../src/cli/user-files.ts';
 import { diagnostic } from '../../src/core/shapes/diagnostics.ts';
 import { cli, expectNoStackTrace } from './run-cli.ts';
 
@@ -88,6 +89,7 @@ describe('printing names from documents and files', () => {
     expect(d.message).toBe('Unknown node kind "\\x1b[2J\\x1b[31m\\nFILE.json: ok\\r\\u202e".');
     const error = new CliError(`first ${'\x1b[2J'}\nsecond \u202e`, 1);
     expect(error.message).toBe('first \\x1b[2J\nsecond \\u202e');
+    expect(() => parseDataFlags(['\x1b[2J\nx'])).toThrow('not "\\x1b[2J\\nx"');
   });
 
   it('train: the name of a file that cannot be read is printed escaped', async () => {
