@@ -15,4 +15,6 @@ export const LIMITS = {
   arrayLength: 100000,
   /** Nesting depth of the raw JSON. */
   depth: 32,
+  /** Nodes after blocks and module placements are expanded (placements multiply), counted before expanding. */
+  expandedOps: 50_000,
 } as const;

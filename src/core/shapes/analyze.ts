@@ -9,6 +9,7 @@ import type { GraphDocument, GraphModule } from '../graph/schema.ts';
 import { getNodeDefinition } from '../nodes/registry.ts';
 import { portsOf, type NodeDefinition, type NodePorts, type PortSpec, type PortType, type VariableSpec } from '../nodes/types.ts';
 import { diagnostic, ShapeError, type Diagnostic, type DiagnosticCode, type DiagnosticPlace } from './diagnostics.ts';
+import { expansionLimitDiagnostic } from './expansion-size.ts';
 import { elementsPerItem, MAX_RANK, type Shape } from './shape.ts';
 
 export interface ValueInfo {
@@ -710,6 +711,9 @@ class Analyzer {
 }
 
 export function analyze(doc: GraphDocument, options: AnalyzeOptions = {}): Analysis {
+  // Placements multiply: a document that expands past the limit is refused before anything is expanded.
+  const tooLarge = expansionLimitDiagnostic(doc);
+  if (tooLarge) return { ops: [], values: new Map(), nodes: new Map(), modules: new Map(), diagnostics: [tooLarge], parameterCount: 0, memoryBytes: 0, memoryBudgetMB: Math.min(doc.training.memoryBudgetMB, options.maxMemoryBudgetMB ?? DEFAULT_MEMORY_LIMIT_MB) };
   const analyzer = new Analyzer(doc, options);
   analyzer.run();
   analyzer.checkModulePorts();

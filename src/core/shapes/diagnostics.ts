@@ -55,6 +55,7 @@ export const DIAGNOSTICS = {
   GC112: { severity: 'error', text: (a: Args) => `The shape ${shape(a.shape)} on "${s(a.port)}" has rank ${s(a.rank)}; tensors of rank above ${s(a.max)} are not supported.` },
   GC113: { severity: 'error', text: (a: Args) => `${s(a.reason)}.` },
   GC114: { severity: 'warning', text: (a: Args) => `Output "${s(a.port)}" is not used by anything.` },
+  GC115: { severity: 'error', text: (a: Args) => `The graph expands to about ${s(a.total)} operations once its modules and blocks are expanded (${s(a.detail)}); the limit is ${s(a.limit)}.` },
 
   GC201: { severity: 'error', text: (a: Args) => `Objective "${s(a.objective)}" ${s(a.reason)}.` },
   GC202: { severity: 'warning', text: () => `The graph has no objective node, so it has nothing to train.` },
