@@ -13,7 +13,7 @@ import { compile, type Program } from '../core/compiler/program.ts';
 import type { DataSource } from '../core/data/source.ts';
 import { loadText } from '../core/graph/load.ts';
 import { analyze } from '../core/shapes/analyze.ts';
-import { CheckpointError, parseManifest, restoreCheckpoint, saveCheckpoint } from '../core/train/checkpoint.ts';
+import { CheckpointError, nonFiniteWeight, parseManifest, restoreCheckpoint, saveCheckpoint } from '../core/train/checkpoint.ts';
 import { validationLosses } from '../core/train/family-eval.ts';
 import { runTraining, type TrainingEvent } from '../core/train/loop.ts';
 import type { ReadUserFile } from '../core/data/user-file.ts';
@@ -338,6 +338,12 @@ export class TrainingRunner {
     const step = run.session.step;
     if (step === this.lastSavedStep || step === 0) return;
     const checkpoint = await saveCheckpoint(run.session);
+    // Diverged weights never replace the last good checkpoint.
+    const bad = nonFiniteWeight(checkpoint);
+    if (bad) {
+      this.env.post({ type: 'notice', text: `The checkpoint of step ${step} was not saved: its weights are not finite (${bad}).` });
+      return;
+    }
     const savedAt = new Date().toISOString();
     await this.env.store.save(run.key, checkpoint, { step, savedAt, graph: run.program.document.meta.name, ...(this.backend ? { backend: this.backend.backend } : {}) });
     this.lastSavedStep = step;
@@ -382,7 +388,7 @@ export class TrainingRunner {
     this.replaceRun(undefined);
     const run = await this.build(command.documentText, command.settings);
     try {
-      restoreCheckpoint(run.session, { manifest: parseManifest(command.manifest), weights: command.weights });
+      restoreCheckpoint(run.session, { manifest: parseManifest(command.manifest), weights: command.weights }, 'weights');
     } catch (error) {
       run.session.dispose();
       if (error instanceof CheckpointError) throw new RunError(`these weights do not fit this graph: ${error.message}`);

@@ -148,7 +148,7 @@ describe('checkpoints in IndexedDB', () => {
 
   it('stores the weights and a small info record per key', async () => {
     const store = indexedDbCheckpoints('test-checkpoints');
-    const manifest = { format: 'gencomposer.checkpoint', version: 1, step: 7, optimizerSteps: {}, graph: 'x', weightsManifest: [{ paths: ['weights.bin'], weights: [] }] } as CheckpointManifest;
+    const manifest = { format: 'gencomposer.checkpoint', version: 1, step: 7, optimizerSteps: [], graph: 'x', weightsManifest: [{ paths: ['weights.bin'], weights: [] }] } as CheckpointManifest;
     expect(await store.info('k')).toBeUndefined();
     await store.save('k', { manifest, weights: new Float32Array([1, 2]).buffer }, { step: 7, savedAt: 'now', graph: 'g' });
     expect(await store.info('k')).toEqual({ step: 7, savedAt: 'now', graph: 'g' });
@@ -162,7 +162,7 @@ describe('checkpoints in IndexedDB', () => {
 
 describe('loading weights', () => {
   const manifestFor = (weights: { name: string; shape: number[] }[]) =>
-    ({ format: 'gencomposer.checkpoint', version: 1, step: 1, optimizerSteps: {}, graph: 'x', weightsManifest: [{ paths: ['weights.bin'], weights: weights.map((w) => ({ ...w, dtype: 'float32' })) }] }) as CheckpointManifest;
+    ({ format: 'gencomposer.checkpoint', version: 1, step: 1, optimizerSteps: [], graph: 'x', weightsManifest: [{ paths: ['weights.bin'], weights: weights.map((w) => ({ ...w, dtype: 'float32' })) }] }) as CheckpointManifest;
   const bytes = (weights: { shape: number[] }[]) => weights.reduce((s, w) => s + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
 
   it('says why weights do not fit the graph', () => {

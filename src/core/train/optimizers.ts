@@ -18,8 +18,8 @@ export interface Optimizer {
   state(): Record<string, tf.Variable>;
   /** The moving averages of the weights by variable key (empty when settings.ema is 0 or before the first update). */
   averages(): Map<string, tf.Variable>;
-  /** Restores what `state()` and `steps` described. */
-  restore(steps: number, values: Readonly<Record<string, tf.Tensor>>): void;
+  /** Restores what `state()` and `steps` described (the caller checked names and shapes). */
+  restore(steps: number, values: ReadonlyMap<string, tf.Tensor>): void;
   dispose(): void;
 }
 
@@ -114,7 +114,7 @@ export function createOptimizer(settings: OptimizerSettings, variables: Readonly
     },
     restore(restoredSteps, values) {
       steps = restoredSteps;
-      for (const [name, value] of Object.entries(values)) {
+      for (const [name, value] of values) {
         const existing = slots.get(name);
         if (existing) existing.assign(value);
         else slots.set(name, tf.variable(value.clone(), false));
