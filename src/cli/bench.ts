@@ -6,6 +6,8 @@
  * and milliseconds per step; the ratios graph / baseline are the numbers to
  * compare across machines.
  */
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createBaseline as createTransformerBaseline } from '../../bench/baselines/transformer.ts';
 import { createBaseline as createVaeBaseline } from '../../bench/baselines/vae.ts';
@@ -13,10 +15,14 @@ import type { Baseline } from '../../bench/baselines/common.ts';
 import type { RequestedNodeBackend } from '../core/train/backends/node.ts';
 import { streamBatches } from '../core/train/program-data.ts';
 import { TrainingSession } from '../core/train/session.ts';
+import { inert, printable, printableJson } from '../core/base/text.ts';
 import { parseFlags, UsageError } from './args.ts';
+import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
+import { prepareOutputFolder, writeFileAtomic } from './run-files.ts';
+import { CliError } from './errors.ts';
 import { loadProgram, openData, parseBackend, parseCount, startBackend } from './setup.ts';
 
-export const BENCH_USAGE = 'bench FILE [--backend auto|webgpu|wasm|cpu] [--steps N] [--warmup N] [--json]';
+export const BENCH_USAGE = 'bench FILE [--backend auto|webgpu|wasm|cpu] [--steps N] [--warmup N] [--json] [--out FILE.json] [--memory-budget MB]';
 
 /** Hand-written baselines by meta.family; each is the preset of that family, at the graph's batch size. */
 const BASELINES: Record<string, (batchSize: number) => Baseline> = {
@@ -51,6 +57,8 @@ export interface BenchOptions {
   backend?: RequestedNodeBackend;
   steps?: number;
   warmup?: number;
+  /** Caps the document's own memory budget (--memory-budget). */
+  memoryBudgetMB?: number | undefined;
   /** Progress and warnings; stderr in the CLI. */
   log?: (line: string) => void;
 }
@@ -110,7 +118,7 @@ export async function benchFile(file: string, options: BenchOptions = {}): Promi
   // At least one: the first step creates the optimizer's state, which later steps never do again.
   const warmup = Math.max(1, options.warmup ?? 3);
   const log = options.log ?? (() => {});
-  const program = await loadProgram(file);
+  const program = await loadProgram(file, { memoryBudgetMB: options.memoryBudgetMB });
   const backend = await startBackend(options.backend ?? 'auto');
   log(`backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}${backend.fallbackReason ? ` — ${backend.fallbackReason}` : ''}`);
   const sources = await openData(file, program);
@@ -195,6 +203,8 @@ export async function benchCommand(args: string[]): Promise<number> {
     steps: { type: 'string' },
     warmup: { type: 'string' },
     json: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    ...MEMORY_BUDGET_FLAG,
   });
   if (positionals.length !== 1) throw new UsageError('name exactly one graph file to bench');
   const backend = parseBackend(values.backend);
@@ -202,7 +212,12 @@ export async function benchCommand(args: string[]): Promise<number> {
   if (steps === 0) throw new UsageError('--steps must be at least 1');
   const warmup = parseCount('warmup', values.warmup, 1e6);
   if (warmup === 0) throw new UsageError('--warmup must be at least 1');
-  const result = await benchFile(positionals[0]!, { backend, steps, warmup, log: (line) => process.stderr.write(`${line}\n`) });
-  console.log(values.json ? JSON.stringify(result, null, 2) : formatBench(result));
+  if (values.out) {
+    if (existsSync(values.out) && statSync(values.out).isDirectory()) throw new CliError(inert`--out ${values.out}: a folder is in the way (name the JSON file to write)`, 2);
+    prepareOutputFolder(dirname(values.out));
+  }
+  const result = await benchFile(positionals[0]!, { backend, steps, warmup, memoryBudgetMB: parseMemoryBudget(values['memory-budget']), log: (line) => process.stderr.write(`${line}\n`) });
+  console.log(values.json ? printableJson(JSON.stringify(result, null, 2)) : printable(formatBench(result)));
+  if (values.out) writeFileAtomic(values.out, `${JSON.stringify(result, null, 2)}\n`);
   return 0;
 }

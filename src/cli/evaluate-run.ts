@@ -23,7 +23,7 @@ export async function loadJudge(dir: string): Promise<Judge> {
   const program = await loadProgram(JUDGE_GRAPH);
   const sources = await openData(JUDGE_GRAPH, program);
   const session = new TrainingSession(program, streamBatches(sources));
-  await readCheckpointDir(dir, session);
+  await readCheckpointDir(dir, session, 'weights');
   const test = await openTestSource(program.feeds[0]!.params as DataParamsInput, { readAsset: readPublicAsset });
   return createJudge(session, test!);
 }

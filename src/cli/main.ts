@@ -1,21 +1,26 @@
 /**
  * `gencomposer COMMAND ...`: the headless runner. Exit codes: 0 success,
- * 1 the input has problems (diagnostics), 2 usage or unreadable input.
+ * 1 the input has problems (diagnostics), 2 usage or unreadable input,
+ * 3 an internal error (a bug).
  * User errors print a message, never a stack trace.
  */
+import { inert } from '../core/base/text.ts';
 import { UsageError } from './args.ts';
 import { BENCH_USAGE, benchCommand } from './bench.ts';
-import { CliError } from './setup.ts';
+import { CliError } from './errors.ts';
 import { SAMPLE_USAGE, sampleCommand } from './sample.ts';
 import { TRAIN_USAGE, trainCommand } from './train.ts';
 import { validateCommand } from './validate.ts';
 
 const COMMANDS: Record<string, { summary: string; run(args: string[]): Promise<number> }> = {
-  validate: { summary: 'validate FILE... [--json]\n      check graph documents; print their diagnostics', run: validateCommand },
+  validate: { summary: 'validate FILE... [--json] [--memory-budget MB]\n      check graph documents; print their diagnostics', run: validateCommand },
   train: { summary: `${TRAIN_USAGE}\n      train a graph; write metrics.jsonl, summary.json, samples and a checkpoint to DIR (default runs/NAME)`, run: trainCommand },
   sample: { summary: `${SAMPLE_USAGE}\n      sample from a trained checkpoint; write a PNG (and a .txt for text)`, run: sampleCommand },
   bench: { summary: `${BENCH_USAGE}\n      time training steps and count kernels per step, against a hand-written TF.js version of the model`, run: benchCommand },
 };
+
+/** Exit code of an internal error (a bug), apart from the input's 1 and 2. */
+export const INTERNAL_ERROR = 3;
 
 export const USAGE = `Usage: gencomposer COMMAND [options]
 
@@ -24,7 +29,7 @@ ${Object.values(COMMANDS)
   .map((c) => `  ${c.summary}`)
   .join('\n')}
 
-Exit codes: 0 success, 1 the input has problems, 2 usage error or unreadable input.`;
+Exit codes: 0 success, 1 the input has problems, 2 usage error or unreadable input, 3 internal error.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -32,22 +37,26 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
   }
-  const entry = COMMANDS[command];
+  const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!entry) {
-    console.error(`gencomposer: unknown command "${command}"\n\n${USAGE}`);
+    console.error(inert`gencomposer: unknown command "${command}"` + `\n\n${USAGE}`);
     return 2;
   }
   try {
     return await entry.run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`gencomposer ${command}: ${error.message}\n\n${USAGE}`);
+      console.error(inert`gencomposer ${command}: ${error.message}` + `\n\n${USAGE}`);
       return 2;
     }
     if (error instanceof CliError) {
       console.error(`gencomposer ${command}: ${error.message}`);
       return error.exitCode;
     }
-    throw error;
+    // A bug, not the user's input: one line that says so, the trace only on request.
+    if (process.env.GENCOMPOSER_DEBUG) console.error(error);
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    console.error(inert`gencomposer ${command}: internal error: ${message}` + ' (a bug in GenComposer; GENCOMPOSER_DEBUG=1 prints the stack trace)');
+    return INTERNAL_ERROR;
   }
 }

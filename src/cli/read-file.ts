@@ -9,7 +9,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { formatBytes } from '../core/data/user-limits.ts';
 import { LIMITS } from '../core/graph/limits.ts';
 import { diagnostic, type Diagnostic } from '../core/shapes/diagnostics.ts';
-import { CliError } from './setup.ts';
+import { CliError } from './errors.ts';
 
 export interface ReadInputOptions {
   /** The most bytes the file may hold. */

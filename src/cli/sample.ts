@@ -1,15 +1,19 @@
 /** `gencomposer sample FILE --checkpoint DIR`: samples from a trained graph. */
-import { mkdirSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { TrainingSession } from '../core/train/session.ts';
 import { streamBatches } from '../core/train/program-data.ts';
+import { inert } from '../core/base/text.ts';
 import { parseFlags, UsageError } from './args.ts';
-import { readCheckpointDir } from './checkpoint-files.ts';
+import { readCheckpointFiles, restoreCheckpointInto } from './checkpoint-files.ts';
+import { prepareOutputFolder } from './run-files.ts';
 import { writeSamples } from './samples.ts';
-import { CliError, loadProgram, openData, parseBackend, parseCount, startBackend } from './setup.ts';
+import { CliError } from './errors.ts';
+import { loadProgram, openData, parseBackend, parseCount, startBackend } from './setup.ts';
+import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
 import { parseDataFlags } from './user-files.ts';
 
-export const SAMPLE_USAGE = 'sample FILE --checkpoint DIR [--n 64] [--out FILE.png] [--sampler NODE] [--seed S] [--backend NAME] [--data NAME=PATH ...]';
+export const SAMPLE_USAGE = 'sample FILE --checkpoint DIR [--n 64] [--out FILE.png] [--sampler NODE] [--seed S] [--backend NAME] [--memory-budget MB] [--data NAME=PATH ...]';
 
 export async function sampleCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, {
@@ -20,6 +24,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
     seed: { type: 'string' },
     backend: { type: 'string' },
     data: { type: 'string', multiple: true },
+    ...MEMORY_BUDGET_FLAG,
   });
   if (positionals.length !== 1) throw new UsageError('name exactly one graph file');
   if (!values.checkpoint) throw new UsageError('--checkpoint DIR is required (a run folder\'s checkpoint/, written by train)');
@@ -29,18 +34,21 @@ export async function sampleCommand(args: string[]): Promise<number> {
   const seed = parseCount('seed', values.seed, 2 ** 31 - 1);
   const backend = parseBackend(values.backend);
   const dataFiles = parseDataFlags(values.data);
-  const program = await loadProgram(file);
-  if (program.samplers.length === 0) throw new CliError(`${file}: the graph has no sampler node`, 1);
+  const out = values.out ?? join(values.checkpoint, '..', 'samples-from-checkpoint.png');
+  if (existsSync(out) && statSync(out).isDirectory()) throw new CliError(inert`--out ${out}: a folder is in the way (name the picture to write, e.g. ${join(out, 'samples.png')})`, 2);
+  prepareOutputFolder(dirname(out));
+  const checkpoint = await readCheckpointFiles(values.checkpoint);
+  // The run's own seed: held-out examples a sampler reads come from the split it made.
+  const program = await loadProgram(file, { seed: checkpoint.manifest.model?.seed, memoryBudgetMB: parseMemoryBudget(values['memory-budget']) });
+  if (program.samplers.length === 0) throw new CliError(inert`${file}: the graph has no sampler node`, 1);
   if (values.sampler && !program.samplers.some((p) => p.op.origin.node === values.sampler)) {
-    throw new CliError(`${file}: no sampler node "${values.sampler}" (samplers: ${program.samplers.map((p) => p.op.origin.node).join(', ')})`, 1);
+    throw new CliError(inert`${file}: no sampler node "${values.sampler}" (samplers: ${program.samplers.map((p) => p.op.origin.node).join(', ')})`, 1);
   }
   await startBackend(backend);
   const sources = await openData(file, program, dataFiles);
   const session = new TrainingSession(program, streamBatches(sources));
   try {
-    await readCheckpointDir(values.checkpoint, session);
-    const out = values.out ?? join(values.checkpoint, '..', 'samples-from-checkpoint.png');
-    mkdirSync(dirname(out), { recursive: true });
+    restoreCheckpointInto(values.checkpoint, session, checkpoint, 'weights');
     // Weight averages (an objective's ema), where the graph keeps them, are what samples come from.
     const records = await session.withAveragedWeights(() =>
       writeSamples(session, sources, dirname(out), {

@@ -3,8 +3,8 @@
  * a backend, open the graph's data. Problems become CliErrors with the exit
  * code and the message a person needs; nothing here prints a stack trace.
  */
-import { inert, printable } from '../core/base/text.ts';
 import '@tensorflow/tfjs-backend-cpu';
+import { inert } from '../core/base/text.ts';
 import { compile, type Program } from '../core/compiler/program.ts';
 import { readPublicAsset } from '../core/data/assets.node.ts';
 import type { DataSource } from '../core/data/source.ts';
@@ -14,26 +14,13 @@ import type { Diagnostic } from '../core/shapes/diagnostics.ts';
 import { BackendUnavailableError, initNodeBackend, type BackendInfo, type RequestedNodeBackend } from '../core/train/backends/node.ts';
 import { DataError, openProgramData } from '../core/train/program-data.ts';
 import { UsageError } from './args.ts';
+import { CliError } from './errors.ts';
 import { readGraphFile, UNREADABLE } from './read-file.ts';
 import { userFileReader } from './user-files.ts';
 import { formatDiagnostic } from './validate.ts';
 
 export { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
-
-/**
- * A user-facing failure: printed as its message, exit code as given. Each
- * line is made printable (no escape sequence or bidi character gets
- * through); names interpolated into a message go through `inert`, so a
- * newline in one cannot start a forged line either.
- */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: 1 | 2,
-  ) {
-    super(message.split('\n').map(printable).join('\n'));
-  }
-}
+export { CliError } from './errors.ts';
 
 const BACKENDS = ['auto', 'webgpu', 'wasm', 'cpu'] as const;
 

@@ -18,7 +18,7 @@ describe('gencomposer train and sample', () => {
     const first = await cli('train', 'graph-presets/flow.json', '--steps', '40', '--log-every', '10', '--validate-every', '20', '--backend', 'cpu', '--out', straight);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain('backend: cpu');
-    for (const file of ['metrics.jsonl', 'summary.json', 'samples.png', 'checkpoint/model.json', 'checkpoint/weights.bin']) expect(existsSync(join(straight, file)), file).toBe(true);
+    for (const file of ['metrics.jsonl', 'summary.json', 'samples.png', 'checkpoint/model.json', 'checkpoint/weights-000040.bin']) expect(existsSync(join(straight, file)), file).toBe(true);
     const summary = JSON.parse(readFileSync(join(straight, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ family: 'flow', backend: 'cpu', steps: 40, status: 'done', seed: 0 });
     expect(summary.kernelsPerStep).toBeGreaterThan(100);

@@ -45,7 +45,7 @@ describe('gencomposer with a CSV of the user', () => {
     expect(trained.code, trained.stderr).toBe(0);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ steps: 3, status: 'done', eval: { split: 'validation', examples: 4 } });
-    expect(existsSync(join(out, 'checkpoint/weights.bin'))).toBe(true);
+    expect(existsSync(join(out, 'checkpoint/weights-000003.bin'))).toBe(true);
   });
 
   it('says what is wrong with a malformed file, with exit 1, or a missing one, with exit 2', { timeout: 120_000 }, async () => {

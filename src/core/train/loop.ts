@@ -4,6 +4,7 @@
  * events. It yields to the event loop between chunks so a UI or a signal
  * can pause or stop it.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { diagnostic } from '../shapes/diagnostics.ts';
 import { nonFinite, type LossReport, type TrainingSession } from './session.ts';
 import { initialTrainingState, trainingReducer, type TrainingAction, type TrainingState } from './state.ts';
@@ -12,7 +13,11 @@ export type TrainingEvent =
   | { type: 'state'; state: TrainingState }
   | { type: 'losses'; report: LossReport; stepsPerSecond: number; elapsedSeconds: number }
   /** Every `evalEvery` steps and at the end: a chance to sample, evaluate or checkpoint. */
-  | { type: 'checkpoint'; step: number };
+  | { type: 'checkpoint'; step: number }
+  /** A periodic save is due (`saveEvery`); sent right after losses were read and found finite. */
+  | { type: 'save'; step: number }
+  /** The backend kernels the step ending at `step` ran (`profileStep`). */
+  | { type: 'kernels'; step: number; kernels: number };
 
 export interface LoopOptions {
   /** Train until the session has taken this many steps. */
@@ -20,6 +25,14 @@ export interface LoopOptions {
   /** Read losses back every this many steps (each read waits for the device). */
   logEvery?: number;
   evalEvery?: number;
+  /**
+   * Ask for a save once this many steps or seconds have passed since the
+   * last (0 turns either off); it comes at the next loss read, so a save
+   * never follows a loss that was not checked.
+   */
+  saveEvery?: { steps: number; seconds: number };
+  /** Counts the kernels of the step that ends at this step (one real step, profiled). */
+  profileStep?: number;
   onEvent(event: TrainingEvent): void | Promise<void>;
   /** Checked between steps: 'pause' waits, 'stop' ends the run. */
   control?: () => 'run' | 'pause' | 'stop';
@@ -44,6 +57,12 @@ export async function runTraining(session: TrainingSession, options: LoopOptions
   const firstStep = session.step;
   let intervalStart = now();
   let intervalSteps = 0;
+  let lastSave = { step: session.step, at: started };
+  const saveDue = () => {
+    const every = options.saveEvery;
+    if (!every) return false;
+    return (every.steps > 0 && session.step - lastSave.step >= every.steps) || (every.seconds > 0 && now() - lastSave.at >= every.seconds * 1000);
+  };
 
   while (session.step < options.totalSteps) {
     const control = options.control?.() ?? 'run';
@@ -58,7 +77,10 @@ export async function runTraining(session: TrainingSession, options: LoopOptions
     }
     if (state.status === 'paused') await dispatch({ type: 'resume' });
 
-    session.trainStep();
+    if (session.step + 1 === options.profileStep) {
+      const profile = await tf.profile(() => session.trainStep());
+      await options.onEvent({ type: 'kernels', step: session.step, kernels: profile.kernels.length });
+    } else session.trainStep();
     intervalSteps += 1;
     const atEnd = session.step >= options.totalSteps;
     if (session.step % logEvery === 0 || atEnd) {
@@ -73,6 +95,10 @@ export async function runTraining(session: TrainingSession, options: LoopOptions
       if (bad) {
         await dispatch({ type: 'fail', diagnostic: diagnostic('GC206', { step: session.step, objective: bad.objective, value: bad.value }) });
         return state;
+      }
+      if (saveDue() && !atEnd) {
+        lastSave = { step: session.step, at: now() };
+        await options.onEvent({ type: 'save', step: session.step });
       }
     }
     if ((options.evalEvery && session.step % options.evalEvery === 0) || atEnd) await options.onEvent({ type: 'checkpoint', step: session.step });
