@@ -20,7 +20,7 @@ import { parseFlags, UsageError } from './args.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
 import { prepareOutputFolder, writeFileAtomic } from './run-files.ts';
 import { CliError } from './errors.ts';
-import { loadProgram, openData, parseBackend, parseCount, startBackend } from './setup.ts';
+import { loadProgram, openData, requireObjectives, parseBackend, parseCount, startBackend } from './setup.ts';
 
 export const BENCH_USAGE = 'bench FILE [--backend auto|webgpu|wasm|cpu] [--steps N] [--warmup N] [--json] [--out FILE.json] [--memory-budget MB]';
 
@@ -119,6 +119,7 @@ export async function benchFile(file: string, options: BenchOptions = {}): Promi
   const warmup = Math.max(1, options.warmup ?? 3);
   const log = options.log ?? (() => {});
   const program = await loadProgram(file, { memoryBudgetMB: options.memoryBudgetMB });
+  requireObjectives(file, program);
   const backend = await startBackend(options.backend ?? 'auto');
   log(`backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}${backend.fallbackReason ? ` — ${backend.fallbackReason}` : ''}`);
   const sources = await openData(file, program);

@@ -11,6 +11,8 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CheckpointError,
+  checkModel,
+  modelIdentity,
   MANIFEST_MAX_BYTES,
   nonFiniteWeight,
   parseManifest,
@@ -20,6 +22,7 @@ import {
   type Checkpoint,
   type RestorePurpose,
 } from '../core/train/checkpoint.ts';
+import type { Program } from '../core/compiler/program.ts';
 import type { TrainingSession } from '../core/train/session.ts';
 import { readInputFile } from './read-file.ts';
 import { prepareOutputFolder, writeFileAtomic } from './run-files.ts';
@@ -77,6 +80,16 @@ export async function readCheckpointFiles(dir: string): Promise<Checkpoint> {
     const weights = await readInputFile(join(dir, path), { maxBytes: expected, what: 'checkpoint weights' });
     if (weights.byteLength !== expected) throw new CheckpointError(`${path} holds ${weights.byteLength} bytes; ${MANIFEST_FILE} describes ${expected}`);
     return { manifest, weights: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer };
+  } catch (error) {
+    if (error instanceof CheckpointError) throw new CliError(inert`checkpoint ${dir}: ${error.message}`, 1);
+    throw error;
+  }
+}
+
+/** Refuses at once, before a backend starts, a checkpoint that another model wrote. */
+export function checkCheckpointModel(dir: string, program: Program, checkpoint: Checkpoint, purpose: RestorePurpose): void {
+  try {
+    checkModel(checkpoint.manifest, modelIdentity(program.document, program.objectives), purpose);
   } catch (error) {
     if (error instanceof CheckpointError) throw new CliError(inert`checkpoint ${dir}: ${error.message}`, 1);
     throw error;

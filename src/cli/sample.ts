@@ -3,11 +3,11 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { TrainingSession } from '../core/train/session.ts';
 import { streamBatches } from '../core/train/program-data.ts';
-import { inert } from '../core/base/text.ts';
+import { inert, printable } from '../core/base/text.ts';
 import { parseFlags, UsageError } from './args.ts';
-import { readCheckpointFiles, restoreCheckpointInto } from './checkpoint-files.ts';
+import { checkCheckpointModel, readCheckpointFiles, restoreCheckpointInto } from './checkpoint-files.ts';
 import { prepareOutputFolder } from './run-files.ts';
-import { writeSamples } from './samples.ts';
+import { isFailed, writeSamples } from './samples.ts';
 import { CliError } from './errors.ts';
 import { loadProgram, openData, parseBackend, parseCount, startBackend } from './setup.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
@@ -37,9 +37,14 @@ export async function sampleCommand(args: string[]): Promise<number> {
   const out = values.out ?? join(values.checkpoint, '..', 'samples-from-checkpoint.png');
   if (existsSync(out) && statSync(out).isDirectory()) throw new CliError(inert`--out ${out}: a folder is in the way (name the picture to write, e.g. ${join(out, 'samples.png')})`, 2);
   prepareOutputFolder(dirname(out));
+  const memoryBudgetMB = parseMemoryBudget(values['memory-budget']);
+  // The graph's own problems first; then the checkpoint's.
+  let program = await loadProgram(file, { memoryBudgetMB });
   const checkpoint = await readCheckpointFiles(values.checkpoint);
   // The run's own seed: held-out examples a sampler reads come from the split it made.
-  const program = await loadProgram(file, { seed: checkpoint.manifest.model?.seed, memoryBudgetMB: parseMemoryBudget(values['memory-budget']) });
+  const seedOfRun = checkpoint.manifest.model?.seed;
+  if (seedOfRun !== undefined && seedOfRun !== program.document.training.seed) program = await loadProgram(file, { seed: seedOfRun, memoryBudgetMB });
+  checkCheckpointModel(values.checkpoint, program, checkpoint, 'weights');
   if (program.samplers.length === 0) throw new CliError(inert`${file}: the graph has no sampler node`, 1);
   if (values.sampler && !program.samplers.some((p) => p.op.origin.node === values.sampler)) {
     throw new CliError(inert`${file}: no sampler node "${values.sampler}" (samplers: ${program.samplers.map((p) => p.op.origin.node).join(', ')})`, 1);
@@ -58,7 +63,9 @@ export async function sampleCommand(args: string[]): Promise<number> {
         ...(seed === undefined ? {} : { seed }),
       }),
     );
-    for (const r of records) console.log(join(dirname(out), r.file) + (r.text ? ` ${join(dirname(out), r.text)}` : ''));
+    for (const r of records) if (!isFailed(r)) console.log(printable(join(dirname(out), r.file) + (r.text ? ` ${join(dirname(out), r.text)}` : '')));
+    const failed = records.find(isFailed);
+    if (failed) throw new CliError(inert`${file}: ${failed.sampler}: the sampler failed: ${failed.error}`, 1);
     return 0;
   } finally {
     session.dispose();

@@ -1,4 +1,8 @@
-/** Runs every sampler of a trained session and writes its pictures (and text). */
+/**
+ * Runs every sampler of a trained session and writes its pictures (and
+ * text). A sampler that fails is recorded with its node and the reason, and
+ * the others still run: nothing after training may lose the run.
+ */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -7,15 +11,26 @@ import { CHAR_VOCAB } from '../core/nodes/data.ts';
 import { decodeTokens, renderSamples } from '../core/render/samples.ts';
 import { runSampler, sampleValueRange } from '../core/train/sampling.ts';
 import type { TrainingSession } from '../core/train/session.ts';
+import type { SamplerPlan } from '../core/compiler/program.ts';
 import { writePng } from './png.node.ts';
 
-export interface SamplesRecord {
+export interface WrittenSamples {
   sampler: string;
   family: string;
   file: string;
   text?: string;
   count: number;
 }
+
+/** A sampler node that could not sample, and why. */
+export interface FailedSampler {
+  sampler: string;
+  error: string;
+}
+
+export type SamplesRecord = WrittenSamples | FailedSampler;
+
+export const isFailed = (record: SamplesRecord): record is FailedSampler => 'error' in record;
 
 export interface WriteSamplesOptions {
   count?: number;
@@ -33,33 +48,49 @@ export async function writeSamples(session: TrainingSession, sources: ReadonlyMa
   for (const [i, plan] of plans.entries()) {
     const base = options.stem ?? 'samples';
     const stem = i === 0 ? base : `${base}-${plan.op.origin.node}`;
-    const result = await runSampler(session, plan, {
-      ...(options.count === undefined ? {} : { count: options.count }),
-      ...(options.seed === undefined ? {} : { seed: options.seed }),
-      // Samplers that read more than they generate (an encoder-decoder's source) get held-out examples.
-      feedsFor: (op, count) => sources.get(op.id)!.validationBatch(0, count),
-    });
-    const record: SamplesRecord = { sampler: result.sampler, family: result.family, file: `${stem}.png`, count: 0 };
-    if (result.kind === 'tokens') {
-      const texts = source?.decode ? result.tokens.map((t) => source.decode!([1, ...t])) : decodeTokens(result.tokens, CHAR_VOCAB);
-      writeFileSync(join(out, `${stem}.txt`), `${texts.join('\n')}\n`);
-      writePng(join(out, `${stem}.png`), renderSamples({ texts }));
-      record.text = `${stem}.txt`;
-      record.count = texts.length;
-    } else {
-      const values = (await result.tensor.data()) as Float32Array;
-      const shape = result.tensor.shape;
-      result.tensor.dispose();
-      let reference: Float32Array | undefined;
-      if (shape.length === 2 && shape[1] === 2 && source) {
-        const batch = source.validationBatch(0, Math.min(1000, source.size.validation));
-        reference = (await batch.x!.data()) as Float32Array;
-        tf.dispose(Object.values(batch));
-      }
-      writePng(join(out, `${stem}.png`), renderSamples({ family: result.family, values, shape, range: sampleValueRange(session.program), ...(reference ? { reference } : {}) }));
-      record.count = shape[0]!;
+    try {
+      records.push(await writeOne(session, plan, source, sources, out, stem, options));
+    } catch (error) {
+      records.push({ sampler: plan.op.origin.node, error: error instanceof Error ? error.message : String(error) });
     }
-    records.push(record);
   }
   return records;
+}
+
+async function writeOne(
+  session: TrainingSession,
+  plan: SamplerPlan,
+  source: DataSource | undefined,
+  sources: ReadonlyMap<string, DataSource>,
+  out: string,
+  stem: string,
+  options: WriteSamplesOptions,
+): Promise<WrittenSamples> {
+  const result = await runSampler(session, plan, {
+    ...(options.count === undefined ? {} : { count: options.count }),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    // Samplers that read more than they generate (an encoder-decoder's source) get held-out examples.
+    feedsFor: (op, count) => sources.get(op.id)!.validationBatch(0, count),
+  });
+  const record: WrittenSamples = { sampler: result.sampler, family: result.family, file: `${stem}.png`, count: 0 };
+  if (result.kind === 'tokens') {
+    const texts = source?.decode ? result.tokens.map((t) => source.decode!([1, ...t])) : decodeTokens(result.tokens, CHAR_VOCAB);
+    writeFileSync(join(out, `${stem}.txt`), `${texts.join('\n')}\n`);
+    writePng(join(out, `${stem}.png`), renderSamples({ texts }));
+    record.text = `${stem}.txt`;
+    record.count = texts.length;
+  } else {
+    const values = (await result.tensor.data()) as Float32Array;
+    const shape = result.tensor.shape;
+    result.tensor.dispose();
+    let reference: Float32Array | undefined;
+    if (shape.length === 2 && shape[1] === 2 && source) {
+      const batch = source.validationBatch(0, Math.min(1000, source.size.validation));
+      reference = (await batch.x!.data()) as Float32Array;
+      tf.dispose(Object.values(batch));
+    }
+    writePng(join(out, `${stem}.png`), renderSamples({ family: result.family, values, shape, range: sampleValueRange(session.program), ...(reference ? { reference } : {}) }));
+    record.count = shape[0]!;
+  }
+  return record;
 }

@@ -60,6 +60,11 @@ export async function loadProgram(file: string, overrides: ProgramOverrides = {}
   return compiled.program;
 }
 
+/** train and bench need something to train: a graph without a loss node is refused in one line. */
+export function requireObjectives(file: string, program: Program): void {
+  if (program.objectives.length === 0) throw new CliError(inert`${file}: the graph has no loss node, so there is nothing to train (GC202); add an objective node such as ReconstructionLoss`, 1);
+}
+
 export async function startBackend(requested: RequestedNodeBackend): Promise<BackendInfo> {
   try {
     return await initNodeBackend(requested);

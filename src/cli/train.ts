@@ -17,14 +17,14 @@ import { streamBatches } from '../core/train/program-data.ts';
 import { nonFinite, TrainingSession, type LossReport } from '../core/train/session.ts';
 import { inert, printable } from '../core/base/text.ts';
 import { parseFlags, UsageError } from './args.ts';
-import { readCheckpointFiles, restoreCheckpointInto, writeCheckpointDir } from './checkpoint-files.ts';
+import { checkCheckpointModel, readCheckpointFiles, restoreCheckpointInto, writeCheckpointDir } from './checkpoint-files.ts';
 import { evaluateRun } from './evaluate-run.ts';
 import { catchInterrupts, SIGNAL_EXIT_CODES, type Interrupts } from './interrupt.ts';
 import { progressLine } from './progress.ts';
 import { prepareOutputFolder, writeFileAtomic } from './run-files.ts';
-import { writeSamples, type SamplesRecord } from './samples.ts';
+import { isFailed, writeSamples, type SamplesRecord, type WrittenSamples } from './samples.ts';
 import { CliError } from './errors.ts';
-import { loadProgram, openData, parseBackend, parseCount, startBackend } from './setup.ts';
+import { loadProgram, openData, requireObjectives, parseBackend, parseCount, startBackend } from './setup.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
 import { parseDataFlags } from './user-files.ts';
 
@@ -92,6 +92,8 @@ export async function trainCommand(args: string[]): Promise<number> {
     throw new CliError(inert`--seed ${seedFlag}: the checkpoint in ${resume!.dir} was trained with seed ${savedSeed}; resume without --seed, or start a new run`, 1);
   }
   const program = await loadProgram(file, { seed: seedFlag ?? savedSeed, memoryBudgetMB });
+  requireObjectives(file, program);
+  if (resume) checkCheckpointModel(resume.dir, program, resume.checkpoint, 'resume');
   const totalSteps = parseCount('steps', values.steps, 1e8) ?? program.document.training.steps;
   const backend = await startBackend(requestedBackend);
   // Lines quote file names and checkpoints: printed inert.
@@ -164,7 +166,8 @@ export async function trainCommand(args: string[]): Promise<number> {
       log(`stopped at step ${session.step}; saved ${checkpointDir}. Continue with: gencomposer train ${file} --resume ${checkpointDir}${values.out ? ` --out ${out}` : ''}`);
       return SIGNAL_EXIT_CODES[interrupts.signal];
     }
-    // The training is safe on disk: a signal from here on ends sampling and evaluation at once.
+    // The training is safe on disk, and so is its record: a signal from here on ends sampling and evaluation at once.
+    writeSummary({ checkpointStep: savedStep });
     interrupts.exitOnSignal();
 
     const evalStarted = performance.now();
@@ -172,12 +175,20 @@ export async function trainCommand(args: string[]): Promise<number> {
     const { samples, evaluation } = await session.withAveragedWeights(async () => {
       const samples: SamplesRecord[] = await writeSamples(session, sources, out);
       log('evaluating on held-out data and scoring samples...');
-      const evaluation = await evaluateRun(session, sources, { ...(values.judge ? { judgeDir: values.judge } : {}), ...(evalSamples ? { samples: evalSamples } : {}) });
-      return { samples, evaluation };
+      try {
+        return { samples, evaluation: await evaluateRun(session, sources, { ...(values.judge ? { judgeDir: values.judge } : {}), ...(evalSamples ? { samples: evalSamples } : {}) }) };
+      } catch (error) {
+        if (error instanceof CliError) throw error;
+        return { samples, evaluation: { error: error instanceof Error ? error.message : String(error) } };
+      }
     });
     // Writing samples and evaluating, after training.
-    writeSummary({ evalSeconds: +((performance.now() - evalStarted) / 1000).toFixed(2), eval: evaluation, samples });
-    log(`wrote ${out}/summary.json, metrics.jsonl, ${samples.map((s) => s.file).join(', ')}${samples.length ? ', ' : ''}checkpoint/`);
+    writeSummary({ checkpointStep: savedStep, evalSeconds: +((performance.now() - evalStarted) / 1000).toFixed(2), eval: evaluation, samples });
+    const written = samples.filter((s): s is WrittenSamples => !isFailed(s)).map((s) => s.file);
+    log(`wrote ${out}/summary.json, metrics.jsonl, ${written.join(', ')}${written.length ? ', ' : ''}checkpoint/`);
+    const failed = samples.find(isFailed);
+    if (failed) throw new CliError(inert`${file}: ${failed.sampler}: the sampler failed after training: ${failed.error} (the checkpoint and summary.json are written)`, 1);
+    if ('error' in evaluation) throw new CliError(inert`${file}: evaluation failed after training: ${String(evaluation.error)} (the checkpoint, samples and summary.json are written)`, 1);
     return 0;
   } finally {
     interrupts.dispose();

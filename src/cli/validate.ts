@@ -1,5 +1,6 @@
 import { printable, printableJson } from '../core/base/text.ts';
 import { loadBytes } from '../core/graph/load.ts';
+import { compile } from '../core/compiler/program.ts';
 import { analyze } from '../core/shapes/analyze.ts';
 import type { Diagnostic } from '../core/shapes/diagnostics.ts';
 import { parseFlags, UsageError } from './args.ts';
@@ -27,7 +28,8 @@ export async function validateFile(file: string, options: ValidateOptions = {}):
   if (!loaded.ok) {
     return { file, ok: false, unreadable: loaded.diagnostics.some((d) => UNREADABLE.has(d.code)), diagnostics: loaded.diagnostics };
   }
-  const diagnostics = analyze(loaded.document, options).diagnostics;
+  // The compiler's checks too (objectives, sampler plans): what validate passes, train accepts.
+  const diagnostics = compile(loaded.document, analyze(loaded.document, options)).diagnostics;
   return { file, ok: !diagnostics.some((d) => d.severity === 'error'), unreadable: false, diagnostics };
 }
 

@@ -267,6 +267,14 @@ function slotNames(settings: OptimizerSettings): Set<string> {
   return names;
 }
 
+/** Refuses a checkpoint written by another model, naming what differs (version 1 names none: its weights are checked instead). */
+export function checkModel(manifest: CheckpointManifest, current: ModelIdentity, purpose: RestorePurpose): void {
+  if (!manifest.model) return;
+  const differences = identityDifferences(manifest.model, current, { ignore: purpose === 'resume' ? [] : ['seed', 'batchSize'] });
+  const more = differences.length > 3 ? `; and ${differences.length - 3} more differences` : '';
+  if (differences.length) throw new CheckpointError(`it was written by another model: ${differences.slice(0, 3).join('; ')}${more}`);
+}
+
 /**
  * Checks everything about a checkpoint against a session without changing
  * it: the model that wrote it, every weight's name, shape and values, the
@@ -276,11 +284,7 @@ export function checkCheckpoint(session: TrainingSession, checkpoint: Checkpoint
   const { manifest, weights } = checkpoint;
   const expectedBytes = weightsBytes(manifest);
   if (weights.byteLength !== expectedBytes) throw new CheckpointError(`the weights file holds ${weights.byteLength} bytes; model.json describes ${expectedBytes}`);
-  if (manifest.model) {
-    const differences = identityDifferences(manifest.model, sessionIdentity(session), { ignore: purpose === 'resume' ? [] : ['seed', 'batchSize'] });
-    const more = differences.length > 3 ? `; and ${differences.length - 3} more differences` : '';
-    if (differences.length) throw new CheckpointError(`it was written by another model: ${differences.slice(0, 3).join('; ')}${more}`);
-  }
+  checkModel(manifest, sessionIdentity(session), purpose);
   const bad = nonFiniteWeight(checkpoint);
   if (bad) throw new CheckpointError(`its weights are not finite: ${bad}`);
 
