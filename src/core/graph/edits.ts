@@ -5,6 +5,7 @@
  * Every recipe takes an optional module id to edit inside that module.
  */
 import { produce } from 'immer';
+import { own } from '../base/names.ts';
 import { getNodeDefinition } from '../nodes/registry.ts';
 import type { Shape } from '../shapes/shape.ts';
 import type { GraphDocument, GraphEdge, GraphModule, GraphNode } from './schema.ts';
@@ -144,7 +145,8 @@ export const moveNodes =
   (positions: Readonly<Record<string, { x: number; y: number }>>, moduleId?: string): Recipe =>
   (doc) => {
     for (const node of levelOf(doc, moduleId).nodes) {
-      const to = positions[node.id];
+      // Positions are keyed by node ids: read own keys only, so a node called "constructor" is not moved to a function.
+      const to = own(positions, node.id);
       if (to) node.position = { x: to.x, y: to.y };
     }
   };

@@ -4,6 +4,7 @@
  */
 import { useReactFlow } from '@xyflow/react';
 import { useMemo } from 'react';
+import { own } from '../../core/base/names.ts';
 import { addNode, disconnect, expandBlock, groupIntoModule, moveNodes, removeNodes, ungroup } from '../../core/graph/edits.ts';
 import { getNodeDefinition } from '../../core/nodes/registry.ts';
 import type { Shape } from '../../core/shapes/shape.ts';
@@ -180,7 +181,7 @@ export function useCanvasCommands() {
           if (getEditor().document !== document) return;
           getEditor().edit(moveNodes(positions, scope), 'Auto-layout');
           // Fit the new bounds, known here, rather than wait for the canvas to catch up.
-          const boxes = nodes.map((n) => ({ ...(positions[n.id] ?? { x: 0, y: 0 }), width: n.width, height: n.height }));
+          const boxes = nodes.map((n) => ({ ...(own(positions, n.id) ?? { x: 0, y: 0 }), width: n.width, height: n.height }));
           const x = Math.min(...boxes.map((b) => b.x));
           const y = Math.min(...boxes.map((b) => b.y));
           const width = Math.max(...boxes.map((b) => b.x + b.width)) - x;
