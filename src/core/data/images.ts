@@ -13,7 +13,7 @@ import type { DataParams } from './params.ts';
 import { archiveEntries } from './user-archive.ts';
 import { decodePngInto, type ImageShape } from './png-image.ts';
 import { UserDataError, type UserFile, type UserFolderEntry } from './user-file.ts';
-import { USER_DATA_LIMITS } from './user-limits.ts';
+import { formatBytes, USER_DATA_LIMITS } from './user-limits.ts';
 
 type ImageParams = Pick<DataParams, 'height' | 'width' | 'channels' | 'labels'>;
 
@@ -53,6 +53,10 @@ export async function readImages(file: UserFile, fileName: string, params: Image
     throw new UserDataError(
       `${fileName}: ${images.length.toLocaleString('en-US')} images of ${shape.height}x${shape.width}x${shape.channels} are ${(images.length * perImage).toLocaleString('en-US')} values; the limit is ${USER_DATA_LIMITS.pixelValues.toLocaleString('en-US')}`,
     );
+  }
+  for (const { entry } of images) {
+    // The size a zip's directory or the file system gives; a zip entry is never inflated past it.
+    if (entry.size > USER_DATA_LIMITS.imageFileBytes) throw new UserDataError(`${fileName}: ${entry.path} is ${formatBytes(entry.size)}; the limit for one image file is ${formatBytes(USER_DATA_LIMITS.imageFileBytes)}`);
   }
   const set: ImageSet = { count: images.length, shape, pixels: new Uint8Array(images.length * perImage) };
   if (params.labels === 'folders') {

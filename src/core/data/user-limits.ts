@@ -9,6 +9,8 @@ export const USER_DATA_LIMITS = {
   fileBytes: 256 * 1024 * 1024,
   /** Bytes of all images of a zip or folder, unpacked (PNG files, not pixels). */
   imageBytes: 512 * 1024 * 1024,
+  /** Bytes of one PNG file, as stored in the zip or folder (a 1024 × 1024 RGBA image of 16-bit samples is 8 MB unpacked). */
+  imageFileBytes: 64 * 1024 * 1024,
   /** Entries of a zip or folder, images or not. */
   entries: 100_000,
   images: 100_000,
@@ -20,12 +22,16 @@ export const USER_DATA_LIMITS = {
   rows: 1_000_000,
   /** Numbers in a CSV (rows · columns). */
   cells: 32 * 1024 * 1024,
+  /** Characters of one CSV field (a number, a label or a column name). */
+  cellLength: 1024,
   lines: 1_000_000,
   lineLength: 4096,
+  /** Tokens of a text file's examples: lines · (context + 1). */
+  tokens: 32 * 1024 * 1024,
 } as const;
 
 const MB = 1024 * 1024;
 
 export function formatBytes(bytes: number): string {
-  return bytes >= MB ? `${(bytes / MB).toFixed(bytes % MB === 0 ? 0 : 1)} MB` : `${bytes.toLocaleString('en-US')} bytes`;
+  return bytes >= MB ? `${(bytes / MB).toFixed(bytes % MB === 0 ? 0 : 1)} MB` : `${bytes.toLocaleString('en-US')} byte${bytes === 1 ? '' : 's'}`;
 }
