@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { csvRecords, parseCsv, sortClasses } from '../../src/core/data/csv.ts';
 import { UserDataError } from '../../src/core/data/user-file.ts';
-import { bytes } from './user-file-helpers.ts';
+import { bytes, withLimits } from './user-file-helpers.ts';
 
 const csv = (text: string, params: Partial<Parameters<typeof parseCsv>[2]> = {}) => parseCsv(bytes(text), 'data.csv', { columns: 2, header: 'auto', labels: 'none', ...params });
 
@@ -75,5 +75,41 @@ describe('CSV files', () => {
     for (const text of ['1,2\n3\n', '"', 'a,b\n', '1,x\n']) {
       expect(() => csv(text)).toThrow(UserDataError);
     }
+  });
+});
+
+describe('CSV files that would take too much memory', () => {
+  const params = { columns: 2, header: 'auto', labels: 'none' } as const;
+
+  it('stops at the field limit on a line of a million fields, without splitting the rest', () => {
+    const wide = bytes('1,'.repeat(1_000_000));
+    const start = performance.now();
+    expect(() => parseCsv(wide, 'wide.csv', params)).toThrow('wide.csv line 1 has more than 4097 fields, the limit');
+    expect(performance.now() - start).toBeLessThan(1000);
+  });
+
+  it('refuses a field longer than the limit, not building a string of it', () => {
+    const field = new Uint8Array(10 << 20).fill(0x31);
+    expect(() => parseCsv(field, 'one.csv', params)).toThrow('one.csv line 1, column 1: a field longer than 1,024 bytes, the limit');
+  });
+
+  it('refuses rows × columns past the limit as soon as it is passed, before reading further rows', () => {
+    // Line 6 is the first past 10 numbers; line 7 is never read, or its "abc" would be the error.
+    const text = `${'1,2\n'.repeat(6)}3,abc\n`;
+    expect(() => withLimits({ cells: 10 }, () => parseCsv(bytes(text), 'many.csv', params))).toThrow(
+      'many.csv has more than 5 rows of 2 numbers: more than 10 numbers (rows × columns), the limit',
+    );
+    expect(withLimits({ cells: 12 }, () => parseCsv(bytes('1,2\n'.repeat(6)), 'six.csv', params).rows)).toBe(6);
+  });
+
+  it('refuses too many distinct labels as soon as one too many appears', () => {
+    const text = 'a,1,2\nb,1,2\nc,1,2\nd,1,2\n';
+    expect(() => withLimits({ classes: 3 }, () => parseCsv(bytes(text), 'l.csv', { ...params, labels: 'first-column' }))).toThrow('l.csv has more than 3 distinct labels, the limit');
+  });
+
+  it('names the byte offset of bytes that are not UTF-8', () => {
+    const bad = Uint8Array.from([...bytes('1,2\n3,'), 0xff, 0x0a]);
+    expect(() => parseCsv(bad, 'bin.csv', params)).toThrow('bin.csv is not UTF-8 text: the byte 0xFF never occurs in UTF-8, at byte offset 6');
+    expect(csvRecords(Uint8Array.from([...bytes('"é",'), 0xc3, 0xa9]), 'u.csv')).toEqual([{ line: 1, cells: ['é', 'é'] }]);
   });
 });

@@ -11,7 +11,8 @@
  * every label is a number, so labels 0..9 stay 0..9).
  */
 import type { DataParams } from './params.ts';
-import { decodeUtf8, UserDataError } from './user-file.ts';
+import { findInvalidUtf8 } from '../base/utf8.ts';
+import { UserDataError } from './user-file.ts';
 import { formatBytes, USER_DATA_LIMITS } from './user-limits.ts';
 
 type CsvParams = Pick<DataParams, 'columns' | 'header' | 'labels'>;
@@ -35,70 +36,114 @@ interface CsvRecord {
 
 /** The most columns a Data node declares, plus a label column. */
 const MAX_FIELDS = 4097;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Splits CSV text into records (lines of fields), skipping blank lines; quotes may span lines. */
-export function csvRecords(text: string, fileName: string): CsvRecord[] {
-  const records: CsvRecord[] = [];
+/**
+ * Walks CSV bytes record by record, skipping blank lines; quotes may span
+ * lines. Each record's cells go to `onRecord` and are not kept: a file of
+ * 256 MB is never one string, nor a list of all its cells. Syntax is ASCII,
+ * so the bytes are scanned as they are and only each field is decoded (a
+ * field that is not UTF-8 is an error naming its byte offset).
+ */
+export function scanCsv(bytes: Uint8Array, fileName: string, onRecord: (record: CsvRecord) => void): void {
+  const maxCell = USER_DATA_LIMITS.cellLength;
+  const cell = new Uint8Array(maxCell);
+  let cellLength = 0;
+  let cellAscii = true;
+  let cellStart = 0;
   let cells: string[] = [];
-  let cell = '';
+  let records = 0;
   let quoted = false;
   let cellWasQuoted = false;
+  let cellWasQuotedInRecord = false;
   let line = 1;
   let recordLine = 1;
   let quoteLine = 1;
-  let cellWasQuotedInRecord = false;
+  const where = () => `${fileName} line ${line}, column ${cells.length + 1}`;
+  const push = (b: number) => {
+    if (cellLength >= maxCell) throw new UserDataError(`${where()}: a field longer than ${maxCell.toLocaleString('en-US')} bytes, the limit`);
+    cell[cellLength++] = b;
+    if (b >= 0x80) cellAscii = false;
+  };
   const endCell = () => {
     if (cells.length >= MAX_FIELDS) throw new UserDataError(`${fileName} line ${recordLine} has more than ${MAX_FIELDS} fields, the limit`);
-    cells.push(cellWasQuoted ? cell : cell.trim());
-    cell = '';
+    let text: string;
+    if (cellAscii) text = String.fromCharCode.apply(null, cell.subarray(0, cellLength) as unknown as number[]);
+    else {
+      try {
+        text = fatalUtf8.decode(cell.subarray(0, cellLength));
+      } catch {
+        const problem = findInvalidUtf8(bytes.subarray(cellStart));
+        throw new UserDataError(`${fileName} is not UTF-8 text: ${problem?.reason ?? 'a byte sequence is not UTF-8'}, at byte offset ${cellStart + (problem?.offset ?? 0)}`);
+      }
+    }
+    cells.push(cellWasQuoted ? text : text.trim());
+    cellLength = 0;
+    cellAscii = true;
     cellWasQuoted = false;
   };
   const endRecord = () => {
     endCell();
     const blank = cells.length === 1 && cells[0] === '' && !cellWasQuotedInRecord;
     if (!blank) {
-      if (records.length >= USER_DATA_LIMITS.rows + 1) throw new UserDataError(`${fileName} has more than ${USER_DATA_LIMITS.rows.toLocaleString('en-US')} rows, the limit`);
-      records.push({ line: recordLine, cells });
+      if (records >= USER_DATA_LIMITS.rows + 1) throw new UserDataError(`${fileName} has more than ${USER_DATA_LIMITS.rows.toLocaleString('en-US')} rows, the limit`);
+      records++;
+      onRecord({ line: recordLine, cells });
     }
     cells = [];
     cellWasQuotedInRecord = false;
   };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  cellStart = i;
+  for (; i < bytes.length; i++) {
+    const c = bytes[i]!;
     if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          cell += '"';
+      if (c === QUOTE) {
+        if (bytes[i + 1] === QUOTE) {
+          push(QUOTE);
           i++;
         } else quoted = false;
       } else {
-        if (c === '\n') line++;
-        cell += c;
+        if (c === LF) line++;
+        push(c);
       }
       continue;
     }
-    if (c === '"') {
-      if (cell.trim() !== '') throw new UserDataError(`${fileName} line ${line}, column ${cells.length + 1}: a quote inside an unquoted field; put the whole field in quotes`);
+    if (c === QUOTE) {
+      if (cell.subarray(0, cellLength).some((b) => b !== 0x20 && b !== 0x09)) throw new UserDataError(`${where()}: a quote inside an unquoted field; put the whole field in quotes`);
       quoted = true;
       cellWasQuoted = true;
       cellWasQuotedInRecord = true;
       quoteLine = line;
-      cell = '';
-    } else if (c === ',') {
+      cellLength = 0;
+      cellStart = i + 1;
+    } else if (c === COMMA) {
       endCell();
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
+      cellStart = i + 1;
+    } else if (c === LF || c === CR) {
+      if (c === CR && bytes[i + 1] === LF) i++;
       endRecord();
       line++;
       recordLine = line;
+      cellStart = i + 1;
     } else if (cellWasQuoted) {
-      if (c !== ' ' && c !== '\t') throw new UserDataError(`${fileName} line ${line}, column ${cells.length + 1}: text after a closing quote`);
+      if (c !== 0x20 && c !== 0x09) throw new UserDataError(`${where()}: text after a closing quote`);
     } else {
-      cell += c;
+      push(c);
     }
   }
   if (quoted) throw new UserDataError(`${fileName} line ${quoteLine}, column ${cells.length + 1}: a quote is opened and never closed`);
   endRecord();
+}
+
+/** All records of a CSV text or file, for inspecting small files. */
+export function csvRecords(text: string | Uint8Array, fileName: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
+  scanCsv(typeof text === 'string' ? new TextEncoder().encode(text) : text, fileName, (r) => records.push(r));
   return records;
 }
 
@@ -125,29 +170,39 @@ function describeLayout(p: CsvParams): string {
 
 export function parseCsv(bytes: Uint8Array, fileName: string, params: CsvParams): CsvTable {
   if (bytes.length > USER_DATA_LIMITS.fileBytes) throw new UserDataError(`${fileName} is ${formatBytes(bytes.length)}; the limit is ${formatBytes(USER_DATA_LIMITS.fileBytes)}`);
-  const records = csvRecords(decodeUtf8(bytes, fileName), fileName);
   const { columns, labels } = params;
   const width = columns + (labels === 'none' ? 0 : 1);
   const labelAt = labels === 'first-column' ? 0 : labels === 'last-column' ? width - 1 : -1;
   const firstNumeric = labelAt === 0 ? 1 : 0;
   const numericCells = (r: CsvRecord) => r.cells.slice(firstNumeric, firstNumeric + columns);
+  const maxRows = Math.min(USER_DATA_LIMITS.rows, Math.floor(USER_DATA_LIMITS.cells / columns));
 
-  for (const r of records) {
+  // Numbers go straight into a growing array, labels into indices: no row is kept as strings.
+  let values = new Float32Array(Math.min(columns * 1024, maxRows * columns));
+  let labelIds = new Int32Array(labelAt >= 0 ? 1024 : 0);
+  const labelIndex = new Map<string, number>();
+  let columnNames: string[] | undefined;
+  let rows = 0;
+  let first = true;
+  scanCsv(bytes, fileName, (r) => {
     if (r.cells.length !== width) {
       throw new UserDataError(`${fileName} line ${r.line} has ${r.cells.length} field${r.cells.length === 1 ? '' : 's'}; the Data node declares ${describeLayout(params)}, so ${width} per row (set columns to match the file)`);
     }
-  }
-  const first = records[0];
-  const hasHeader = first !== undefined && (params.header === 'yes' || (params.header === 'auto' && numericCells(first).some((c) => parseCell(c) === undefined)));
-  const body = hasHeader ? records.slice(1) : records;
-  if (body.length === 0) throw new UserDataError(`${fileName} has no rows of data`);
-  if (body.length > USER_DATA_LIMITS.rows) throw new UserDataError(`${fileName} has ${body.length.toLocaleString('en-US')} rows; the limit is ${USER_DATA_LIMITS.rows.toLocaleString('en-US')}`);
-  if (body.length * columns > USER_DATA_LIMITS.cells) {
-    throw new UserDataError(`${fileName} has ${(body.length * columns).toLocaleString('en-US')} numbers; the limit is ${USER_DATA_LIMITS.cells.toLocaleString('en-US')}`);
-  }
-
-  const values = new Float32Array(body.length * columns);
-  body.forEach((r, row) => {
+    if (first) {
+      first = false;
+      if (params.header === 'yes' || (params.header === 'auto' && numericCells(r).some((c) => parseCell(c) === undefined))) {
+        columnNames = numericCells(r);
+        return;
+      }
+    }
+    if (rows >= maxRows) {
+      throw new UserDataError(
+        rows >= USER_DATA_LIMITS.rows
+          ? `${fileName} has more than ${USER_DATA_LIMITS.rows.toLocaleString('en-US')} rows, the limit`
+          : `${fileName} has more than ${maxRows.toLocaleString('en-US')} rows of ${columns} numbers: more than ${USER_DATA_LIMITS.cells.toLocaleString('en-US')} numbers (rows × columns), the limit`,
+      );
+    }
+    if ((rows + 1) * columns > values.length) values = grown(values, Math.min(values.length * 2, maxRows * columns));
     for (let j = 0; j < columns; j++) {
       const cell = r.cells[firstNumeric + j]!;
       const value = parseCell(cell);
@@ -155,20 +210,38 @@ export function parseCsv(bytes: Uint8Array, fileName: string, params: CsvParams)
         const what = cell === '' ? 'is empty' : `"${cell.length > 40 ? `${cell.slice(0, 40)}…` : cell}" is not a number`;
         throw new UserDataError(`${fileName} line ${r.line}, column ${firstNumeric + j + 1}: ${what}`);
       }
-      values[row * columns + j] = value;
+      values[rows * columns + j] = value;
     }
+    if (labelAt >= 0) {
+      const label = r.cells[labelAt]!;
+      if (label === '') throw new UserDataError(`${fileName} line ${r.line}, column ${labelAt + 1}: the label is empty`);
+      let id = labelIndex.get(label);
+      if (id === undefined) {
+        if (labelIndex.size >= USER_DATA_LIMITS.classes) throw new UserDataError(`${fileName} has more than ${USER_DATA_LIMITS.classes} distinct labels, the limit`);
+        labelIndex.set(label, (id = labelIndex.size));
+      }
+      if (rows >= labelIds.length) labelIds = grown(labelIds, Math.min(labelIds.length * 2, maxRows));
+      labelIds[rows] = id;
+    }
+    rows++;
   });
-  const table: CsvTable = { rows: body.length, columns, values };
-  if (hasHeader) table.columnNames = numericCells(first!);
+  if (rows === 0) throw new UserDataError(`${fileName} has no rows of data`);
+
+  const table: CsvTable = { rows, columns, values: values.length === rows * columns ? values : values.slice(0, rows * columns) };
+  if (columnNames) table.columnNames = columnNames;
   if (labelAt >= 0) {
-    for (const r of body) {
-      if (r.cells[labelAt] === '') throw new UserDataError(`${fileName} line ${r.line}, column ${labelAt + 1}: the label is empty`);
-    }
-    const classes = sortClasses(body.map((r) => r.cells[labelAt]!));
-    if (classes.length > USER_DATA_LIMITS.classes) throw new UserDataError(`${fileName} has ${classes.length} distinct labels; the limit is ${USER_DATA_LIMITS.classes}`);
-    const index = new Map(classes.map((c, i) => [c, i]));
-    table.labels = Int32Array.from(body, (r) => index.get(r.cells[labelAt]!)!);
+    const classes = sortClasses(labelIndex.keys());
+    // First-seen ids to indices among the sorted classes.
+    const order = new Int32Array(labelIndex.size);
+    classes.forEach((name, i) => (order[labelIndex.get(name)!] = i));
+    table.labels = Int32Array.from(labelIds.subarray(0, rows), (id) => order[id]!);
     table.classes = classes;
   }
   return table;
+}
+
+function grown<T extends Float32Array | Int32Array>(array: T, length: number): T {
+  const out = new (array.constructor as new (n: number) => T)(Math.max(length, 1));
+  out.set(array);
+  return out;
 }

@@ -9,7 +9,8 @@
  * declared context is checked against the file. Duplicates are kept: they
  * weight the distribution as the file does.
  */
-import { decodeUtf8, UserDataError } from './user-file.ts';
+import { findInvalidUtf8 } from '../base/utf8.ts';
+import { UserDataError } from './user-file.ts';
 import { formatBytes, USER_DATA_LIMITS } from './user-limits.ts';
 
 export interface TextLines {
@@ -18,17 +19,48 @@ export interface TextLines {
   longest: number;
 }
 
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-16 length of UTF-8 bytes (what a string of them would measure), without decoding them. */
+function utf16Length(bytes: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i]!;
+    if (b < 0x80 || b >= 0xc0) n += b >= 0xf0 ? 2 : 1;
+  }
+  return n;
+}
+
+/**
+ * The file's examples, scanned line by line over its bytes: no string of
+ * the whole file, and no list of its lines, is made. What the lines will
+ * take once tokenised (lines · (context + 1) tokens) is counted as they are
+ * accepted, and the file is refused as soon as it passes the limit.
+ */
 export function parseTextLines(bytes: Uint8Array, fileName: string, context: number): TextLines {
   if (bytes.length > USER_DATA_LIMITS.fileBytes) throw new UserDataError(`${fileName} is ${formatBytes(bytes.length)}; the limit is ${formatBytes(USER_DATA_LIMITS.fileBytes)}`);
-  const text = decodeUtf8(bytes, fileName);
+  const maxLines = Math.min(USER_DATA_LIMITS.lines, Math.floor(USER_DATA_LIMITS.tokens / (context + 1)));
   const lines: string[] = [];
   let longest = 0;
   let lineNumber = 0;
-  for (const raw of text.split(/\r\n|\n|\r/)) {
+  let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (start <= bytes.length) {
+    let end = start;
+    while (end < bytes.length && bytes[end] !== 0x0a && bytes[end] !== 0x0d) end++;
     lineNumber++;
-    if (raw.length > USER_DATA_LIMITS.lineLength) throw new UserDataError(`${fileName} line ${lineNumber} has ${raw.length} characters; the limit is ${USER_DATA_LIMITS.lineLength}`);
+    const length = utf16Length(bytes, start, end);
+    if (length > USER_DATA_LIMITS.lineLength) throw new UserDataError(`${fileName} line ${lineNumber} has ${length} characters; the limit is ${USER_DATA_LIMITS.lineLength}`);
+    let raw: string;
+    try {
+      raw = fatalUtf8.decode(bytes.subarray(start, end));
+    } catch {
+      const problem = findInvalidUtf8(bytes.subarray(start));
+      throw new UserDataError(`${fileName} is not UTF-8 text: ${problem?.reason ?? 'a byte sequence is not UTF-8'}, at byte offset ${start + (problem?.offset ?? 0)}`);
+    }
+    const next = bytes[end] === 0x0d && bytes[end + 1] === 0x0a ? end + 2 : end + 1;
     const lead = raw.length - raw.trimStart().length;
     const line = raw.trim().toLowerCase();
+    start = next;
     if (line === '') continue;
     for (let i = 0; i < line.length; i++) {
       const c = line[i]!;
@@ -40,7 +72,13 @@ export function parseTextLines(bytes: Uint8Array, fileName: string, context: num
     if (line.length > context - 1) {
       throw new UserDataError(`${fileName} line ${lineNumber} has ${line.length} letters; a context of ${context} holds at most ${context - 1} (set context to at least ${line.length + 1})`);
     }
-    if (lines.length >= USER_DATA_LIMITS.lines) throw new UserDataError(`${fileName} has more than ${USER_DATA_LIMITS.lines.toLocaleString('en-US')} lines, the limit`);
+    if (lines.length >= maxLines) {
+      throw new UserDataError(
+        lines.length >= USER_DATA_LIMITS.lines
+          ? `${fileName} has more than ${USER_DATA_LIMITS.lines.toLocaleString('en-US')} lines, the limit`
+          : `${fileName} has more than ${maxLines.toLocaleString('en-US')} lines: at a context of ${context}, that is more than ${USER_DATA_LIMITS.tokens.toLocaleString('en-US')} tokens (lines × (context + 1)), the limit`,
+      );
+    }
     lines.push(line);
     longest = Math.max(longest, line.length);
   }

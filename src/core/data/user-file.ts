@@ -38,14 +38,3 @@ export class UserFileMissingError extends UserDataError {
 export function isUserFolder(file: UserFile): file is UserFolder {
   return !(file instanceof Uint8Array);
 }
-
-/** Bytes as UTF-8 text (a leading byte-order mark dropped); invalid UTF-8 is an error naming the file. */
-export function decodeUtf8(bytes: Uint8Array, fileName: string): string {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new UserDataError(`${fileName} is not UTF-8 text`);
-  }
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-}
