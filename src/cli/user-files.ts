@@ -3,12 +3,13 @@
  * (a name is a path relative to the graph's folder), or wherever
  * `--data NAME=PATH` points. A folder is read as a folder of images.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { inert } from '../core/base/text.ts';
 import { UserDataError, UserFileMissingError, type ReadUserFile, type UserFile, type UserFolderEntry } from '../core/data/user-file.ts';
 import { formatBytes, USER_DATA_LIMITS } from '../core/data/user-limits.ts';
 import { UsageError } from './args.ts';
+import { isInputFileError, readInputFile } from './read-file.ts';
 
 /** `--data NAME=PATH` flags as a map from file name to path. */
 export function parseDataFlags(flags: readonly string[] | undefined): Map<string, string> {
@@ -30,7 +31,9 @@ async function listFolder(root: string, name: string): Promise<UserFolderEntry[]
       else if (item.isFile()) {
         if (entries.length >= USER_DATA_LIMITS.entries) throw new UserDataError(`${name} holds more than ${USER_DATA_LIMITS.entries.toLocaleString('en-US')} files, the limit`);
         const { size } = await stat(full);
-        entries.push({ path: relative(root, full).split(sep).join('/'), size, read: async () => new Uint8Array(await readFile(full)) });
+        const path = relative(root, full).split(sep).join('/');
+        // The limits were checked against this size: a file that has grown since is refused, not read whole.
+        entries.push({ path, size, read: () => readUserBytes(full, `${name}/${path}`, size) });
       }
     }
   };
@@ -54,6 +57,16 @@ export function userFileReader(graphFile: string, overrides: ReadonlyMap<string,
     }
     if (info.isDirectory()) return { kind: 'folder', entries: await listFolder(path, name) };
     if (info.size > USER_DATA_LIMITS.fileBytes) throw new UserDataError(`${name} is ${formatBytes(info.size)}; the limit is ${formatBytes(USER_DATA_LIMITS.fileBytes)}`);
-    return new Uint8Array(await readFile(path));
+    return readUserBytes(path, name, USER_DATA_LIMITS.fileBytes);
   };
+}
+
+/** A user file through the bounded reader (plain files only, at most `maxBytes`); problems are UserDataErrors naming it. */
+async function readUserBytes(path: string, name: string, maxBytes: number): Promise<Uint8Array> {
+  try {
+    return await readInputFile(path, { maxBytes, what: 'data file' });
+  } catch (error) {
+    if (isInputFileError(error)) throw new UserDataError(`cannot read the data file "${name}" at ${path}: ${error.reason}`);
+    throw error;
+  }
 }

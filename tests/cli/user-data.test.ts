@@ -1,4 +1,5 @@
 /** The CLI reads a Data node's own file beside the graph file, or where --data points. */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +97,24 @@ describe('the CLI reader of user files', () => {
     truncateSync(big, USER_DATA_LIMITS.fileBytes + 1);
     await expect(userFileReader(graphFile)('big.csv')).rejects.toThrow(UserDataError);
     await expect(userFileReader(graphFile)('big.csv')).rejects.toThrow('big.csv is 256.0 MB; the limit is 256 MB');
+  });
+
+  it.runIf(process.platform === 'linux')('refuses devices and pipes, read through the bounded reader', async () => {
+    const fifo = join(dir, 'pipe.csv');
+    execFileSync('mkfifo', [fifo]);
+    const read = userFileReader(graphFile, new Map([['zero.csv', '/dev/zero']]));
+    await expect(read('zero.csv')).rejects.toThrow('cannot read the data file "zero.csv" at /dev/zero: it is a character device, not a regular file');
+    await expect(read('pipe.csv')).rejects.toThrow(`cannot read the data file "pipe.csv" at ${fifo}: it is a pipe (FIFO), not a regular file`);
+    await expect(read('pipe.csv')).rejects.toThrow(UserDataError);
+  });
+
+  it('refuses a folder entry that grew after the folder was listed, not reading past its listed size', async () => {
+    mkdirSync(join(dir, 'grows'), { recursive: true });
+    writeFileSync(join(dir, 'grows', 'a.png'), 'x');
+    const folder = await userFileReader(graphFile)('grows');
+    if (!isUserFolder(folder)) throw new Error('expected a folder');
+    writeFileSync(join(dir, 'grows', 'a.png'), 'x'.repeat(1000));
+    await expect(folder.entries[0]!.read()).rejects.toThrow(`cannot read the data file "grows/a.png" at ${join(dir, 'grows', 'a.png')}: it is 1,000 bytes; the limit is 1 byte`);
   });
 
   it('reads --data NAME=PATH flags', () => {
