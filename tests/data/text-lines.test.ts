@@ -57,5 +57,11 @@ describe('text files that would take too much memory', () => {
     expect(() => parseTextLines(Uint8Array.from([...bytes('ok\nab'), 0xc3]), 'bad.txt', 16)).toThrow('bad.txt is not UTF-8 text: the sequence starting 0xC3 is cut off by the end of the file, at byte offset 5');
     expect(() => parseTextLines(Uint8Array.from([...bytes('ok\n'), 0xc3, 0x0a, 0x61]), 'bad.txt', 16)).toThrow('0xC3 followed by 0x0A is an incomplete sequence, at byte offset 3');
     expect(parseTextLines(Uint8Array.from([0xef, 0xbb, 0xbf, ...bytes('Anna\r\nbob')]), 'bom.txt', 16).lines).toEqual(['anna', 'bob']);
+    // The file is checked in pieces: a character across a boundary is fine, a bad one is found where it is.
+    const across = new Uint8Array((1 << 20) + 2).fill(0x0a);
+    across.set([0xc3, 0xa9], (1 << 20) - 1);
+    expect(() => parseTextLines(across, 'é.txt', 16)).toThrow('é.txt line 1048576, column 1: "é" is not a letter a-z');
+    across.set([0xc3, 0x28], (1 << 20) - 1);
+    expect(() => parseTextLines(across, 'bad.txt', 16)).toThrow(`0xC3 followed by 0x28 is an incomplete sequence, at byte offset ${(1 << 20) - 1}`);
   });
 });

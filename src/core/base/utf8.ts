@@ -41,3 +41,25 @@ export function findInvalidUtf8(bytes: Uint8Array): Utf8Problem | undefined {
   }
   return undefined;
 }
+
+// Small pieces: their strings are young garbage, collected at once, rather than megabytes kept until a full collection.
+const STEP = 1 << 16;
+
+/**
+ * The first problem in `bytes` as UTF-8, checked piece by piece with the
+ * native decoder (no string of the whole is kept), then located exactly.
+ */
+export function utf8Problem(bytes: Uint8Array): Utf8Problem | undefined {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for (let at = 0; at < bytes.length; at += STEP) {
+    try {
+      decoder.decode(bytes.subarray(at, at + STEP), { stream: at + STEP < bytes.length });
+    } catch {
+      // A sequence may have started up to 3 bytes before this piece.
+      const from = Math.max(0, at - 3);
+      const problem = findInvalidUtf8(bytes.subarray(from));
+      return problem && { offset: from + problem.offset, reason: problem.reason };
+    }
+  }
+  return undefined;
+}

@@ -11,7 +11,7 @@
  * every label is a number, so labels 0..9 stay 0..9).
  */
 import type { DataParams } from './params.ts';
-import { findInvalidUtf8 } from '../base/utf8.ts';
+import { utf8Problem } from '../base/utf8.ts';
 import { UserDataError } from './user-file.ts';
 import { formatBytes, USER_DATA_LIMITS } from './user-limits.ts';
 
@@ -40,21 +40,26 @@ const QUOTE = 0x22;
 const COMMA = 0x2c;
 const LF = 0x0a;
 const CR = 0x0d;
-const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8');
+/** What String.prototype.trim removes among ASCII bytes. */
+const ASCII_SPACE = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20]);
+/** A counted (not decoded) field that is not blank. */
+const COUNTED = '\u0000';
 
 /**
  * Walks CSV bytes record by record, skipping blank lines; quotes may span
  * lines. Each record's cells go to `onRecord` and are not kept: a file of
  * 256 MB is never one string, nor a list of all its cells. Syntax is ASCII,
  * so the bytes are scanned as they are and only each field is decoded (a
- * field that is not UTF-8 is an error naming its byte offset).
+ * file that is not UTF-8 is an error naming the byte offset). Records after
+ * the first `decoded` are only counted: their cells are '' when blank and
+ * COUNTED otherwise, which is all that counting rows and fields needs.
  */
-export function scanCsv(bytes: Uint8Array, fileName: string, onRecord: (record: CsvRecord) => void): void {
+export function scanCsv(bytes: Uint8Array, fileName: string, onRecord: (record: CsvRecord) => void, decoded = Infinity): void {
   const maxCell = USER_DATA_LIMITS.cellLength;
   const cell = new Uint8Array(maxCell);
   let cellLength = 0;
   let cellAscii = true;
-  let cellStart = 0;
   let cells: string[] = [];
   let records = 0;
   let quoted = false;
@@ -72,15 +77,9 @@ export function scanCsv(bytes: Uint8Array, fileName: string, onRecord: (record: 
   const endCell = () => {
     if (cells.length >= MAX_FIELDS) throw new UserDataError(`${fileName} line ${recordLine} has more than ${MAX_FIELDS} fields, the limit`);
     let text: string;
-    if (cellAscii) text = String.fromCharCode.apply(null, cell.subarray(0, cellLength) as unknown as number[]);
-    else {
-      try {
-        text = fatalUtf8.decode(cell.subarray(0, cellLength));
-      } catch {
-        const problem = findInvalidUtf8(bytes.subarray(cellStart));
-        throw new UserDataError(`${fileName} is not UTF-8 text: ${problem?.reason ?? 'a byte sequence is not UTF-8'}, at byte offset ${cellStart + (problem?.offset ?? 0)}`);
-      }
-    }
+    if (records >= decoded && cellAscii) text = cellWasQuoted || cell.subarray(0, cellLength).some((b) => !ASCII_SPACE.has(b)) ? COUNTED : '';
+    else if (cellAscii) text = String.fromCharCode.apply(null, cell.subarray(0, cellLength) as unknown as number[]);
+    else text = utf8.decode(cell.subarray(0, cellLength));
     cells.push(cellWasQuoted ? text : text.trim());
     cellLength = 0;
     cellAscii = true;
@@ -97,8 +96,10 @@ export function scanCsv(bytes: Uint8Array, fileName: string, onRecord: (record: 
     cells = [];
     cellWasQuotedInRecord = false;
   };
+  // Checked whole first, so a file that is not UTF-8 is refused as that, wherever the bad byte is.
+  const problem = utf8Problem(bytes);
+  if (problem) throw new UserDataError(`${fileName} is not UTF-8 text: ${problem.reason}, at byte offset ${problem.offset}`);
   let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  cellStart = i;
   for (; i < bytes.length; i++) {
     const c = bytes[i]!;
     if (quoted) {
@@ -120,16 +121,13 @@ export function scanCsv(bytes: Uint8Array, fileName: string, onRecord: (record: 
       cellWasQuotedInRecord = true;
       quoteLine = line;
       cellLength = 0;
-      cellStart = i + 1;
     } else if (c === COMMA) {
       endCell();
-      cellStart = i + 1;
     } else if (c === LF || c === CR) {
       if (c === CR && bytes[i + 1] === LF) i++;
       endRecord();
       line++;
       recordLine = line;
-      cellStart = i + 1;
     } else if (cellWasQuoted) {
       if (c !== 0x20 && c !== 0x09) throw new UserDataError(`${where()}: text after a closing quote`);
     } else {
@@ -177,32 +175,45 @@ export function parseCsv(bytes: Uint8Array, fileName: string, params: CsvParams)
   const numericCells = (r: CsvRecord) => r.cells.slice(firstNumeric, firstNumeric + columns);
   const maxRows = Math.min(USER_DATA_LIMITS.rows, Math.floor(USER_DATA_LIMITS.cells / columns));
 
-  // Numbers go straight into a growing array, labels into indices: no row is kept as strings.
-  let values = new Float32Array(Math.min(columns * 1024, maxRows * columns));
-  let labelIds = new Int32Array(labelAt >= 0 ? 1024 : 0);
+  // First the rows are counted and the layout checked, decoding only the first row (a header or not),
+  // so a file over the limits is refused before any array is built for it.
+  let hasHeader: boolean | undefined;
+  let rows = 0;
+  scanCsv(
+    bytes,
+    fileName,
+    (r) => {
+      if (r.cells.length !== width) {
+        throw new UserDataError(`${fileName} line ${r.line} has ${r.cells.length} field${r.cells.length === 1 ? '' : 's'}; the Data node declares ${describeLayout(params)}, so ${width} per row (set columns to match the file)`);
+      }
+      if (hasHeader === undefined) {
+        hasHeader = params.header === 'yes' || (params.header === 'auto' && numericCells(r).some((c) => parseCell(c) === undefined));
+        if (hasHeader) return;
+      }
+      if (rows >= maxRows) {
+        throw new UserDataError(
+          rows >= USER_DATA_LIMITS.rows
+            ? `${fileName} has more than ${USER_DATA_LIMITS.rows.toLocaleString('en-US')} rows, the limit`
+            : `${fileName} has more than ${maxRows.toLocaleString('en-US')} rows of ${columns} numbers: more than ${USER_DATA_LIMITS.cells.toLocaleString('en-US')} numbers (rows × columns), the limit`,
+        );
+      }
+      rows++;
+    },
+    1,
+  );
+  if (rows === 0) throw new UserDataError(`${fileName} has no rows of data`);
+
+  // Then the numbers go straight into an array of the counted size, labels into indices: no row is kept as strings.
+  const values = new Float32Array(rows * columns);
+  const labelIds = new Int32Array(labelAt >= 0 ? rows : 0);
   const labelIndex = new Map<string, number>();
   let columnNames: string[] | undefined;
-  let rows = 0;
-  let first = true;
+  let row = 0;
   scanCsv(bytes, fileName, (r) => {
-    if (r.cells.length !== width) {
-      throw new UserDataError(`${fileName} line ${r.line} has ${r.cells.length} field${r.cells.length === 1 ? '' : 's'}; the Data node declares ${describeLayout(params)}, so ${width} per row (set columns to match the file)`);
+    if (hasHeader && columnNames === undefined) {
+      columnNames = numericCells(r);
+      return;
     }
-    if (first) {
-      first = false;
-      if (params.header === 'yes' || (params.header === 'auto' && numericCells(r).some((c) => parseCell(c) === undefined))) {
-        columnNames = numericCells(r);
-        return;
-      }
-    }
-    if (rows >= maxRows) {
-      throw new UserDataError(
-        rows >= USER_DATA_LIMITS.rows
-          ? `${fileName} has more than ${USER_DATA_LIMITS.rows.toLocaleString('en-US')} rows, the limit`
-          : `${fileName} has more than ${maxRows.toLocaleString('en-US')} rows of ${columns} numbers: more than ${USER_DATA_LIMITS.cells.toLocaleString('en-US')} numbers (rows × columns), the limit`,
-      );
-    }
-    if ((rows + 1) * columns > values.length) values = grown(values, Math.min(values.length * 2, maxRows * columns));
     for (let j = 0; j < columns; j++) {
       const cell = r.cells[firstNumeric + j]!;
       const value = parseCell(cell);
@@ -210,7 +221,7 @@ export function parseCsv(bytes: Uint8Array, fileName: string, params: CsvParams)
         const what = cell === '' ? 'is empty' : `"${cell.length > 40 ? `${cell.slice(0, 40)}…` : cell}" is not a number`;
         throw new UserDataError(`${fileName} line ${r.line}, column ${firstNumeric + j + 1}: ${what}`);
       }
-      values[rows * columns + j] = value;
+      values[row * columns + j] = value;
     }
     if (labelAt >= 0) {
       const label = r.cells[labelAt]!;
@@ -220,28 +231,20 @@ export function parseCsv(bytes: Uint8Array, fileName: string, params: CsvParams)
         if (labelIndex.size >= USER_DATA_LIMITS.classes) throw new UserDataError(`${fileName} has more than ${USER_DATA_LIMITS.classes} distinct labels, the limit`);
         labelIndex.set(label, (id = labelIndex.size));
       }
-      if (rows >= labelIds.length) labelIds = grown(labelIds, Math.min(labelIds.length * 2, maxRows));
-      labelIds[rows] = id;
+      labelIds[row] = id;
     }
-    rows++;
+    row++;
   });
-  if (rows === 0) throw new UserDataError(`${fileName} has no rows of data`);
 
-  const table: CsvTable = { rows, columns, values: values.length === rows * columns ? values : values.slice(0, rows * columns) };
+  const table: CsvTable = { rows, columns, values };
   if (columnNames) table.columnNames = columnNames;
   if (labelAt >= 0) {
     const classes = sortClasses(labelIndex.keys());
     // First-seen ids to indices among the sorted classes.
     const order = new Int32Array(labelIndex.size);
     classes.forEach((name, i) => (order[labelIndex.get(name)!] = i));
-    table.labels = Int32Array.from(labelIds.subarray(0, rows), (id) => order[id]!);
+    table.labels = labelIds.map((id) => order[id]!);
     table.classes = classes;
   }
   return table;
-}
-
-function grown<T extends Float32Array | Int32Array>(array: T, length: number): T {
-  const out = new (array.constructor as new (n: number) => T)(Math.max(length, 1));
-  out.set(array);
-  return out;
 }

@@ -9,7 +9,7 @@
  * declared context is checked against the file. Duplicates are kept: they
  * weight the distribution as the file does.
  */
-import { findInvalidUtf8 } from '../base/utf8.ts';
+import { utf8Problem } from '../base/utf8.ts';
 import { UserDataError } from './user-file.ts';
 import { formatBytes, USER_DATA_LIMITS } from './user-limits.ts';
 
@@ -19,7 +19,8 @@ export interface TextLines {
   longest: number;
 }
 
-const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+/** The bytes were checked to be UTF-8 first. */
+const utf8 = new TextDecoder('utf-8');
 
 /** UTF-16 length of UTF-8 bytes (what a string of them would measure), without decoding them. */
 function utf16Length(bytes: Uint8Array, start: number, end: number): number {
@@ -39,6 +40,8 @@ function utf16Length(bytes: Uint8Array, start: number, end: number): number {
  */
 export function parseTextLines(bytes: Uint8Array, fileName: string, context: number): TextLines {
   if (bytes.length > USER_DATA_LIMITS.fileBytes) throw new UserDataError(`${fileName} is ${formatBytes(bytes.length)}; the limit is ${formatBytes(USER_DATA_LIMITS.fileBytes)}`);
+  const problem = utf8Problem(bytes);
+  if (problem) throw new UserDataError(`${fileName} is not UTF-8 text: ${problem.reason}, at byte offset ${problem.offset}`);
   const maxLines = Math.min(USER_DATA_LIMITS.lines, Math.floor(USER_DATA_LIMITS.tokens / (context + 1)));
   const lines: string[] = [];
   let longest = 0;
@@ -50,13 +53,7 @@ export function parseTextLines(bytes: Uint8Array, fileName: string, context: num
     lineNumber++;
     const length = utf16Length(bytes, start, end);
     if (length > USER_DATA_LIMITS.lineLength) throw new UserDataError(`${fileName} line ${lineNumber} has ${length} characters; the limit is ${USER_DATA_LIMITS.lineLength}`);
-    let raw: string;
-    try {
-      raw = fatalUtf8.decode(bytes.subarray(start, end));
-    } catch {
-      const problem = findInvalidUtf8(bytes.subarray(start));
-      throw new UserDataError(`${fileName} is not UTF-8 text: ${problem?.reason ?? 'a byte sequence is not UTF-8'}, at byte offset ${start + (problem?.offset ?? 0)}`);
-    }
+    const raw = utf8.decode(bytes.subarray(start, end));
     const next = bytes[end] === 0x0d && bytes[end + 1] === 0x0a ? end + 2 : end + 1;
     const lead = raw.length - raw.trimStart().length;
     const line = raw.trim().toLowerCase();
