@@ -189,6 +189,15 @@ describe('links', () => {
     if (!result.ok) expect(result.error.diagnostics?.[0]?.code).toBe('GC003');
   });
 
+  it('read their text as a file is read: a BOM is accepted, bytes that are not UTF-8 are GC010 at their offset', () => {
+    const text = saveDocument(presets[0]!.document);
+    const link = (bytes: Uint8Array) => decodeLink(`#graph=v1.${toBase64Url(deflateSync(bytes))}`);
+    expect(link(Uint8Array.from([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(text)])).ok).toBe(true);
+    const bad = link(Uint8Array.from([...new TextEncoder().encode(text.slice(0, 20)), 0xff, ...new TextEncoder().encode(text.slice(20))]));
+    expectError(bad, 'invalid-document');
+    if (!bad.ok) expect(bad.error.diagnostics?.map((d) => d.message)).toEqual(['The file is not valid UTF-8: the byte 0xFF never occurs in UTF-8, at byte offset 20. Save it as UTF-8 text.']);
+  });
+
   it('refuse a compression bomb without unpacking it all', () => {
     const bomb = deflateSync(new Uint8Array(LIMITS.fileBytes + 1024 * 1024).fill(32), { level: 9 });
     const started = performance.now();
