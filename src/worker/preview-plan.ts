@@ -1,14 +1,16 @@
 /**
- * Which previews a program gets while it trains, chosen from its samplers
- * (and its family for the extras): images → a sample grid; 2D points → a
- * scatter of the data against samples; a VAE's prior sampler → also a
- * latent interpolation; DDPM and DDIM → also their denoising trajectory;
- * tokens → text samples. Pure: it reads shapes from the analysis only.
+ * Which previews a program gets while it trains, chosen from what each
+ * sampler's definition says it produces (and the family for the extras):
+ * images → a sample grid; 2D points → a scatter of the data against samples;
+ * a VAE's sampler that decodes a latent → also a latent interpolation; a
+ * schedule loop (DDPM, DDIM) → also its denoising trajectory; tokens → text
+ * samples. Pure: it reads shapes from the analysis only.
  */
 import type { Program, SamplerPlan } from '../core/compiler/program.ts';
-import { concrete, type Shape } from '../core/shapes/shape.ts';
+import { samplerOf, type SamplerValues } from '../core/nodes/sampler-types.ts';
+import { concrete } from '../core/shapes/shape.ts';
 
-/** DDPM chains longer than this are previewed on a strided chain (DDIM with η = 1). */
+/** Chains that visit every step of a schedule longer than this (DDPM) are previewed on a strided chain (DDIM with η = 1). */
 export const DDPM_PREVIEW_LIMIT = 200;
 /** Steps of that strided chain. */
 export const DDPM_PREVIEW_STEPS = 50;
@@ -22,7 +24,8 @@ export type PreviewSpec =
   | { kind: 'text'; sampler: string };
 
 export interface TrajectorySpec {
-  chain: 'ddpm' | 'ddim';
+  /** The loop's name ('ddpm', 'ddim'). */
+  chain: string;
   /** Denoising steps of the full chain. */
   steps: number;
   /** When set, the preview runs this many strided steps instead of the full DDPM chain. */
@@ -44,27 +47,26 @@ export function sampleLayout(shape: readonly number[]): SampleLayout {
   return { kind: 'other' };
 }
 
-/** The shape (batch 1) of what a sampler produces. */
+const valuesOf = (program: Program): SamplerValues => ({ valueOf: (key) => program.analysis.values.get(key) });
+
+/** The shape (batch 1) of what a sampler produces; undefined for tokens. */
 export function samplerOutputShape(program: Program, plan: SamplerPlan): number[] | undefined {
-  const valueShape = (key: string): Shape | undefined => program.analysis.values.get(key)?.shape;
-  const shape = plan.kind === 'prior' ? valueShape(plan.output) : plan.kind === 'flow' ? valueShape(plan.data) : plan.kind === 'autoregressive' ? undefined : plan.dataShape;
-  return shape ? concrete(shape, 1) : undefined;
+  const output = samplerOf(plan).output(plan, valuesOf(program));
+  return output.kind === 'tensor' && output.shape ? concrete(output.shape, 1) : undefined;
 }
 
 function trajectoryOf(program: Program, plan: SamplerPlan): TrajectorySpec | undefined {
-  if (plan.kind !== 'ddpm' && plan.kind !== 'ddim') return undefined;
-  const schedule = program.analysis.values.get(plan.schedule)?.shape;
-  const length = typeof schedule?.[0] === 'number' ? schedule[0] : undefined;
-  if (length === undefined) return undefined;
-  if (plan.kind === 'ddim') return { chain: 'ddim', steps: Math.min(length, (plan.op.params as { steps: number }).steps) };
-  return length > DDPM_PREVIEW_LIMIT ? { chain: 'ddpm', steps: length, shortened: DDPM_PREVIEW_STEPS } : { chain: 'ddpm', steps: length };
+  const chain = samplerOf(plan).chain?.(plan, valuesOf(program));
+  if (!chain) return undefined;
+  return chain.everyStep && chain.steps > DDPM_PREVIEW_LIMIT ? { chain: chain.name, steps: chain.steps, shortened: DDPM_PREVIEW_STEPS } : { chain: chain.name, steps: chain.steps };
 }
 
 export function previewPlan(program: Program): PreviewSpec[] {
   const specs: PreviewSpec[] = [];
   for (const plan of program.samplers) {
     const sampler = plan.op.origin.node;
-    if (plan.kind === 'autoregressive') {
+    const definition = samplerOf(plan);
+    if (definition.output(plan, valuesOf(program)).kind === 'tokens') {
       specs.push({ kind: 'text', sampler });
       continue;
     }
@@ -74,7 +76,7 @@ export function previewPlan(program: Program): PreviewSpec[] {
     else if (layout.kind === 'image') {
       const trajectory = trajectoryOf(program, plan);
       specs.push({ kind: 'grid', sampler, layout, ...(trajectory ? { trajectory } : {}) });
-      if (plan.kind === 'prior' && program.document.meta.family === 'vae') specs.push({ kind: 'interpolation', sampler, layout });
+      if (definition.latent && program.document.meta.family === 'vae') specs.push({ kind: 'interpolation', sampler, layout });
     }
   }
   return specs;

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SamplerPlan } from '../core/compiler/program.ts';
+import { samplerOf } from '../core/nodes/sampler-types.ts';
 import type { DataSource } from '../core/data/source.ts';
 import { CHAR_VOCAB } from '../core/nodes/data.ts';
 import { imageGrid } from '../core/render/grid.ts';
@@ -53,7 +54,7 @@ function feedsFor(sources: ReadonlyMap<string, DataSource>): SampleOptions['feed
   return (op, count) => sources.get(op.id)!.validationBatch(0, count);
 }
 
-/** A copy of a plan with some params changed (temperature, a shorter chain), for previews only. */
+/** A copy of a plan with some params changed (a temperature), for previews only. */
 function withParams<P extends SamplerPlan>(plan: P, params: Record<string, unknown>): P {
   return { ...plan, op: { ...plan.op, params: { ...(plan.op.params as Record<string, unknown>), ...params } } };
 }
@@ -77,7 +78,6 @@ async function grid(ctx: PreviewContext, spec: Extract<PreviewSpec, { kind: 'gri
   }
   // One denoising run gives both the final grid and the trajectory of its first samples.
   const trajectory: TrajectorySpec = spec.trajectory;
-  const runPlan = trajectory.shortened ? withParams({ ...plan, kind: 'ddim' } as SamplerPlan, { steps: trajectory.shortened, eta: 1 }) : plan;
   const total = trajectory.shortened ?? trajectory.steps;
   const keepAt = new Set(Array.from({ length: TRAJECTORY_SNAPSHOTS }, (_, i) => Math.round((i * (total - 1)) / (TRAJECTORY_SNAPSHOTS - 1))));
   const rows = Math.min(TRAJECTORY_ROWS, ctx.count);
@@ -86,7 +86,7 @@ async function grid(ctx: PreviewContext, spec: Extract<PreviewSpec, { kind: 'gri
     if (keepAt.has(index)) snapshots.push(tf.tidy(() => tf.slice(x, 0, rows)));
   };
   try {
-    const result = await runSampler(ctx.session, runPlan, { count: ctx.count, seed: PREVIEW_SEED, onStep });
+    const result = await runSampler(ctx.session, plan, { count: ctx.count, seed: PREVIEW_SEED, onStep, ...(trajectory.shortened ? { strided: trajectory.shortened } : {}) });
     if (result.kind !== 'tensor') return [];
     const values = await tensorValues(result.tensor);
     const note = trajectory.shortened
@@ -126,8 +126,9 @@ async function scatterPreview(ctx: PreviewContext, spec: Extract<PreviewSpec, { 
 
 async function interpolation(ctx: PreviewContext, spec: Extract<PreviewSpec, { kind: 'interpolation' }>): Promise<ImagePreview[]> {
   const plan = planFor(ctx.session, spec.sampler);
-  if (plan.kind !== 'prior') return [];
-  const latentShape = concrete(ctx.session.program.analysis.values.get(plan.latent)!.shape, 1).slice(1);
+  const latentKey = samplerOf(plan).latent?.(plan);
+  if (latentKey === undefined) return [];
+  const latentShape = concrete(ctx.session.program.analysis.values.get(latentKey)!.shape, 1).slice(1);
   const random = createRandom(PREVIEW_SEED + 1);
   const latent = tf.tidy(() => {
     const ends = random.normal([INTERPOLATION_ROWS, 2, ...latentShape]);

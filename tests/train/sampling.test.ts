@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { runOps } from '../../src/core/compiler/forward.ts';
 import { compile, type Program, type SamplerPlan } from '../../src/core/compiler/program.ts';
 import { loadText } from '../../src/core/graph/load.ts';
+import type { FlowPlan } from '../../src/core/nodes/flow-inverse-sampler.ts';
+import type { PriorPlan } from '../../src/core/nodes/prior-sampler.ts';
 import { zGraphDocument, type GraphDocument } from '../../src/core/graph/schema.ts';
 import { createRandom } from '../../src/core/train/random.ts';
 import { invertFlow, runSampler } from '../../src/core/train/sampling.ts';
@@ -53,7 +55,7 @@ describe('samplers', () => {
     const values = await result.tensor.data();
     expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...values)).toBeLessThanOrEqual(1);
-    const plan = planOf(session.program, 'prior') as Extract<SamplerPlan, { kind: 'prior' }>;
+    const plan = planOf(session.program, 'prior') as PriorPlan;
     expect(plan.ops.map((op) => op.origin.node)).toEqual(expect.arrayContaining(['decoder']));
     expect(plan.ops.some((op) => op.origin.node === 'encoder')).toBe(false);
     result.tensor.dispose();
@@ -72,7 +74,7 @@ describe('samplers', () => {
   it('flow: runs the chain backwards, and the round trip returns the data', async () => {
     const session = sessionFor(preset('flow'), 16);
     for (let i = 0; i < 5; i++) session.trainStep();
-    const plan = planOf(session.program, 'flow') as Extract<SamplerPlan, { kind: 'flow' }>;
+    const plan = planOf(session.program, 'flow') as FlowPlan;
     expect(plan.steps.filter((s) => s.kind === 'inverse').length).toBeGreaterThanOrEqual(6 * 3);
     const result = await runSampler(session, plan, { count: 7 });
     if (result.kind !== 'tensor') throw new Error('expected a tensor');

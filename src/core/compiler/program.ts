@@ -6,10 +6,10 @@
  */
 import type { GraphDocument, ObjectiveSettings, OptimizerSettings } from '../graph/schema.ts';
 import { zObjectiveSettings } from '../graph/schema.ts';
+import type { SamplerPlan } from '../nodes/sampler-types.ts';
 import type { Init } from '../nodes/types.ts';
 import { analyze, type Analysis, type FlatOp, type NodePlace } from '../shapes/analyze.ts';
 import { diagnostic, hasErrors, type Diagnostic } from '../shapes/diagnostics.ts';
-import type { Shape } from '../shapes/shape.ts';
 import { variableKey } from './forward.ts';
 
 export interface VariableDecl {
@@ -31,17 +31,8 @@ export interface CompiledObjective {
   share: number;
 }
 
-/** One step of running a flow backwards. */
-export type InverseStep =
-  | { kind: 'inverse'; op: FlatOp }
-  /** A conditioning op (e.g. a coupling's s/t network) run forwards on values already recovered. */
-  | { kind: 'forward'; op: FlatOp };
-
-export type SamplerPlan =
-  | { kind: 'prior'; op: FlatOp; latent: string; output: string; ops: FlatOp[] }
-  | { kind: 'flow'; op: FlatOp; latent: string; data: string; steps: InverseStep[]; setup: FlatOp[] }
-  | { kind: 'ddpm' | 'ddim'; op: FlatOp; prediction: string; schedule: string; xt: string; t: string; dataShape: Shape; ops: FlatOp[]; setup: FlatOp[] }
-  | { kind: 'autoregressive'; op: FlatOp; logits: string; tokens: string; ops: FlatOp[] };
+/** What every sampler's plan holds; each kind's plan (in its node file) adds its own fields. */
+export type { SamplerPlan };
 
 export interface Program {
   document: GraphDocument;
@@ -140,91 +131,15 @@ export function compile(doc: GraphDocument, analysis: Analysis = analyze(doc)): 
   };
 }
 
+/** Asks the op's definition for its plan; the compiler knows no sampler kind. */
 function planSampler(op: FlatOp, analysis: Analysis, producers: Map<string, FlatOp>): SamplerPlan | { error: string } {
-  switch (op.kind) {
-    case 'PriorSampler': {
-      const latent = op.inputs.latent!;
-      const output = op.inputs.output!;
-      const ops = opsFor(analysis, producers, [output], new Set([latent]));
-      if (!ops.some((o) => Object.values(o.inputs).includes(latent))) return { error: 'its output does not depend on its latent input' };
-      return { kind: 'prior', op, latent, output, ops };
-    }
-    case 'FlowInverseSampler':
-      return planFlow(op, analysis, producers);
-    case 'DDPMSampler':
-    case 'DDIMSampler': {
-      const prediction = op.inputs.prediction!;
-      const schedule = op.inputs.schedule!;
-      const diffuse = opsFor(analysis, producers, [prediction]).find((o) => o.kind === 'Diffuse');
-      if (!diffuse) return { error: 'no Diffuse node feeds the prediction, so there is no noisy input to denoise' };
-      const xt = diffuse.outputs.xt!;
-      const t = diffuse.outputs.t!;
-      const ops = opsFor(analysis, producers, [prediction], new Set([xt, t]));
-      if (ops.some((o) => o.kind === 'Diffuse' || FEED_KINDS.has(o.kind))) {
-        return { error: 'the denoiser needs inputs other than the noisy sample and its step' };
-      }
-      const dataShape = analysis.values.get(diffuse.inputs.x0!)!.shape;
-      const setup = opsFor(analysis, producers, [schedule]);
-      return { kind: op.kind === 'DDPMSampler' ? 'ddpm' : 'ddim', op, prediction, schedule, xt, t, dataShape, ops, setup };
-    }
-    case 'AutoregressiveSampler': {
-      const logits = op.inputs.logits!;
-      const all = opsFor(analysis, producers, [logits]);
-      const tokenFeeds = all
-        .filter((o) => FEED_KINDS.has(o.kind))
-        .flatMap((o) => Object.values(o.outputs).filter((key) => analysis.values.get(key)?.type === 'tokens' && all.some((u) => Object.values(u.inputs).includes(key))));
-      const chosen = op.inputs.tokens;
-      if (chosen !== undefined && !tokenFeeds.includes(chosen)) return { error: 'its tokens input is not a token input of the model that feeds its logits' };
-      if (chosen === undefined && tokenFeeds.length !== 1) {
-        return { error: tokenFeeds.length === 0 ? 'no token input feeds its logits' : 'more than one token input feeds its logits: connect the one to generate into its "tokens" input' };
-      }
-      const tokens = chosen ?? tokenFeeds[0]!;
-      return { kind: 'autoregressive', op, logits, tokens, ops: opsFor(analysis, producers, [logits], new Set([tokens])) };
-    }
-    default:
-      return { error: `sampler kind ${op.kind} has no plan` };
-  }
-}
-
-/**
- * Plans running a flow backwards from its latent to its data: repeatedly
- * invert an op whose outputs are known, or run forwards a conditioning op
- * whose inputs are known, until the data value is recovered.
- */
-function planFlow(op: FlatOp, analysis: Analysis, producers: Map<string, FlatOp>): SamplerPlan | { error: string } {
-  const latent = op.inputs.latent!;
-  const chain = opsFor(analysis, producers, [latent]);
-  const source = chain.find((o) => FEED_KINDS.has(o.kind));
-  if (!source) return { error: 'no Data or Input node starts the flow' };
-  const data = Object.values(source.outputs).find((key) => chain.some((o) => Object.values(o.inputs).includes(key)))!;
-  const known = new Set([latent]);
-  const steps: InverseStep[] = [];
-  const done = new Set<FlatOp>([source]);
-  let progress = true;
-  while (!known.has(data) && progress) {
-    progress = false;
-    for (const candidate of [...chain].reverse()) {
-      if (done.has(candidate)) continue;
-      const inv = candidate.def.invertible;
-      if (inv) {
-        const conditioning = Object.entries(candidate.inputs).filter(([port]) => !inv.inputs.includes(port) && port !== 'logdet');
-        const outputsKnown = inv.outputs.every((port) => known.has(candidate.outputs[port]!));
-        if (!outputsKnown || !conditioning.every(([, key]) => known.has(key))) continue;
-        steps.push({ kind: 'inverse', op: candidate });
-        for (const port of inv.inputs) if (candidate.inputs[port]) known.add(candidate.inputs[port]!);
-      } else {
-        const inputs = Object.values(candidate.inputs);
-        if (inputs.length === 0 || !inputs.every((key) => known.has(key))) continue;
-        steps.push({ kind: 'forward', op: candidate });
-        for (const key of Object.values(candidate.outputs)) known.add(key);
-      }
-      done.add(candidate);
-      progress = true;
-    }
-  }
-  if (!known.has(data)) {
-    const stuck = chain.find((o) => !done.has(o) && !o.def.invertible && Object.values(o.inputs).length > 0);
-    return { error: `the chain from data to latent cannot be run backwards${stuck ? ` at ${stuck.origin.node}` : ''}` };
-  }
-  return { kind: 'flow', op, latent, data, steps, setup: [] };
+  const sampler = op.def.sampler;
+  if (!sampler) return { error: `sampler kind ${op.kind} has no plan` };
+  return sampler.plan({
+    op,
+    params: op.params,
+    opsFor: (targets, stops) => opsFor(analysis, producers, targets, stops),
+    isFeed: (o) => FEED_KINDS.has(o.kind),
+    valueOf: (key) => analysis.values.get(key),
+  });
 }

@@ -1,6 +1,8 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ShapeError } from '../shapes/diagnostics.ts';
 import { expectRank, input, lastDim } from './common.ts';
+import type { SamplerDefinition, SamplerOp, SamplerPlan, SamplerPlanContext, SamplerRunContext } from './sampler-types.ts';
 import { defineNode } from './types.ts';
 
 /**
@@ -34,8 +36,88 @@ export function sampleToken(logits: Float32Array | readonly number[], temperatur
   return best;
 }
 
+const params = z.strictObject({
+  /** Sequences generated at once. */
+  count: z.int().min(1).max(4096).default(16),
+  /** Below 1 sharpens the distribution, above 1 flattens it. */
+  temperature: z.number().gt(0).max(100).default(1),
+  /** Draw only among the k likeliest tokens; 0 draws from all of them. */
+  topK: z.int().min(0).max(1 << 20).default(0),
+  /** Tokens generated per sequence; 0 = the model's context length T. */
+  maxLength: z.int().min(0).max(8192).default(0),
+  /** The token every sequence starts from (1 = '.' in the text datasets). */
+  startToken: z.int().min(0).max(1 << 20).default(1),
+  /** A sequence ends after this token and is padded with 0 (-1 = never stop early). */
+  stopToken: z.int().min(-1).max(1 << 20).default(1),
+});
+
+type Params = z.infer<typeof params>;
+
+export interface AutoregressivePlan extends SamplerPlan {
+  logits: string;
+  /** The token input that generated tokens replace. */
+  tokens: string;
+  /** From the tokens to the logits. */
+  ops: SamplerOp[];
+}
+
+function planTokens({ op, opsFor, isFeed, valueOf }: SamplerPlanContext<Params>): AutoregressivePlan | { error: string } {
+  const logits = op.inputs.logits!;
+  const all = opsFor([logits]);
+  const tokenFeeds = all
+    .filter(isFeed)
+    .flatMap((o) => Object.values(o.outputs).filter((key) => valueOf(key)?.type === 'tokens' && all.some((u) => Object.values(u.inputs).includes(key))));
+  const chosen = op.inputs.tokens;
+  if (chosen !== undefined && !tokenFeeds.includes(chosen)) return { error: 'its tokens input is not a token input of the model that feeds its logits' };
+  if (chosen === undefined && tokenFeeds.length !== 1) {
+    return { error: tokenFeeds.length === 0 ? 'no token input feeds its logits' : 'more than one token input feeds its logits: connect the one to generate into its "tokens" input' };
+  }
+  const tokens = chosen ?? tokenFeeds[0]!;
+  return { kind: 'autoregressive', op, logits, tokens, ops: opsFor([logits], new Set([tokens])) };
+}
+
+/** Writes tokens left to right, re-running the model on the tokens so far. */
+async function generateTokens({ params, count, rng, runOps, shapeOf }: SamplerRunContext<Params>, plan: AutoregressivePlan): Promise<number[][]> {
+  const [, context, vocab] = shapeOf(plan.logits) as [number, number, number];
+  const length = params.maxLength || context;
+  const inputs = new Int32Array(count * context);
+  for (let b = 0; b < count; b++) inputs[b * context] = params.startToken;
+  const out: number[][] = Array.from({ length: count }, () => []);
+  const finished = new Array<boolean>(count).fill(false);
+  for (let position = 0; position < length; position++) {
+    const row = tf.tidy(() => {
+      const values = runOps(plan.ops, new Map([[plan.tokens, tf.tensor(inputs, [count, context], 'int32')]]));
+      return tf.squeeze(tf.slice(values.get(plan.logits)!, [0, position, 0], [count, 1, vocab]), [1]);
+    });
+    const logits = await row.data();
+    row.dispose();
+    for (let b = 0; b < count; b++) {
+      if (finished[b]) {
+        out[b]!.push(0);
+        continue;
+      }
+      const token = sampleToken(logits.subarray(b * vocab, (b + 1) * vocab) as Float32Array, params.temperature, params.topK, rng.uniform());
+      out[b]!.push(token);
+      if (position + 1 < context) inputs[b * context + position + 1] = token;
+      if (token === params.stopToken) finished[b] = true;
+    }
+    if (finished.every(Boolean)) {
+      for (const tokens of out) while (tokens.length < length) tokens.push(0);
+      break;
+    }
+  }
+  return out;
+}
+
+const sampler: SamplerDefinition<Params, AutoregressivePlan> = {
+  plan: planTokens,
+  run: async (ctx, plan) => ({ kind: 'tokens', tokens: await generateTokens(ctx, plan) }),
+  output: () => ({ kind: 'tokens' }),
+  tokens: (plan) => plan.tokens,
+};
+
 /**
- * Generates sequences one token at a time: the compiler feeds the tokens so
+ * Generates sequences one token at a time: it feeds the tokens so
  * far through the path that produces `logits`, draws the next token from the
  * last position with sampleToken, appends it, and repeats.
  */
@@ -44,20 +126,7 @@ export const autoregressiveSamplerNode = defineNode({
   category: 'sampler',
   title: 'Autoregressive sampler',
   description: 'Generates token sequences one token at a time from the model whose scores it is connected to, with temperature and top-k.',
-  params: z.strictObject({
-    /** Sequences generated at once. */
-    count: z.int().min(1).max(4096).default(16),
-    /** Below 1 sharpens the distribution, above 1 flattens it. */
-    temperature: z.number().gt(0).max(100).default(1),
-    /** Draw only among the k likeliest tokens; 0 draws from all of them. */
-    topK: z.int().min(0).max(1 << 20).default(0),
-    /** Tokens generated per sequence; 0 = the model's context length T. */
-    maxLength: z.int().min(0).max(8192).default(0),
-    /** The token every sequence starts from (1 = '.' in the text datasets). */
-    startToken: z.int().min(0).max(1 << 20).default(1),
-    /** A sequence ends after this token and is padded with 0 (-1 = never stop early). */
-    stopToken: z.int().min(-1).max(1 << 20).default(1),
-  }),
+  params,
   ports: {
     inputs: [
       { name: 'logits', type: 'tensor', doc: "the model's next-token scores, [B, T, V]" },
@@ -84,5 +153,6 @@ export const autoregressiveSamplerNode = defineNode({
     return { samples: ['B', params.maxLength || context] };
   },
   phase: 'sample',
+  sampler,
   summary: (p) => `${p.count} · temperature ${p.temperature}${p.topK > 0 ? ` · top-${p.topK}` : ''}`,
 });

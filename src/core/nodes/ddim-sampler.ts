@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { ShapeError } from '../shapes/diagnostics.ts';
 import { input, mismatch, zSize } from './common.ts';
 import type { StepTables } from './ddpm-sampler.ts';
+import { denoise, diffusionOutput, planDiffusion, scheduleLength, type DenoiseLoop, type DiffusionPlan } from './diffusion-sampling.ts';
 import { scheduleSteps } from './noise-schedule.ts';
+import type { SamplerDefinition } from './sampler-types.ts';
 import { defineNode } from './types.ts';
 
 export interface DdimStepArgs {
@@ -66,21 +68,47 @@ export function ddimTimesteps(totalSteps: number, steps: number): number[] {
   return out;
 }
 
+/** DDIM's strided loop: `steps` timesteps of the schedule, noise scaled by `eta`. */
+export function ddimLoop(steps: number, eta: number, clip: boolean): DenoiseLoop {
+  return {
+    visits: (total) => ddimTimesteps(total, steps),
+    step: ({ x, eps, t, next, tables, normals }) => ddimStep({ xt: x, eps, t, tPrev: next, tables, eta, noise: eta > 0 ? normals() : undefined, clip }),
+  };
+}
+
+const params = z.strictObject({
+  count: zSize(4096, 64),
+  /** Denoiser runs per sample; at most the schedule's steps. */
+  steps: zSize(10000, 50),
+  /** 0: deterministic; 1: as noisy as DDPM. */
+  eta: z.number().min(0).max(1).default(0),
+  /** Clip each step's estimate of the clean sample to [-1, 1] (for data scaled to [-1, 1]). */
+  clipDenoised: z.boolean().default(false),
+});
+
+type Params = z.infer<typeof params>;
+
+const sampler: SamplerDefinition<Params, DiffusionPlan> = {
+  plan: (ctx) => planDiffusion(ctx, 'ddim'),
+  run: async (ctx, plan) => {
+    const { steps, eta, clipDenoised } = ctx.params;
+    const loop = ctx.strided ? ddimLoop(ctx.strided, 1, clipDenoised) : ddimLoop(steps, eta, clipDenoised);
+    return { kind: 'tensor', tensor: await denoise(ctx, plan, loop) };
+  },
+  output: diffusionOutput,
+  chain: (plan, values) => {
+    const length = scheduleLength(plan, values);
+    return length === undefined ? undefined : { name: 'ddim', steps: Math.min(length, (plan.op.params as Params).steps), everyStep: false };
+  },
+};
+
 /** Generation for diffusion models in fewer steps: DDIM's strided, optionally deterministic sampler over the same denoiser. */
 export const ddimSamplerNode = defineNode({
   kind: 'DDIMSampler',
   category: 'sampler',
   title: 'DDIM sampler',
   description: "Generates samples with DDIM: a strided subset of the schedule's steps, deterministic at eta = 0, so far fewer denoiser runs than DDPM.",
-  params: z.strictObject({
-    count: zSize(4096, 64),
-    /** Denoiser runs per sample; at most the schedule's steps. */
-    steps: zSize(10000, 50),
-    /** 0: deterministic; 1: as noisy as DDPM. */
-    eta: z.number().min(0).max(1).default(0),
-    /** Clip each step's estimate of the clean sample to [-1, 1] (for data scaled to [-1, 1]). */
-    clipDenoised: z.boolean().default(false),
-  }),
+  params,
   ports: {
     inputs: [
       { name: 'prediction', type: 'tensor', doc: "the denoiser's eps prediction" },
@@ -96,5 +124,6 @@ export const ddimSamplerNode = defineNode({
     return { samples: prediction };
   },
   phase: 'sample',
+  sampler,
   summary: (p) => `${p.count} · ${p.steps} steps · eta ${p.eta}${p.clipDenoised ? ' · clip' : ''}`,
 });

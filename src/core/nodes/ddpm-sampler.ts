@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { input, mismatch, zSize } from './common.ts';
+import { ddimLoop } from './ddim-sampler.ts';
+import { denoise, diffusionOutput, planDiffusion, scheduleLength, type DenoiseLoop, type DiffusionPlan } from './diffusion-sampling.ts';
 import { scheduleSteps } from './noise-schedule.ts';
+import type { SamplerDefinition } from './sampler-types.ts';
 import { defineNode } from './types.ts';
 
 /** The schedule columns a step needs, as double or single precision arrays. */
@@ -54,22 +57,47 @@ export function ddpmStep({ xt, eps, t, tables, noise, clip = false, variance = '
   return out;
 }
 
+const params = z.strictObject({
+  count: zSize(4096, 64),
+  /** Clip the predicted clean sample to [-1, 1] each step; for data scaled to that range, such as images. */
+  clipDenoised: z.boolean().default(false),
+  variance: z.enum(['beta', 'posterior']).default('beta'),
+});
+
+type Params = z.infer<typeof params>;
+
+/** The ancestral loop: every step of the schedule, from the last to 0. */
+function ddpmLoop({ clipDenoised, variance }: Params): DenoiseLoop {
+  return {
+    visits: (steps) => Array.from({ length: steps }, (_, i) => steps - 1 - i),
+    step: ({ x, eps, t, tables, normals }) => ddpmStep({ xt: x, eps, t, tables, noise: t > 0 ? normals() : undefined, clip: clipDenoised, variance }),
+  };
+}
+
+const sampler: SamplerDefinition<Params, DiffusionPlan> = {
+  plan: (ctx) => planDiffusion(ctx, 'ddpm'),
+  run: async (ctx, plan) => {
+    const loop = ctx.strided ? ddimLoop(ctx.strided, 1, ctx.params.clipDenoised) : ddpmLoop(ctx.params);
+    return { kind: 'tensor', tensor: await denoise(ctx, plan, loop) };
+  },
+  output: diffusionOutput,
+  chain: (plan, values) => {
+    const steps = scheduleLength(plan, values);
+    return steps === undefined ? undefined : { name: 'ddpm', steps, everyStep: true };
+  },
+};
+
 /**
  * Generation for diffusion models: start from pure noise and run every step
- * of the schedule backwards with the trained denoiser (the runtime re-runs
- * the denoiser on each x_t and t in place of Diffuse's outputs).
+ * of the schedule backwards with the trained denoiser, re-run on each x_t
+ * and t in place of Diffuse's outputs.
  */
 export const ddpmSamplerNode = defineNode({
   kind: 'DDPMSampler',
   category: 'sampler',
   title: 'DDPM sampler',
   description: "Generates samples with DDPM's ancestral loop: from pure noise, every step of the schedule removes the noise the denoiser predicts.",
-  params: z.strictObject({
-    count: zSize(4096, 64),
-    /** Clip the predicted clean sample to [-1, 1] each step; for data scaled to that range, such as images. */
-    clipDenoised: z.boolean().default(false),
-    variance: z.enum(['beta', 'posterior']).default('beta'),
-  }),
+  params,
   ports: {
     inputs: [
       { name: 'prediction', type: 'tensor', doc: "the denoiser's eps prediction" },
@@ -84,5 +112,6 @@ export const ddpmSamplerNode = defineNode({
     return { samples: prediction };
   },
   phase: 'sample',
+  sampler,
   summary: (p) => `${p.count} · σ² ${p.variance}${p.clipDenoised ? ' · clip' : ''}`,
 });

@@ -1,24 +1,58 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { input, mismatch, zSize } from './common.ts';
+import type { SamplerDefinition, SamplerOp, SamplerPlan } from './sampler-types.ts';
 import { defineNode } from './types.ts';
+
+const params = z.strictObject({
+  count: zSize(4096, 64),
+  /** Standard normal, or uniform on [-1, 1) like the Noise node. */
+  distribution: z.enum(['normal', 'uniform']).default('normal'),
+  /** Applied to the output, e.g. sigmoid for a VAE decoder that outputs logits. */
+  transform: z.enum(['none', 'sigmoid', 'tanh']).default('none'),
+});
+
+export interface PriorPlan extends SamplerPlan {
+  /** The value replaced by prior draws. */
+  latent: string;
+  output: string;
+  /** From the latent to the output. */
+  ops: SamplerOp[];
+}
+
+const sampler: SamplerDefinition<z.infer<typeof params>, PriorPlan> = {
+  plan: ({ op, opsFor }) => {
+    const latent = op.inputs.latent!;
+    const output = op.inputs.output!;
+    const ops = opsFor([output], new Set([latent]));
+    if (!ops.some((o) => Object.values(o.inputs).includes(latent))) return { error: 'its output does not depend on its latent input' };
+    return { kind: 'prior', op, latent, output, ops };
+  },
+  run: async ({ params, random, runOps, shapeOf, latent: given }, plan) => {
+    const tensor = tf.tidy(() => {
+      const shape = shapeOf(plan.latent);
+      const latent = given ?? (params.distribution === 'normal' ? random.normal(shape) : tf.sub(tf.mul(random.uniform(shape), 2), 1));
+      const values = runOps(plan.ops, new Map([[plan.latent, latent]]));
+      const output = values.get(plan.output)!;
+      return params.transform === 'sigmoid' ? tf.sigmoid(output) : params.transform === 'tanh' ? tf.tanh(output) : output;
+    });
+    return { kind: 'tensor', tensor };
+  },
+  output: (plan, values) => ({ kind: 'tensor', shape: values.valueOf(plan.output)?.shape }),
+  latent: (plan) => plan.latent,
+};
 
 /**
  * Generation for VAEs and GANs: the latent tensor of the training graph is
  * replaced by draws from the prior and the graph is run up to `output`.
- * The sampling runtime does the running; this node says what to run.
+ * The sampling runtime provides the running; this node plans and loops.
  */
 export const priorSamplerNode = defineNode({
   kind: 'PriorSampler',
   category: 'sampler',
   title: 'Prior sampler',
   description: "Generates samples by feeding prior noise in place of the latent (a VAE's z, a GAN's noise) and reading the decoder or generator output.",
-  params: z.strictObject({
-    count: zSize(4096, 64),
-    /** Standard normal, or uniform on [-1, 1) like the Noise node. */
-    distribution: z.enum(['normal', 'uniform']).default('normal'),
-    /** Applied to the output, e.g. sigmoid for a VAE decoder that outputs logits. */
-    transform: z.enum(['none', 'sigmoid', 'tanh']).default('none'),
-  }),
+  params,
   ports: {
     inputs: [
       { name: 'latent', type: 'tensor', doc: 'the tensor replaced by prior noise' },
@@ -34,5 +68,6 @@ export const priorSamplerNode = defineNode({
     return { samples: output };
   },
   phase: 'sample',
+  sampler,
   summary: (p) => `${p.count} · ${p.distribution}${p.transform === 'none' ? '' : ` · ${p.transform}`}`,
 });

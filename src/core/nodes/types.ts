@@ -7,6 +7,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
 import type { Shape } from '../shapes/shape.ts';
+import type { SamplerDefinition } from './sampler-types.ts';
 
 /** What flows along an edge; an edge joins ports of the same type. */
 export type PortType = 'tensor' | 'tokens' | 'schedule' | 'loss';
@@ -124,6 +125,8 @@ export interface NodeDefinition<P = any> {
   invertible?: Invertible<P>;
   /** Samplers run after training, not in the training step. */
   phase?: 'train' | 'sample';
+  /** A sampler's plan and loop; the compiler and the runtime ask it, never the kind's name. */
+  sampler?: SamplerDefinition<P, any>;
   /** A short line of the key params, shown on the node. */
   summary?(params: P): string;
 }

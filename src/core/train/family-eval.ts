@@ -10,6 +10,7 @@ import { runOps } from '../compiler/forward.ts';
 import { opsFor, type Program, type SamplerPlan } from '../compiler/program.ts';
 import { EIGHT_GAUSSIANS_CENTRES, EIGHT_GAUSSIANS_STD } from '../data/toy2d.ts';
 import type { Batch, DataSource, HeldOutSource } from '../data/source.ts';
+import { samplerOf } from '../nodes/sampler-types.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
 import { createRandom } from './random.ts';
 import { invertFlow, runSampler } from './sampling.ts';
@@ -184,23 +185,23 @@ function asJudgeImages(samples: tf.Tensor, range: [number, number]): tf.Tensor |
 
 export interface SamplerScore {
   sampler: string;
-  family: SamplerPlan['kind'];
+  family: string;
   count: number;
   [metric: string]: unknown;
 }
 
-/** DDPM runs the denoiser once per schedule step: long schedules are scored on fewer samples. */
-function ddpmCount(session: TrainingSession, plan: Extract<SamplerPlan, { kind: 'ddpm' | 'ddim' }>, options: EvalOptions): number {
-  const steps = session.program.analysis.values.get(plan.schedule)!.shape[0] as number;
+/** A chain that runs the denoiser once per schedule step (DDPM): long schedules are scored on fewer samples. */
+function sampleCount(session: TrainingSession, plan: SamplerPlan, options: EvalOptions): number {
   const samples = options.samples ?? 1000;
-  return steps <= 200 ? samples : Math.min(samples, options.ddpmSamples ?? 100);
+  const chain = samplerOf(plan).chain?.(plan, { valueOf: (key) => session.program.analysis.values.get(key) });
+  return chain?.everyStep && chain.steps > 200 ? Math.min(samples, options.ddpmSamples ?? 100) : samples;
 }
 
 /** Scores every sampler's output by what it produces. */
 export async function scoreSamplers(session: TrainingSession, source: DataSource | undefined, options: EvalOptions & { range: [number, number] }): Promise<SamplerScore[]> {
   const scores: SamplerScore[] = [];
   for (const plan of session.program.samplers) {
-    const count = plan.kind === 'ddpm' ? ddpmCount(session, plan, options) : (options.samples ?? 1000);
+    const count = sampleCount(session, plan, options);
     const result = await runSampler(session, plan, { count, seed: 1234, ...(options.feedsFor ? { feedsFor: options.feedsFor } : {}) });
     const score: SamplerScore = { sampler: result.sampler, family: result.family, count };
     if (result.kind === 'tokens') {
@@ -211,7 +212,8 @@ export async function scoreSamplers(session: TrainingSession, source: DataSource
         score.distinct = new Set(texts).size / texts.length;
         score.examples = texts.slice(0, 10);
       }
-      const exact = plan.kind === 'autoregressive' && options.feedsFor ? await exactMatch(session, plan, result.tokens, options.feedsFor) : undefined;
+      const replaced = samplerOf(plan).tokens?.(plan);
+      const exact = replaced !== undefined && options.feedsFor ? await exactMatch(session, replaced, result.tokens, options.feedsFor) : undefined;
       if (exact !== undefined) score.exactMatch = exact;
     } else {
       const samples = result.tensor;
@@ -237,12 +239,13 @@ export async function scoreSamplers(session: TrainingSession, source: DataSource
  */
 async function exactMatch(
   session: TrainingSession,
-  plan: Extract<SamplerPlan, { kind: 'autoregressive' }>,
+  /** The token input the generated tokens replace. */
+  replaced: string,
   tokens: number[][],
   feedsFor: (op: FlatOp, count: number) => Batch,
 ): Promise<number | undefined> {
-  const producer = session.program.producers.get(plan.tokens);
-  const port = producer && Object.entries(producer.outputs).find(([, key]) => key === plan.tokens)?.[0];
+  const producer = session.program.producers.get(replaced);
+  const port = producer && Object.entries(producer.outputs).find(([, key]) => key === replaced)?.[0];
   if (!producer || port !== 'yIn' || !producer.outputs.y) return undefined;
   const batch = feedsFor(producer, tokens.length);
   const targets = await batch.y!.data();
@@ -257,9 +260,10 @@ async function exactMatch(
 
 /** The largest |f⁻¹(f(x)) − x| over held-out examples, for each flow sampler. */
 export async function flowRoundTrip(session: TrainingSession, feed: HeldOutFeed, size: number): Promise<number | undefined> {
-  const plan = session.program.samplers.find((p): p is Extract<SamplerPlan, { kind: 'flow' }> => p.kind === 'flow');
+  const plan = session.program.samplers.find((p) => samplerOf(p).inverse);
   if (!plan) return undefined;
-  const forward = opsFor(session.program.analysis, session.program.producers, [plan.latent]);
+  const ends = samplerOf(plan).inverse!.ends(plan);
+  const forward = opsFor(session.program.analysis, session.program.producers, [ends.latent]);
   const data = forward.find((op) => op.kind === 'Data');
   if (!data) return undefined;
   let worst = 0;
@@ -267,8 +271,8 @@ export async function flowRoundTrip(session: TrainingSession, feed: HeldOutFeed,
     const count = Math.min(500, size - start);
     const batch = feed(data, start, count);
     const values = runOps(forward, session.program.analysis, { variables: session.variables, feeds: nameRecord([[data.id, batch]]), batchSize: count, training: false, random: createRandom(0) });
-    const back = invertFlow(session, plan, values.get(plan.latent)!);
-    const error = tf.max(tf.abs(tf.sub(back, values.get(plan.data)!)));
+    const back = invertFlow(session, plan, values.get(ends.latent)!);
+    const error = tf.max(tf.abs(tf.sub(back, values.get(ends.data)!)));
     worst = Math.max(worst, (await error.data())[0]!);
     tf.dispose([back, error, ...values.values(), ...Object.values(batch)]);
   }

@@ -1,0 +1,105 @@
+/**
+ * What a sampler kind says about itself: how it plans (which value it
+ * substitutes, which ops it re-runs), how it runs (its loop), and what it
+ * produces. The compiler and the sampling runtime implement the small
+ * contexts below, so a node file needs nothing from them.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Shape } from '../shapes/shape.ts';
+import type { NodeDefinition, PortType, RandomSource, VariableSpec } from './types.ts';
+
+/** An op of the analysed graph, as a sampler's plan sees it (the compiler's ops satisfy it). */
+export interface SamplerOp {
+  id: string;
+  kind: string;
+  def: NodeDefinition;
+  params: unknown;
+  /** Port → value key. */
+  inputs: Record<string, string>;
+  outputs: Record<string, string>;
+  variables: VariableSpec[];
+  origin: { node: string; module?: string };
+}
+
+/** What every plan holds; each kind adds its own fields. */
+export interface SamplerPlan {
+  /** Names the loop in results and summaries ('prior', 'ddpm', ...). */
+  kind: string;
+  op: SamplerOp;
+}
+
+/** Shapes (batch axis symbolic) and port types of the graph's values. */
+export interface SamplerValues {
+  valueOf(key: string): { shape: Shape; type: PortType } | undefined;
+}
+
+export interface SamplerPlanContext<P> extends SamplerValues {
+  /** The sampler's own op; its inputs name the values it points at. */
+  op: SamplerOp;
+  params: P;
+  /** Ops needed to compute `targets`, in execution order; the walk stops at `stops`. */
+  opsFor(targets: Iterable<string>, stops?: ReadonlySet<string>): SamplerOp[];
+  /** Ops fed from outside the graph (Data, Input). */
+  isFeed(op: SamplerOp): boolean;
+}
+
+export interface SamplerRunContext<P> {
+  params: P;
+  /** Samples drawn: the batch size of every run. */
+  count: number;
+  /** Seeded draws as tensors... */
+  random: RandomSource;
+  /** ...and as single numbers, from the same generator (draw order is part of the result). */
+  rng: { normal(): number; uniform(): number };
+  /** Runs `ops` on `values` (substitutions in, new values added); Data and Input ops get the caller's conditioning. */
+  runOps(ops: readonly SamplerOp[], values: Map<string, tf.Tensor>): Map<string, tf.Tensor>;
+  /** A value's shape at batch `count`. */
+  shapeOf(key: string): number[];
+  /** An op's trained variables, by spec name. */
+  variablesOf(op: SamplerOp): Record<string, tf.Tensor>;
+  /** Decode these latents instead of drawing fresh ones (`count` is their batch; the caller disposes them). */
+  latent?: tf.Tensor;
+  /** Loops: called after each step with the current x (not to be disposed by the callee). */
+  onStep?: (index: number, total: number, x: tf.Tensor) => void;
+  /** Schedule loops: run this many strided steps (DDIM, η = 1) instead of the sampler's own chain. */
+  strided?: number;
+}
+
+export type SamplerRunResult = { kind: 'tensor'; tensor: tf.Tensor } | { kind: 'tokens'; tokens: number[][] };
+
+/** What one run produces, for choosing how to show it: tensors of a shape (batch first), or token sequences. */
+export type SamplerOutput = { kind: 'tensor'; shape: Shape | undefined } | { kind: 'tokens' };
+
+/** The loop over a schedule that a sampler runs, for previews of its trajectory and for sample budgets. */
+export interface SamplerChain {
+  /** Shown in titles ('ddpm' → DDPM). */
+  name: string;
+  /** Denoiser runs per sample. */
+  steps: number;
+  /** Visits every step of the schedule (long schedules make it slow). */
+  everyStep: boolean;
+}
+
+export interface SamplerDefinition<P, Plan extends SamplerPlan = SamplerPlan> {
+  /** The plan, or why the graph cannot be sampled this way (GC205's reason). */
+  plan(ctx: SamplerPlanContext<P>): Plan | { error: string };
+  run(ctx: SamplerRunContext<P>, plan: Plan): Promise<SamplerRunResult>;
+  output(plan: Plan, values: SamplerValues): SamplerOutput;
+  chain?(plan: Plan, values: SamplerValues): SamplerChain | undefined;
+  /** The value drawn from a prior, which a caller may supply instead (`latent`): a latent interpolation walks it. */
+  latent?(plan: Plan): string;
+  /** Samplers that run the training path backwards (flows): from the latent that data maps to, `invert` gives that data back. */
+  inverse?: {
+    ends(plan: Plan): { latent: string; data: string };
+    invert(ctx: SamplerRunContext<P>, plan: Plan, latent: tf.Tensor): tf.Tensor;
+  };
+  /** Token samplers: the token input that generated tokens take the place of. */
+  tokens?(plan: Plan): string;
+}
+
+/** The definition that plans and runs `plan`. */
+export function samplerOf(plan: SamplerPlan): SamplerDefinition<unknown> {
+  const sampler = plan.op.def.sampler as SamplerDefinition<unknown> | undefined;
+  if (!sampler) throw new Error(`${plan.op.kind} is not a sampler`);
+  return sampler;
+}
