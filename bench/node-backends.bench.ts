@@ -10,7 +10,7 @@ import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 import { performance } from 'node:perf_hooks';
 import { BackendUnavailableError, initNodeBackend, type NodeBackendName } from '../src/core/train/backends/node.ts';
-import { Rng } from '../src/core/train/random.ts';
+import { Rng } from '../src/core/base/random.ts';
 
 const BATCH = 64;
 const IN = 784;

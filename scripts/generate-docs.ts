@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { defaultPorts, describeParams } from '../src/core/nodes/describe.ts';
 import { NODE_DEFINITIONS } from '../src/core/nodes/registry.ts';
 import { CATEGORY_TITLES } from '../src/core/nodes/types.ts';
-import { DIAGNOSTICS } from '../src/core/shapes/diagnostics.ts';
+import { DIAGNOSTICS } from '../src/core/base/diagnostics.ts';
 
 const cell = (v: unknown) => String(v).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const json = (v: unknown) => (v === undefined ? '' : `\`${JSON.stringify(v)}\``);

@@ -4,8 +4,8 @@ import { expect } from 'vitest';
 import { createVariables, runForward, variableKey } from '../src/core/compiler/forward.ts';
 import type { RandomSource } from '../src/core/nodes/types.ts';
 import { analyze, type Analysis } from '../src/core/shapes/analyze.ts';
-import { concrete } from '../src/core/shapes/shape.ts';
-import { createRandom } from '../src/core/train/random.ts';
+import { concrete } from '../src/core/base/shape.ts';
+import { createRandom } from '../src/core/base/random.ts';
 import { makeDocument, type NodeSketch } from './helpers.ts';
 
 export interface GraphRun {

@@ -5,8 +5,8 @@ import { expect } from 'vitest';
 import { createVariables, runForward } from '../src/core/compiler/forward.ts';
 import type { RandomSource } from '../src/core/nodes/types.ts';
 import { analyze, type Analysis } from '../src/core/shapes/analyze.ts';
-import { hasErrors } from '../src/core/shapes/diagnostics.ts';
-import { createRandom } from '../src/core/train/random.ts';
+import { hasErrors } from '../src/core/base/diagnostics.ts';
+import { createRandom } from '../src/core/base/random.ts';
 import { makeDocument, type NodeSketch } from './documents.ts';
 
 export { makeDocument, type NodeSketch };

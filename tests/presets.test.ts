@@ -6,8 +6,8 @@ import { loadText } from '../src/core/graph/load.ts';
 import { saveDocument } from '../src/core/graph/save.ts';
 import type { GraphDocument } from '../src/core/graph/schema.ts';
 import { analyze } from '../src/core/shapes/analyze.ts';
-import { concrete } from '../src/core/shapes/shape.ts';
-import { createRandom } from '../src/core/train/random.ts';
+import { concrete } from '../src/core/base/shape.ts';
+import { createRandom } from '../src/core/base/random.ts';
 import { outputShape } from './helpers.ts';
 
 const PRESETS = ['vae', 'gan', 'transformer', 'flow', 'diffusion'];

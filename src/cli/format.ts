@@ -1,6 +1,6 @@
 /** How the CLI prints a diagnostic (a leaf module: setup, validate and the commands all use it). */
 import { printable } from '../core/base/text.ts';
-import type { Diagnostic } from '../core/shapes/diagnostics.ts';
+import type { Diagnostic } from '../core/base/diagnostics.ts';
 
 /**
  * `FILE: NODE[.PORT]: CODE message`, with `module:` before nodes inside

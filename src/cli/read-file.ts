@@ -8,7 +8,7 @@ import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { formatBytes } from '../core/data/user-limits.ts';
 import { LIMITS } from '../core/graph/limits.ts';
-import { diagnostic, type Diagnostic } from '../core/shapes/diagnostics.ts';
+import { diagnostic, type Diagnostic } from '../core/base/diagnostics.ts';
 import { CliError } from './errors.ts';
 
 export interface ReadInputOptions {

@@ -10,7 +10,7 @@ import { readPublicAsset } from '../core/data/assets.node.ts';
 import type { DataSource } from '../core/data/source.ts';
 import { loadBytes } from '../core/graph/load.ts';
 import { analyze } from '../core/shapes/analyze.ts';
-import type { Diagnostic } from '../core/shapes/diagnostics.ts';
+import type { Diagnostic } from '../core/base/diagnostics.ts';
 import { BackendUnavailableError, initNodeBackend, type BackendInfo, type RequestedNodeBackend } from '../core/train/backends/node.ts';
 import { DataError, openProgramData } from '../core/train/program-data.ts';
 import { UsageError } from './args.ts';

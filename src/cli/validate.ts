@@ -2,7 +2,7 @@ import { printable, printableJson } from '../core/base/text.ts';
 import { loadBytes } from '../core/graph/load.ts';
 import { compile } from '../core/compiler/program.ts';
 import { analyze } from '../core/shapes/analyze.ts';
-import type { Diagnostic } from '../core/shapes/diagnostics.ts';
+import type { Diagnostic } from '../core/base/diagnostics.ts';
 import { parseFlags, UsageError } from './args.ts';
 import { formatDiagnostic } from './format.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';

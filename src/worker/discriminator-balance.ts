@@ -13,7 +13,7 @@ import { nameRecord } from '../core/base/names.ts';
 import { runOps } from '../core/compiler/forward.ts';
 import type { FlatOp } from '../core/shapes/analyze.ts';
 import type { HeldOutFeed } from '../core/train/family-eval.ts';
-import { createRandom } from '../core/train/random.ts';
+import { createRandom } from '../core/base/random.ts';
 import type { TrainingSession } from '../core/train/session.ts';
 
 /** Examples in each of the two batches: enough for a steady mean, few enough to cost one small forward pass. */

@@ -8,7 +8,7 @@
  */
 import type { Program, SamplerPlan } from '../core/compiler/program.ts';
 import { samplerOf, type SamplerValues } from '../core/nodes/sampler-types.ts';
-import { concrete } from '../core/shapes/shape.ts';
+import { concrete } from '../core/base/shape.ts';
 
 /** Chains that visit every step of a schedule longer than this (DDPM) are previewed on a strided chain (DDIM with η = 1). */
 export const DDPM_PREVIEW_LIMIT = 200;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { MEMORY_BUDGET_RANGE } from '../core/graph/schema.ts';
-import type { Diagnostic } from '../core/shapes/diagnostics.ts';
+import type { Diagnostic } from '../core/base/diagnostics.ts';
 import type { TrainingState } from '../core/train/state.ts';
 
 /** The browser backends, in the order they are tried. */

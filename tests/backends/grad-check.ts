@@ -3,7 +3,7 @@
  * compares the values across backends.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../../src/core/train/random.ts';
+import { Rng } from '../../src/core/base/random.ts';
 
 export interface InputSpec {
   shape: number[];

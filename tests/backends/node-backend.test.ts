@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { BackendUnavailableError, initNodeBackend, type NodeBackendName } from '../../src/core/train/backends/node.ts';
 import { createOptimizer, sumAll } from '../../src/core/train/optimizers.ts';
 import { zOptimizer } from '../../src/core/graph/schema.ts';
-import { Rng } from '../../src/core/train/random.ts';
+import { Rng } from '../../src/core/base/random.ts';
 
 function values(seed: number, n: number): Float32Array {
   const rng = new Rng(seed);

@@ -11,7 +11,7 @@ import '../../src/core/train/gradients.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wasmTrainingKernels } from '../../src/core/train/backends/wasm-kernels.ts';
 import { wasmBinaryFolder } from '../../src/core/train/backends/wasm.node.ts';
-import { Rng } from '../../src/core/train/random.ts';
+import { Rng } from '../../src/core/base/random.ts';
 import { compareWithCpu, makeValues } from './grad-check.ts';
 import { convCase, convTransposeCase, depthwiseCase, gatherCase, poolCase } from './grad-cases.ts';
 

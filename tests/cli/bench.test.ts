@@ -6,7 +6,7 @@ import { benchFile, type BenchResult } from '../../src/cli/bench.ts';
 import { loadProgram, openData } from '../../src/cli/setup.ts';
 import { initNodeBackend } from '../../src/core/train/backends/node.ts';
 import { streamBatches } from '../../src/core/train/program-data.ts';
-import { createRandom } from '../../src/core/train/random.ts';
+import { createRandom } from '../../src/core/base/random.ts';
 import { stepSeed, TrainingSession } from '../../src/core/train/session.ts';
 import { cli, expectNoStackTrace } from './run-cli.ts';
 

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/cli/validate.ts';
 import { CliError } from '../../src/cli/setup.ts';
 import { parseDataFlags } from '../../src/cli/user-files.ts';
-import { diagnostic } from '../../src/core/shapes/diagnostics.ts';
+import { diagnostic } from '../../src/core/base/diagnostics.ts';
 import { cli, expectNoStackTrace } from './run-cli.ts';
 
 const EVIL = '\x1b[2J\x1b[31m\nFILE.json: ok\r\u202e';

@@ -9,7 +9,7 @@ import {
   type Toy2DName,
 } from '../../src/core/data/toy2d.ts';
 import { TOY_2D } from '../../src/core/nodes/data.ts';
-import { Rng } from '../../src/core/train/random.ts';
+import { Rng } from '../../src/core/base/random.ts';
 import { drawKeys, options, read, validationKeys } from './data-helpers.ts';
 
 const N = 20_000;

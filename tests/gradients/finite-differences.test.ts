@@ -20,9 +20,9 @@ import '../../src/core/train/gradients.ts';
 import { createVariables, runOps } from '../../src/core/compiler/forward.ts';
 import { nodeKinds } from '../../src/core/nodes/registry.ts';
 import { analyze, type Analysis } from '../../src/core/shapes/analyze.ts';
-import { hasErrors } from '../../src/core/shapes/diagnostics.ts';
-import { concrete } from '../../src/core/shapes/shape.ts';
-import { createRandom, Rng } from '../../src/core/train/random.ts';
+import { hasErrors } from '../../src/core/base/diagnostics.ts';
+import { concrete } from '../../src/core/base/shape.ts';
+import { createRandom, Rng } from '../../src/core/base/random.ts';
 import { makeDocument, type NodeSketch } from '../helpers.ts';
 
 // ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { inert, printable, printableJson } from '../../src/core/base/text.ts';
 import { loadText } from '../../src/core/graph/load.ts';
 import { analyze } from '../../src/core/shapes/analyze.ts';
-import { diagnostic } from '../../src/core/shapes/diagnostics.ts';
+import { diagnostic } from '../../src/core/base/diagnostics.ts';
 
 describe('printable', () => {
   it('shows controls, escapes, separators and bidi characters as visible escapes', () => {

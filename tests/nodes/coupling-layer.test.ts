@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { createVariables, runForward } from '../../src/core/compiler/forward.ts';
 import { analyze } from '../../src/core/shapes/analyze.ts';
-import { createRandom } from '../../src/core/train/random.ts';
+import { createRandom } from '../../src/core/base/random.ts';
 import { expectClose, inferNode, makeDocument, runNode } from '../helpers.ts';
 import { invertChain, runGraph } from '../flow-helpers.ts';
 

@@ -2,9 +2,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/core/train/gradients.ts';
 import type { NodeDefinition, RandomSource } from '../../src/core/nodes/types.ts';
-import { createRandom } from '../../src/core/train/random.ts';
+import { createRandom } from '../../src/core/base/random.ts';
 import type { Analysis } from '../../src/core/shapes/analyze.ts';
-import { formatShape } from '../../src/core/shapes/shape.ts';
+import { formatShape } from '../../src/core/base/shape.ts';
 import { analyze } from '../../src/core/shapes/analyze.ts';
 import { createVariables, runForward } from '../../src/core/compiler/forward.ts';
 import { makeDocument } from '../helpers.ts';

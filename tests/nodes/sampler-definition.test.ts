@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it, vi } from 'vitest';
 import { runOps } from '../../src/core/compiler/forward.ts';
 import { compile } from '../../src/core/compiler/program.ts';
-import { createRandom } from '../../src/core/train/random.ts';
+import { createRandom } from '../../src/core/base/random.ts';
 import { runSampler } from '../../src/core/train/sampling.ts';
 import { TrainingSession } from '../../src/core/train/session.ts';
 import { previewPlan } from '../../src/worker/preview-plan.ts';

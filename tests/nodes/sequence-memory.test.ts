@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { createVariables, runForward } from '../../src/core/compiler/forward.ts';
-import { createRandom } from '../../src/core/train/random.ts';
+import { createRandom } from '../../src/core/base/random.ts';
 import { inferNode } from '../helpers.ts';
 
 type Inputs = Record<string, { shape: number[]; dtype?: 'float' | 'int' }>;

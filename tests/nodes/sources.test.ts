@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { dataNode } from '../../src/core/nodes/data.ts';
 import { noiseNode } from '../../src/core/nodes/noise.ts';
-import { createRandom } from '../../src/core/train/random.ts';
+import { createRandom } from '../../src/core/base/random.ts';
 import { expectClose, inferNode, runNode } from '../helpers.ts';
 
 describe('Data', () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../../src/core/train/gradients.ts';
 import { describe, expect, it } from 'vitest';
 import { createVariables, runForward } from '../../src/core/compiler/forward.ts';
-import { createRandom } from '../../src/core/train/random.ts';
+import { createRandom } from '../../src/core/base/random.ts';
 import { expectClose, inferNode, runNode } from '../helpers.ts';
 
 const gelu = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { RandomSource } from '../../src/core/nodes/types.ts';
-import { createRandom } from '../../src/core/train/random.ts';
+import { createRandom } from '../../src/core/base/random.ts';
 import { expectClose, inferNode, runNode } from '../helpers.ts';
 
 /** Always draws the same eps, so the sample can be computed by hand. */

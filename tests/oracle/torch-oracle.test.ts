@@ -38,7 +38,7 @@ import { initialValues, runOps, variableKey } from '../../src/core/compiler/forw
 import { permutation } from '../../src/core/nodes/permute.ts';
 import type { Init, RandomSource } from '../../src/core/nodes/types.ts';
 import { analyze, type Analysis } from '../../src/core/shapes/analyze.ts';
-import { createRandom, Rng } from '../../src/core/train/random.ts';
+import { createRandom, Rng } from '../../src/core/base/random.ts';
 import { makeDocument, type NodeSketch } from '../helpers.ts';
 
 const PYTHON = '/usr/bin/python3';

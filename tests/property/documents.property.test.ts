@@ -9,7 +9,7 @@ import { loadText, loadValue } from '../../src/core/graph/load.ts';
 import { saveDocument } from '../../src/core/graph/save.ts';
 import { nodeKinds } from '../../src/core/nodes/registry.ts';
 import { analyze } from '../../src/core/shapes/analyze.ts';
-import { DIAGNOSTICS } from '../../src/core/shapes/diagnostics.ts';
+import { DIAGNOSTICS } from '../../src/core/base/diagnostics.ts';
 
 const RUNS = 1500;
 const PORTS = ['x', 'y', 'z', 'a', 'b', 'mu', 'logvar', 'loss', 'prediction', 'target', 'logits', 'schedule', 'logdet', 't', 'context', 'samples'];

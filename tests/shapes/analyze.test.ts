@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { zGraphDocument } from '../../src/core/graph/schema.ts';
 import { analyze } from '../../src/core/shapes/analyze.ts';
-import { DIAGNOSTICS } from '../../src/core/shapes/diagnostics.ts';
+import { DIAGNOSTICS } from '../../src/core/base/diagnostics.ts';
 import { codes, makeDocument } from '../helpers.ts';
 
 const z4 = { id: 'z', kind: 'Noise', params: { shape: [4] } };

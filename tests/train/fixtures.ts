@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { compile } from '../../src/core/compiler/program.ts';
 import { zGraphDocument } from '../../src/core/graph/schema.ts';
-import { Rng } from '../../src/core/train/random.ts';
+import { Rng } from '../../src/core/base/random.ts';
 import type { BatchProvider } from '../../src/core/train/session.ts';
 import { makeDocument } from '../helpers.ts';
 

@@ -7,10 +7,10 @@ import { loadText } from '../../src/core/graph/load.ts';
 import type { FlowPlan } from '../../src/core/nodes/flow-inverse-sampler.ts';
 import type { PriorPlan } from '../../src/core/nodes/prior-sampler.ts';
 import { zGraphDocument, type GraphDocument } from '../../src/core/graph/schema.ts';
-import { createRandom } from '../../src/core/train/random.ts';
+import { createRandom } from '../../src/core/base/random.ts';
 import { invertFlow, runSampler } from '../../src/core/train/sampling.ts';
 import { TrainingSession, type BatchProvider } from '../../src/core/train/session.ts';
-import { concrete } from '../../src/core/shapes/shape.ts';
+import { concrete } from '../../src/core/base/shape.ts';
 import { makeDocument } from '../helpers.ts';
 
 function preset(name: string): GraphDocument {

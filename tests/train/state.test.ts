@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnostic } from '../../src/core/shapes/diagnostics.ts';
+import { diagnostic } from '../../src/core/base/diagnostics.ts';
 import { initialTrainingState, trainingReducer, type TrainingAction, type TrainingState } from '../../src/core/train/state.ts';
 
 const run = (...actions: TrainingAction[]) => actions.reduce<TrainingState>(trainingReducer, initialTrainingState);

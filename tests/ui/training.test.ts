@@ -5,7 +5,7 @@ import { moveNodes, removeNodes } from '../../src/core/graph/edits.ts';
 import { loadText } from '../../src/core/graph/load.ts';
 import { saveDocument } from '../../src/core/graph/save.ts';
 import type { GraphDocument } from '../../src/core/graph/schema.ts';
-import { diagnostic } from '../../src/core/shapes/diagnostics.ts';
+import { diagnostic } from '../../src/core/base/diagnostics.ts';
 import type { CheckpointManifest } from '../../src/core/train/checkpoint.ts';
 import { getEditor, setEditGuard } from '../../src/ui/store/editor-store.ts';
 import { formatDuration, progressOf, progressText, smoothSpeed } from '../../src/ui/training/progress.ts';

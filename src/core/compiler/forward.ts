@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { nameRecord, own } from '../base/names.ts';
 import type { Init, RandomSource, VariableSpec } from '../nodes/types.ts';
 import type { Analysis, FlatOp } from '../shapes/analyze.ts';
-import { concrete } from '../shapes/shape.ts';
-import { Rng } from '../train/random.ts';
+import { concrete } from '../base/shape.ts';
+import { Rng } from '../base/random.ts';
 
 export function variableKey(op: FlatOp, spec: VariableSpec): string {
   return `${op.varScope}/${spec.name}`;

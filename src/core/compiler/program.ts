@@ -9,7 +9,7 @@ import { zObjectiveSettings } from '../graph/schema.ts';
 import type { SamplerPlan } from '../nodes/sampler-types.ts';
 import type { Init } from '../nodes/types.ts';
 import { analyze, type Analysis, type FlatOp, type NodePlace } from '../shapes/analyze.ts';
-import { diagnostic, hasErrors, type Diagnostic } from '../shapes/diagnostics.ts';
+import { diagnostic, hasErrors, type Diagnostic } from '../base/diagnostics.ts';
 import { variableKey } from './forward.ts';
 
 export interface VariableDecl {

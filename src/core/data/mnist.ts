@@ -15,7 +15,7 @@
  * [-1, 1] (signed), or 1 where the level is at least 128 and 0 elsewhere
  * (binary); y is the digit, int32 [B].
  */
-import { Rng } from '../train/random.ts';
+import { Rng } from '../base/random.ts';
 import type { DataParams } from './params.ts';
 import { decodeMnist, type MnistFile } from './mnist-file.ts';
 import type { DataOptions, DataSource, HeldOutSource } from './source.ts';

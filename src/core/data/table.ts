@@ -4,7 +4,7 @@
  * flat typed arrays into one tensor per port.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../train/random.ts';
+import { Rng } from '../base/random.ts';
 import type { Batch, DataOptions, DataSource, HeldOutSource } from './source.ts';
 
 /**

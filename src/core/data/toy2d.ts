@@ -21,7 +21,7 @@
  *   equally likely, angle uniform, plus N(0, 0.08^2) per axis.
  */
 import type { DatasetName } from '../nodes/data.ts';
-import type { Rng } from '../train/random.ts';
+import type { Rng } from '../base/random.ts';
 import type { DataOptions, DataSource } from './source.ts';
 import { checkOptions, range, splitIndices, streamRng, TableSource } from './table.ts';
 

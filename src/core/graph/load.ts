@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { findInvalidUtf8 } from '../base/utf8.ts';
-import { diagnostic, type Diagnostic } from '../shapes/diagnostics.ts';
+import { diagnostic, type Diagnostic } from '../base/diagnostics.ts';
 import { LIMITS } from './limits.ts';
 import { FIRST_VERSION, MIGRATIONS } from './migrations.ts';
 import { GRAPH_FORMAT, LATEST_VERSION, zGraphDocument, type GraphDocument } from './schema.ts';

@@ -6,7 +6,7 @@
  * loadText, so migrations, limits and validation apply as for a file.
  */
 import { Inflate, Unzlib, deflateSync, zlibSync } from 'fflate';
-import type { Diagnostic } from '../shapes/diagnostics.ts';
+import type { Diagnostic } from '../base/diagnostics.ts';
 import { LIMITS } from './limits.ts';
 import { loadBytes, loadText } from './load.ts';
 import { saveDocument } from './save.ts';

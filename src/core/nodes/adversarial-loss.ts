@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { ShapeError } from '../shapes/diagnostics.ts';
-import { formatShape, sameShape } from '../shapes/shape.ts';
+import { ShapeError } from '../base/diagnostics.ts';
+import { formatShape, sameShape } from '../base/shape.ts';
 import { input, mismatch, zLossFields } from './common.ts';
 import { defineNode } from './types.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Shape } from '../shapes/shape.ts';
+import type { Shape } from '../base/shape.ts';
 import { expectRank, headsError, input, lastDim, mismatch, zHeads } from './common.ts';
 import { defineNode, type Expansion, type NodePorts } from './types.ts';
 

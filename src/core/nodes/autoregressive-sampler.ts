@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { ShapeError } from '../shapes/diagnostics.ts';
+import { ShapeError } from '../base/diagnostics.ts';
 import { expectRank, input, lastDim } from './common.ts';
 import type { SamplerDefinition, SamplerOp, SamplerPlan, SamplerPlanContext, SamplerRunContext } from './sampler-types.ts';
 import { defineNode } from './types.ts';

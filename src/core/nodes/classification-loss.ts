@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { formatShape, sameShape } from '../shapes/shape.ts';
+import { formatShape, sameShape } from '../base/shape.ts';
 import { expectRank, input, lastDim, mismatch, targetLogProb, zLossFields } from './common.ts';
 import { defineNode } from './types.ts';
 

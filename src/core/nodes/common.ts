@@ -1,8 +1,8 @@
 /** Pieces shared by several node kinds. */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { ShapeError } from '../shapes/diagnostics.ts';
-import { broadcastShapes, formatShape, type Shape } from '../shapes/shape.ts';
+import { ShapeError } from '../base/diagnostics.ts';
+import { broadcastShapes, formatShape, type Shape } from '../base/shape.ts';
 import type { Init, NodePorts } from './types.ts';
 
 export const ACTIVATIONS = ['linear', 'relu', 'leakyRelu', 'gelu', 'silu', 'tanh', 'sigmoid', 'softplus', 'exp'] as const;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { userFileNameProblem } from '../data/user-file-name.ts';
-import { ShapeError } from '../shapes/diagnostics.ts';
-import type { Shape } from '../shapes/shape.ts';
+import { ShapeError } from '../base/diagnostics.ts';
+import type { Shape } from '../base/shape.ts';
 import { defineNode, type NodePorts } from './types.ts';
 
 /** Datasets shipped with GenComposer. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ShapeError } from '../shapes/diagnostics.ts';
+import { ShapeError } from '../base/diagnostics.ts';
 import { input, mismatch, zSize } from './common.ts';
 import type { StepTables } from './ddpm-sampler.ts';
 import { denoise, diffusionOutput, planDiffusion, scheduleLength, type DenoiseLoop, type DiffusionPlan } from './diffusion-sampling.ts';

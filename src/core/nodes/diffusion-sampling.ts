@@ -4,7 +4,7 @@
  * supplies the timesteps it visits and its step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { concrete, type Shape } from '../shapes/shape.ts';
+import { concrete, type Shape } from '../base/shape.ts';
 import type { StepTables } from './ddpm-sampler.ts';
 import { diffuseNode } from './diffuse.ts';
 import { SCHEDULE_ALPHA, SCHEDULE_ALPHA_BAR, SCHEDULE_BETA } from './noise-schedule.ts';

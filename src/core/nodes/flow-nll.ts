@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { elementsPerItem } from '../shapes/shape.ts';
+import { elementsPerItem } from '../base/shape.ts';
 import { expectRank, input, mismatch, sumPerExample, zLossFields } from './common.ts';
 import { defineNode } from './types.ts';
 

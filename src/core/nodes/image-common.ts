@@ -1,6 +1,6 @@
 /** Pieces shared by the image layers (NHWC layout: [B, H, W, C]). */
 import { z } from 'zod';
-import type { Shape } from '../shapes/shape.ts';
+import type { Shape } from '../base/shape.ts';
 import { expectRank, lastDim, mismatch } from './common.ts';
 
 export const zPadding = z.enum(['same', 'valid']);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { sameShape } from '../shapes/shape.ts';
+import { sameShape } from '../base/shape.ts';
 import { BINARY_PORTS, expectRank, input, mismatch } from './common.ts';
 import { defineNode } from './types.ts';
 

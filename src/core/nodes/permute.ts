@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { Rng } from '../train/random.ts';
+import { Rng } from '../base/random.ts';
 import { chainLogdet, checkLogdet, expectRank, input, lastDim, logdetInput, logdetOutput } from './common.ts';
 import { defineNode } from './types.ts';
 

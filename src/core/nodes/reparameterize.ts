@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ShapeError } from '../shapes/diagnostics.ts';
-import { formatShape, sameShape } from '../shapes/shape.ts';
+import { ShapeError } from '../base/diagnostics.ts';
+import { formatShape, sameShape } from '../base/shape.ts';
 import { input } from './common.ts';
 import { defineNode } from './types.ts';
 

@@ -5,7 +5,7 @@
  * contexts below, so a node file needs nothing from them.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Shape } from '../shapes/shape.ts';
+import type { Shape } from '../base/shape.ts';
 import type { NodeDefinition, PortType, RandomSource, VariableSpec } from './types.ts';
 
 /** An op of the analysed graph, as a sampler's plan sees it (the compiler's ops satisfy it). */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { normalizeAxis } from '../shapes/shape.ts';
+import { normalizeAxis } from '../base/shape.ts';
 import { input, mismatch } from './common.ts';
 import { defineNode } from './types.ts';
 

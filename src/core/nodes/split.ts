@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { normalizeAxis, type Shape } from '../shapes/shape.ts';
+import { normalizeAxis, type Shape } from '../base/shape.ts';
 import { expectRank, input, mismatch } from './common.ts';
 import { defineNode } from './types.ts';
 

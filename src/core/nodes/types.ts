@@ -6,8 +6,9 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
-import type { Shape } from '../shapes/shape.ts';
+import type { Shape } from '../base/shape.ts';
 import type { SamplerDefinition } from './sampler-types.ts';
+import type { RandomSource } from '../base/random.ts';
 
 /** What flows along an edge; an edge joins ports of the same type. */
 export type PortType = 'tensor' | 'tokens' | 'schedule' | 'loss';
@@ -59,12 +60,7 @@ export interface VariableSpec {
 }
 
 /** Random tensors, drawn in JavaScript from a seeded generator. */
-export interface RandomSource {
-  normal(shape: readonly number[]): tf.Tensor;
-  uniform(shape: readonly number[]): tf.Tensor;
-  /** Integers in [0, max). */
-  integers(shape: readonly number[], max: number): tf.Tensor;
-}
+export type { RandomSource };
 
 export interface ForwardContext<P> {
   params: P;

@@ -8,9 +8,9 @@ import { nameRecord } from '../base/names.ts';
 import type { GraphDocument, GraphModule } from '../graph/schema.ts';
 import { getNodeDefinition } from '../nodes/registry.ts';
 import { portsOf, type NodeDefinition, type NodePorts, type PortSpec, type PortType, type VariableSpec } from '../nodes/types.ts';
-import { diagnostic, ShapeError, type Diagnostic, type DiagnosticCode, type DiagnosticPlace } from './diagnostics.ts';
+import { diagnostic, ShapeError, type Diagnostic, type DiagnosticCode, type DiagnosticPlace } from '../base/diagnostics.ts';
 import { expansionLimitDiagnostic } from './expansion-size.ts';
-import { elementsPerItem, MAX_RANK, type Shape } from './shape.ts';
+import { elementsPerItem, MAX_RANK, type Shape } from '../base/shape.ts';
 
 export interface ValueInfo {
   shape: Shape;

@@ -16,8 +16,8 @@ import type { GraphDocument, GraphModule } from '../graph/schema.ts';
 import { LIMITS } from '../graph/limits.ts';
 import { getNodeDefinition } from '../nodes/registry.ts';
 import { portsOf, type NodeDefinition } from '../nodes/types.ts';
-import { diagnostic, type Diagnostic } from './diagnostics.ts';
-import type { Shape } from './shape.ts';
+import { diagnostic, type Diagnostic } from '../base/diagnostics.ts';
+import type { Shape } from '../base/shape.ts';
 
 interface CountNode {
   id: string;

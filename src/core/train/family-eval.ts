@@ -12,7 +12,7 @@ import { EIGHT_GAUSSIANS_CENTRES, EIGHT_GAUSSIANS_STD } from '../data/toy2d.ts';
 import type { Batch, DataSource, HeldOutSource } from '../data/source.ts';
 import { samplerOf } from '../nodes/sampler-types.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
-import { createRandom } from './random.ts';
+import { createRandom } from '../base/random.ts';
 import { invertFlow, runSampler } from './sampling.ts';
 import type { TrainingSession } from './session.ts';
 

@@ -5,7 +5,7 @@
  * can pause or stop it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { diagnostic } from '../shapes/diagnostics.ts';
+import { diagnostic } from '../base/diagnostics.ts';
 import { nonFinite, type LossReport, type TrainingSession } from './session.ts';
 import { initialTrainingState, trainingReducer, type TrainingAction, type TrainingState } from './state.ts';
 

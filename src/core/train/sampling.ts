@@ -10,8 +10,8 @@ import { runOps, variableKey } from '../compiler/forward.ts';
 import type { Program } from '../compiler/program.ts';
 import { samplerOf, type SamplerPlan, type SamplerRunContext, type SamplerRunResult } from '../nodes/sampler-types.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
-import { concrete } from '../shapes/shape.ts';
-import { createRandom } from './random.ts';
+import { concrete } from '../base/shape.ts';
+import { createRandom } from '../base/random.ts';
 import { stepSeed, type TrainingSession } from './session.ts';
 
 export interface SampleOptions {

@@ -11,7 +11,7 @@ import type { CompiledObjective, Program } from '../compiler/program.ts';
 import { createVariables, runOps } from '../compiler/forward.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
 import { createOptimizer, type Optimizer } from './optimizers.ts';
-import { createRandom } from './random.ts';
+import { createRandom } from '../base/random.ts';
 
 /** Supplies a feed op's tensors for a training step. */
 export type BatchProvider = (op: FlatOp, step: number, batchSize: number) => Record<string, tf.Tensor>;

@@ -3,7 +3,7 @@
  * the pure reducer below. The CLI and the UI render it; the loop in
  * loop.ts is the only place that dispatches.
  */
-import type { Diagnostic } from '../shapes/diagnostics.ts';
+import type { Diagnostic } from '../base/diagnostics.ts';
 
 export type TrainingState =
   | { status: 'idle' }

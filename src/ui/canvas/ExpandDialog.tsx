@@ -1,7 +1,7 @@
 /** Opening a block: what primitives it is made of, and replacing it with them. */
 import { useMemo } from 'react';
 import { getNodeDefinition } from '../../core/nodes/registry.ts';
-import type { Shape } from '../../core/shapes/shape.ts';
+import type { Shape } from '../../core/base/shape.ts';
 import { useEditor } from '../store/editor-store.ts';
 import { useCanvasCommands } from './commands.ts';
 import { infosOf, levelOf } from './to-flow.ts';

@@ -7,7 +7,7 @@ import { useMemo } from 'react';
 import { own } from '../../core/base/names.ts';
 import { addNode, disconnect, expandBlock, groupIntoModule, moveNodes, removeNodes, ungroup } from '../../core/graph/edits.ts';
 import { getNodeDefinition } from '../../core/nodes/registry.ts';
-import type { Shape } from '../../core/shapes/shape.ts';
+import type { Shape } from '../../core/base/shape.ts';
 import { notify } from '../notices.ts';
 import { getEditor } from '../store/editor-store.ts';
 import { copyFragment, pasteFragment, type Fragment } from './clipboard.ts';

@@ -7,7 +7,7 @@ import { applyEdit, connect, type Connection } from '../../core/graph/edits.ts';
 import type { GraphDocument } from '../../core/graph/schema.ts';
 import type { PortType } from '../../core/nodes/types.ts';
 import { analyze, type Analysis } from '../../core/shapes/analyze.ts';
-import type { Diagnostic } from '../../core/shapes/diagnostics.ts';
+import type { Diagnostic } from '../../core/base/diagnostics.ts';
 import { infosOf, levelOf, portsOfNode } from './to-flow.ts';
 
 export type ConnectionVerdict = { ok: true } | { ok: false; reason: string };

@@ -9,8 +9,8 @@ import type { GraphDocument, GraphEdge, GraphNode } from '../../core/graph/schem
 import { getNodeDefinition } from '../../core/nodes/registry.ts';
 import { portsOf, type NodeCategory, type NodePorts, type PortSpec, type PortType } from '../../core/nodes/types.ts';
 import type { Analysis, NodeInfo } from '../../core/shapes/analyze.ts';
-import type { Diagnostic, Severity } from '../../core/shapes/diagnostics.ts';
-import { formatShape } from '../../core/shapes/shape.ts';
+import type { Diagnostic, Severity } from '../../core/base/diagnostics.ts';
+import { formatShape } from '../../core/base/shape.ts';
 
 export type PortView = {
   name: string;

@@ -9,7 +9,7 @@ import type { GraphNode } from '../../core/graph/schema.ts';
 import { describeParams, type ParamDescription } from '../../core/nodes/describe.ts';
 import { getNodeDefinition } from '../../core/nodes/registry.ts';
 import type { NodeDefinition } from '../../core/nodes/types.ts';
-import type { Diagnostic } from '../../core/shapes/diagnostics.ts';
+import type { Diagnostic } from '../../core/base/diagnostics.ts';
 import { useCanvasCommands } from '../canvas/commands.ts';
 import { formatCount, instanceCounts, levelOf, toNodeViews, type PortView } from '../canvas/to-flow.ts';
 import { getEditor, useEditor } from '../store/editor-store.ts';

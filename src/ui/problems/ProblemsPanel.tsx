@@ -1,6 +1,6 @@
 /** Every problem of the analysis; clicking one shows its node (opening its module when it is inside one). */
 import { useState } from 'react';
-import type { Diagnostic } from '../../core/shapes/diagnostics.ts';
+import type { Diagnostic } from '../../core/base/diagnostics.ts';
 import { formatCount } from '../canvas/to-flow.ts';
 import { getEditor, useEditor } from '../store/editor-store.ts';
 

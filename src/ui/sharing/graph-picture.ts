@@ -8,7 +8,7 @@
 import type { GraphDocument } from '../../core/graph/schema.ts';
 import type { NodeCategory, PortType } from '../../core/nodes/types.ts';
 import { analyze, type Analysis } from '../../core/shapes/analyze.ts';
-import type { Severity } from '../../core/shapes/diagnostics.ts';
+import type { Severity } from '../../core/base/diagnostics.ts';
 import { formatCount, toFlowEdges, toNodeViews, type NodeView, type PortView } from '../canvas/to-flow.ts';
 
 /** Sizes of a node card, as the canvas's stylesheet lays it out. */

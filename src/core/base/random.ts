@@ -3,7 +3,14 @@
  * run is reproducible on every backend (TF.js's own random ops differ by backend).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { RandomSource } from '../nodes/types.ts';
+
+/** Seeded draws as tensors: what node forward functions get for noise, dropout masks and diffusion steps. */
+export interface RandomSource {
+  normal(shape: readonly number[]): tf.Tensor;
+  uniform(shape: readonly number[]): tf.Tensor;
+  /** Integers in [0, max). */
+  integers(shape: readonly number[], max: number): tf.Tensor;
+}
 
 /** A small, fast generator with a 128-bit state (xoshiro128**). */
 export class Rng {

@@ -6,7 +6,7 @@
  * GC1xx: the graph (nodes, ports, edges, modules, shapes, budget).
  * GC2xx: training settings.
  */
-import { printable } from '../base/text.ts';
+import { printable } from './text.ts';
 import { formatShape, type Shape } from './shape.ts';
 
 export type Severity = 'error' | 'warning';
