@@ -11,6 +11,8 @@ import type { Init } from '../nodes/types.ts';
 import { analyze, type Analysis, type FlatOp, type NodePlace } from '../shapes/analyze.ts';
 import { diagnostic, hasErrors, type Diagnostic } from '../base/diagnostics.ts';
 import { variableKey } from './forward.ts';
+import { tokenIdDiagnostics } from './token-ids.ts';
+import { formatShape } from '../base/shape.ts';
 
 export interface VariableDecl {
   key: string;
@@ -65,6 +67,8 @@ export function opsFor(analysis: Analysis, producers: Map<string, FlatOp>, targe
   return analysis.ops.filter((op) => needed.has(op));
 }
 
+const sameDims = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
 function place(op: FlatOp) {
   return op.origin.module ? { node: op.origin.node, module: op.origin.module } : { node: op.origin.node };
 }
@@ -78,18 +82,26 @@ function objectiveSettings(doc: GraphDocument, lossOps: FlatOp[]): ObjectiveSett
 
 export function compile(doc: GraphDocument, analysis: Analysis = analyze(doc)): CompileResult {
   if (hasErrors(analysis.diagnostics)) return { ok: false, diagnostics: analysis.diagnostics };
-  const diagnostics: Diagnostic[] = [...analysis.diagnostics];
+  const diagnostics: Diagnostic[] = [...analysis.diagnostics, ...tokenIdDiagnostics(analysis)];
   const trainOps = analysis.ops.filter((op) => op.phase === 'train');
   const producers = new Map<string, FlatOp>();
   for (const op of analysis.ops) for (const key of Object.values(op.outputs)) producers.set(key, op);
 
   const variables: VariableDecl[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, FlatOp>();
   for (const op of trainOps) {
     for (const spec of op.variables) {
       const key = variableKey(op, spec);
-      if (seen.has(key)) continue;
-      seen.add(key);
+      const first = seen.get(key);
+      if (first) {
+        // Placements of one module share its weights: a placement that sees another input shape would need other weights.
+        const shape = first.variables.find((v) => v.name === spec.name)!.shape;
+        // Ops of a placement have ids under the placement's node id, e.g. d_fake/critic/fc0.
+        const placement = (o: FlatOp) => o.id.split('/')[0]!;
+        if (!sameDims(shape, spec.shape)) diagnostics.push(diagnostic('GC117', { key, here: formatShape(spec.shape), there: formatShape(shape), first: placement(first) }, { node: placement(op) }));
+        continue;
+      }
+      seen.set(key, op);
       variables.push({ key, shape: spec.shape, init: spec.init, origin: op.origin });
     }
   }

@@ -73,7 +73,18 @@ function planTokens({ op, opsFor, isFeed, valueOf }: SamplerPlanContext<Params>)
     return { error: tokenFeeds.length === 0 ? 'no token input feeds its logits' : 'more than one token input feeds its logits: connect the one to generate into its "tokens" input' };
   }
   const tokens = chosen ?? tokenFeeds[0]!;
-  return { kind: 'autoregressive', op, logits, tokens, ops: opsFor([logits], new Set([tokens])) };
+  const ops = opsFor([logits], new Set([tokens]));
+  // It draws ids below the logits' last size and feeds them back: every table they index must hold them.
+  const drawn = valueOf(logits)?.shape.at(-1);
+  for (const consumer of ops) {
+    const shapes = Object.fromEntries(Object.entries(consumer.inputs).map(([port, key]) => [port, valueOf(key)?.shape ?? []]));
+    for (const { port, limit, what } of consumer.def.tokenIds?.indexes?.(consumer.params, shapes) ?? []) {
+      if (consumer.inputs[port] === tokens && typeof drawn === 'number' && drawn > limit) {
+        return { error: `it draws token ids up to ${drawn - 1} from the ${drawn} scores of its logits and feeds them to "${consumer.origin.node}", but ${what}` };
+      }
+    }
+  }
+  return { kind: 'autoregressive', op, logits, tokens, ops };
 }
 
 /** Writes tokens left to right, re-running the model on the tokens so far. */

@@ -160,4 +160,21 @@ export const dataNode = defineNode({
     return out;
   },
   summary: (p) => (isUserDataset(p.dataset) ? `${p.dataset}: ${p.file || 'no file'}` : p.dataset),
+  tokenIds: { produces: dataTokenIds },
 });
+
+/** How many ids each tokens output can carry; labels read from a file are counted only when the file is read. */
+function dataTokenIds(p: DataParams): Record<string, number> {
+  switch (p.dataset) {
+    case 'mnist':
+      return { y: 10 };
+    case 'names':
+    case 'text':
+      return { x: CHAR_VOCAB.length, y: CHAR_VOCAB.length };
+    case 'reverse-strings':
+      return { x: CHAR_VOCAB.length, yIn: CHAR_VOCAB.length, y: CHAR_VOCAB.length };
+    default:
+      return {};
+  }
+}
+

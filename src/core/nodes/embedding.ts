@@ -28,4 +28,5 @@ export const embeddingNode = defineNode({
     return { y };
   },
   summary: (p) => `${p.vocabSize} → ${p.dim}`,
+  tokenIds: { indexes: (p) => [{ port: 'tokens', limit: p.vocabSize, what: `its vocabSize is ${p.vocabSize}` }] },
 });

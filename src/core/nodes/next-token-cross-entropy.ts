@@ -42,4 +42,5 @@ export const nextTokenCrossEntropyNode = defineNode({
     return { loss };
   },
   summary: (p) => `${p.ignoreIndex >= 0 ? `ignore ${p.ignoreIndex} · ` : ''}${p.objective}`,
+  tokenIds: { indexes: (_p, inputs) => [{ port: 'targets', limit: inputs.logits!.at(-1) as number, what: `its logits hold ${String(inputs.logits!.at(-1))} scores per position` }] },
 });

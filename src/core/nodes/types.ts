@@ -125,6 +125,16 @@ export interface NodeDefinition<P = any> {
   sampler?: SamplerDefinition<P, any>;
   /** A short line of the key params, shown on the node. */
   summary?(params: P): string;
+  /**
+   * Token ids as ranges, so that validate catches an id a table cannot hold
+   * (training would fail on it): `produces` gives, per tokens output, how
+   * many ids it can carry (ids run from 0 to n - 1); `indexes` gives, per
+   * tokens input, the ids it accepts (below `limit`) and what sets the limit.
+   */
+  tokenIds?: {
+    produces?(params: P): Readonly<Record<string, number>>;
+    indexes?(params: P, inputs: Readonly<Record<string, Shape>>): { port: string; limit: number; what: string }[];
+  };
 }
 
 export function defineNode<P>(def: NodeDefinition<P>): NodeDefinition<P> {
