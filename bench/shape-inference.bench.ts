@@ -4,7 +4,7 @@
  * Run: npm run bench:shapes
  */
 import { performance } from 'node:perf_hooks';
-import { addNode, applyEdit, connect } from '../src/core/graph/edits.ts';
+import { addNode, applyEdit, connect } from '../src/core/edits/recipes.ts';
 import { emptyDocument, type GraphDocument } from '../src/core/graph/schema.ts';
 import { analyze } from '../src/core/shapes/analyze.ts';
 

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataSource } from '../core/data/source.ts';
-import { CHAR_VOCAB } from '../core/nodes/data.ts';
+import { CHAR_VOCAB } from '../core/data/datasets.ts';
 import { decodeTokens, renderSamples } from '../core/render/samples.ts';
 import { runSampler, sampleValueRange } from '../core/train/sampling.ts';
 import type { TrainingSession } from '../core/train/session.ts';

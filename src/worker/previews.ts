@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { SamplerPlan } from '../core/compiler/program.ts';
 import { samplerOf } from '../core/nodes/sampler-types.ts';
 import type { DataSource } from '../core/data/source.ts';
-import { CHAR_VOCAB } from '../core/nodes/data.ts';
+import { CHAR_VOCAB } from '../core/data/datasets.ts';
 import { imageGrid } from '../core/render/grid.ts';
 import { decodeTokens, renderSamples } from '../core/render/samples.ts';
 import type { Raster } from '../core/render/raster.ts';

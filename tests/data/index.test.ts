@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PUBLIC_DIR, readPublicAsset } from '../../src/core/data/assets.node.ts';
 import { openDataSource, openTestSource } from '../../src/core/data/index.ts';
-import { BUILTIN_DATASETS, dataNode } from '../../src/core/nodes/data.ts';
+import { BUILTIN_DATASETS } from '../../src/core/data/datasets.ts';
+import { dataNode } from '../../src/core/nodes/data.ts';
 import { portsOf } from '../../src/core/nodes/types.ts';
 import { options, read } from './data-helpers.ts';
 

@@ -3,7 +3,7 @@ import { readPublicAsset } from '../../src/core/data/assets.node.ts';
 import { openDataSource } from '../../src/core/data/index.ts';
 import { loadNames, nameRows } from '../../src/core/data/names.ts';
 import { decodeTokens, letterTokens, normalizeNames, parseNamesText } from '../../src/core/data/text.ts';
-import { CHAR_VOCAB } from '../../src/core/nodes/data.ts';
+import { CHAR_VOCAB } from '../../src/core/data/datasets.ts';
 import { drawKeys, options, read, validationKeys } from './data-helpers.ts';
 
 const names = await loadNames(readPublicAsset);

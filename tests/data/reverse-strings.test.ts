@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openDataSource } from '../../src/core/data/index.ts';
 import { REVERSE_POOL_SIZE, reverseRows, reverseStrings } from '../../src/core/data/reverse-strings.ts';
-import { CHAR_VOCAB } from '../../src/core/nodes/data.ts';
+import { CHAR_VOCAB } from '../../src/core/data/datasets.ts';
 import { drawKeys, options, read, validationKeys } from './data-helpers.ts';
 
 describe('reverse-strings', () => {

@@ -8,7 +8,7 @@ import {
   TOY_POOL_SIZE,
   type Toy2DName,
 } from '../../src/core/data/toy2d.ts';
-import { TOY_2D } from '../../src/core/nodes/data.ts';
+import { TOY_2D } from '../../src/core/data/datasets.ts';
 import { Rng } from '../../src/core/base/random.ts';
 import { drawKeys, options, read, validationKeys } from './data-helpers.ts';
 

@@ -4,7 +4,8 @@
  * changes nothing about the node, so hiding it hides nothing that matters.
  */
 import { describe, expect, it } from 'vitest';
-import { DATA_PARAMS_BY_DATASET, DATASETS, dataNode, dataParamApplies, isUserDataset } from '../../src/core/nodes/data.ts';
+import { DATA_PARAMS_BY_DATASET, DATASETS, dataParamApplies, isUserDataset } from '../../src/core/data/datasets.ts';
+import { dataNode } from '../../src/core/nodes/data.ts';
 import { describeParams } from '../../src/core/nodes/describe.ts';
 import { inferNode } from '../helpers.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHAR_VOCAB } from '../../src/core/nodes/data.ts';
+import { CHAR_VOCAB } from '../../src/core/data/datasets.ts';
 import { decodeTokens, getPixel, imageGrid, renderSamples, scatter, textImage, type Raster } from '../../src/core/render/index.ts';
 
 /** Deep equality on big typed arrays is slow in expect; compare bytes instead. */

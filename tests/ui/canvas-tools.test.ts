@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyEdit } from '../../src/core/graph/edits.ts';
+import { applyEdit } from '../../src/core/edits/recipes.ts';
 import { analyze } from '../../src/core/shapes/analyze.ts';
 import { copyFragment, pasteFragment } from '../../src/ui/canvas/clipboard.ts';
 import { layoutGraph, toElkGraph, type LayoutNode } from '../../src/ui/canvas/layout.ts';

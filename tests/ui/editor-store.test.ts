@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { addNode, connect, EditError, groupIntoModule, moveNodes, removeNodes, setParams, ungroup } from '../../src/core/graph/edits.ts';
+import { addNode, connect, EditError, groupIntoModule, moveNodes, removeNodes, setParams, ungroup } from '../../src/core/edits/recipes.ts';
 import { saveDocument } from '../../src/core/graph/save.ts';
 import { emptyDocument } from '../../src/core/graph/schema.ts';
 import { useNotices } from '../../src/ui/notices.ts';

@@ -1,6 +1,6 @@
 /** The editor and its charts treat names Object.prototype also has like any other name. */
 import { describe, expect, it } from 'vitest';
-import { applyEdit } from '../../src/core/graph/edits.ts';
+import { applyEdit } from '../../src/core/edits/recipes.ts';
 import { dragStopToRecipe } from '../../src/ui/canvas/to-flow.ts';
 import { appendPoint, emptySeries, lossPoint } from '../../src/ui/training/series.ts';
 import { makeDocument } from '../documents.ts';

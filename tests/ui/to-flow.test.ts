@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyEdit, groupIntoModule } from '../../src/core/graph/edits.ts';
+import { applyEdit, groupIntoModule } from '../../src/core/edits/recipes.ts';
 import { analyze } from '../../src/core/shapes/analyze.ts';
 import { checkConnection, typeVerdict } from '../../src/ui/canvas/connection-check.ts';
 import {

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { moveNodes, removeNodes } from '../../src/core/graph/edits.ts';
+import { moveNodes, removeNodes } from '../../src/core/edits/recipes.ts';
 import { loadText } from '../../src/core/graph/load.ts';
 import { saveDocument } from '../../src/core/graph/save.ts';
 import type { GraphDocument } from '../../src/core/graph/schema.ts';

@@ -10,7 +10,7 @@
  * label's index among the sorted distinct labels (in numeric order when
  * every label is a number, so labels 0..9 stay 0..9).
  */
-import type { DataParams } from './params.ts';
+import type { DataParams } from './datasets.ts';
 import { utf8Problem } from '../base/utf8.ts';
 import { UserDataError } from './user-file.ts';
 import { formatBytes, USER_DATA_LIMITS } from './user-limits.ts';

@@ -9,7 +9,7 @@
  * are skipped; other image formats (JPEG, GIF, ...) are an error saying
  * that only PNG is read.
  */
-import type { DataParams } from './params.ts';
+import type { DataParams } from './datasets.ts';
 import { archiveEntries } from './user-archive.ts';
 import { decodePngInto, type ImageShape } from './png-image.ts';
 import { UserDataError, type UserFile, type UserFolderEntry } from './user-file.ts';

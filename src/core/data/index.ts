@@ -5,16 +5,15 @@
  * readPublicAsset (assets.node.ts) in Node and a fetch in the browser, and
  * the user's own files through options.readUserFile.
  */
-import { dataNode, isUserDataset, type DatasetName } from '../nodes/data.ts';
+import { isUserDataset, zDataParams, type DataParams, type DatasetName } from './datasets.ts';
 import { openMnist, openMnistTest } from './mnist.ts';
 import { openNames } from './names.ts';
-import type { DataParams } from './params.ts';
 import { openReverseStrings } from './reverse-strings.ts';
 import type { DataOptions, DataSource, HeldOutSource } from './source.ts';
 import { isToy2D, openToy2D } from './toy2d.ts';
 import { openUserData } from './user-data.ts';
 
-export type { DataParams } from './params.ts';
+export type { DataParams } from './datasets.ts';
 export type { Batch, DataOptions, DataSource, HeldOutSource } from './source.ts';
 export { MNIST_TEST_SIZE } from './mnist.ts';
 export { EIGHT_GAUSSIANS_CENTRES, EIGHT_GAUSSIANS_STD, TOY_POOL_SIZE } from './toy2d.ts';
@@ -28,7 +27,7 @@ export type DataParamsInput = { dataset: DatasetName } & Partial<DataParams>;
 
 /** The source of a Data node's batches, split by options.seed. */
 export async function openDataSource(params: DataParamsInput, options: DataOptions): Promise<DataSource> {
-  const p = dataNode.params.parse(params);
+  const p = zDataParams.parse(params);
   const dataset = p.dataset;
   if (dataset === 'mnist') return openMnist(p, options);
   if (dataset === 'names') return openNames(p.context, options);
@@ -43,6 +42,6 @@ export async function openDataSource(params: DataParamsInput, options: DataOptio
  * one (MNIST: 1,000 images, the same for every seed); undefined otherwise.
  */
 export async function openTestSource(params: DataParamsInput, options: Pick<DataOptions, 'readAsset'>): Promise<HeldOutSource | undefined> {
-  const p = dataNode.params.parse(params);
+  const p = zDataParams.parse(params);
   return p.dataset === 'mnist' ? openMnistTest(p, options.readAsset) : undefined;
 }

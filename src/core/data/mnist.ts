@@ -16,7 +16,7 @@
  * (binary); y is the digit, int32 [B].
  */
 import { Rng } from '../base/random.ts';
-import type { DataParams } from './params.ts';
+import type { DataParams } from './datasets.ts';
 import { decodeMnist, type MnistFile } from './mnist-file.ts';
 import type { DataOptions, DataSource, HeldOutSource } from './source.ts';
 import { checkOptions, HeldOutTable, range, shuffleInPlace, splitIndices, streamRng, TableSource, type Column } from './table.ts';

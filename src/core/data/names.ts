@@ -12,7 +12,7 @@
  * 5 at context 12, 1,418 at context 8).
  * The training/validation split is a shuffle by the graph's seed.
  */
-import { CHAR_VOCAB } from '../nodes/data.ts';
+import { CHAR_VOCAB } from './datasets.ts';
 import type { DataOptions, DataSource } from './source.ts';
 import { checkOptions, range, splitIndices, streamRng, TableSource } from './table.ts';
 import { BOUNDARY, decodeTokens, letterTokens, parseNamesText } from './text.ts';

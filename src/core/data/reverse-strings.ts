@@ -11,7 +11,7 @@
  *   yIn = [1, c, b, a, 1, 0, 0, 0]   start token 1, then y shifted right (teacher forcing)
  * (letters stand for their tokens 2..27).
  */
-import { CHAR_VOCAB } from '../nodes/data.ts';
+import { CHAR_VOCAB } from './datasets.ts';
 import type { DataOptions, DataSource } from './source.ts';
 import { checkOptions, range, splitIndices, streamRng, TableSource } from './table.ts';
 import { BOUNDARY, decodeTokens, letterTokens } from './text.ts';

@@ -2,7 +2,7 @@
  * Characters as tokens, for the text datasets (see CHAR_VOCAB): 0 pads,
  * 1 ('.') marks the start and the end of a word, 2..27 are 'a'..'z'.
  */
-import { CHAR_VOCAB } from '../nodes/data.ts';
+import { CHAR_VOCAB } from './datasets.ts';
 
 export const PAD = 0;
 export const BOUNDARY = 1;

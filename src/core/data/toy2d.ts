@@ -20,7 +20,7 @@
  * - rings: as in FFJORD: 4 concentric circles of radius 3, 2.25, 1.5, 0.75,
  *   equally likely, angle uniform, plus N(0, 0.08^2) per axis.
  */
-import type { DatasetName } from '../nodes/data.ts';
+import type { DatasetName } from './datasets.ts';
 import type { Rng } from '../base/random.ts';
 import type { DataOptions, DataSource } from './source.ts';
 import { checkOptions, range, splitIndices, streamRng, TableSource } from './table.ts';

@@ -4,12 +4,11 @@
  * checked against the shape the node declares, and becomes an in-memory
  * source split and batched like the shipped datasets.
  */
-import { CHAR_VOCAB, type UserDatasetName } from '../nodes/data.ts';
+import { CHAR_VOCAB, type DataParams, type UserDatasetName } from './datasets.ts';
 import { parseCsv, type CsvTable } from './csv.ts';
 import { readImages, type ImageSet } from './images.ts';
 import { greyLookup } from './mnist.ts';
 import { nameRows } from './names.ts';
-import type { DataParams } from './params.ts';
 import type { DataOptions, DataSource } from './source.ts';
 import { checkOptions, range, splitIndices, streamRng, TableSource, type Column } from './table.ts';
 import { decodeTokens } from './text.ts';

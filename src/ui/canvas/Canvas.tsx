@@ -18,7 +18,7 @@ import {
   type OnConnectEnd,
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
-import { applyEdit, connect, disconnect } from '../../core/graph/edits.ts';
+import { applyEdit, connect, disconnect } from '../../core/edits/recipes.ts';
 import { analyze } from '../../core/shapes/analyze.ts';
 import { DRAG_MIME, type CatalogItem } from '../palette/catalog.ts';
 import { CATEGORY_COLORS } from '../sharing/graph-picture.ts';

@@ -2,7 +2,7 @@
  * Copy and paste of a selection: the nodes with the edges between them,
  * pasted with fresh ids where the user points.
  */
-import { EditError, allIds, freshId, type Recipe } from '../../core/graph/edits.ts';
+import { EditError, allIds, freshId, type Recipe } from '../../core/edits/recipes.ts';
 import type { GraphDocument, GraphEdge, GraphNode } from '../../core/graph/schema.ts';
 import { levelOf } from './to-flow.ts';
 

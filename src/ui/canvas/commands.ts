@@ -5,7 +5,7 @@
 import { useReactFlow } from '@xyflow/react';
 import { useMemo } from 'react';
 import { own } from '../../core/base/names.ts';
-import { addNode, disconnect, expandBlock, groupIntoModule, moveNodes, removeNodes, ungroup } from '../../core/graph/edits.ts';
+import { addNode, disconnect, expandBlock, groupIntoModule, moveNodes, removeNodes, ungroup } from '../../core/edits/recipes.ts';
 import { getNodeDefinition } from '../../core/nodes/registry.ts';
 import type { Shape } from '../../core/base/shape.ts';
 import { notify } from '../notices.ts';

@@ -3,7 +3,7 @@
  * the connection must not bring a shape or structure problem that the
  * analysis would report (found by analysing an edited copy).
  */
-import { applyEdit, connect, type Connection } from '../../core/graph/edits.ts';
+import { applyEdit, connect, type Connection } from '../../core/edits/recipes.ts';
 import type { GraphDocument } from '../../core/graph/schema.ts';
 import type { PortType } from '../../core/nodes/types.ts';
 import { analyze, type Analysis } from '../../core/shapes/analyze.ts';

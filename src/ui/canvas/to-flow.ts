@@ -4,7 +4,7 @@
  */
 import type { Connection as FlowConnection, Edge, Node } from '@xyflow/react';
 import { nameRecord } from '../../core/base/names.ts';
-import { connect, moveNodes, type Connection, type Recipe } from '../../core/graph/edits.ts';
+import { connect, moveNodes, type Connection, type Recipe } from '../../core/edits/recipes.ts';
 import type { GraphDocument, GraphEdge, GraphNode } from '../../core/graph/schema.ts';
 import { getNodeDefinition } from '../../core/nodes/registry.ts';
 import { portsOf, type NodeCategory, type NodePorts, type PortSpec, type PortType } from '../../core/nodes/types.ts';

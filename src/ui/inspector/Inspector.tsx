@@ -4,7 +4,7 @@
  * when nothing is selected. Every change is one edit through the store.
  */
 import { useMemo, type ReactNode } from 'react';
-import { setLabel, setParams } from '../../core/graph/edits.ts';
+import { setLabel, setParams } from '../../core/edits/recipes.ts';
 import type { GraphNode } from '../../core/graph/schema.ts';
 import { describeParams, type ParamDescription } from '../../core/nodes/describe.ts';
 import { getNodeDefinition } from '../../core/nodes/registry.ts';

@@ -5,9 +5,9 @@
  * does not fit the node's params.
  */
 import { useEffect, useId, useState, type DragEvent } from 'react';
-import { setParams } from '../../core/graph/edits.ts';
+import { setParams } from '../../core/edits/recipes.ts';
 import type { GraphNode } from '../../core/graph/schema.ts';
-import { isUserDataset } from '../../core/nodes/data.ts';
+import { isUserDataset } from '../../core/data/datasets.ts';
 import { attachUserFile, readAttachedFile } from '../persistence/user-files.ts';
 import { getEditor } from '../store/editor-store.ts';
 import { ACCEPTED_FILES, reportUserFile, type UserFileReport } from './user-file-summary.ts';

@@ -1,5 +1,5 @@
 /** Reading and checking what people type into the inspector's fields. Pure. */
-import { dataParamApplies } from '../../core/nodes/data.ts';
+import { dataParamApplies } from '../../core/data/datasets.ts';
 import type { ParamDescription } from '../../core/nodes/describe.ts';
 import type { NodeDefinition } from '../../core/nodes/types.ts';
 

@@ -4,7 +4,8 @@
  */
 import { parseUserData, summarizeUserData } from '../../core/data/user-data.ts';
 import { UserDataError, type ReadUserFile } from '../../core/data/user-file.ts';
-import { dataNode, isUserDataset, type UserDatasetName } from '../../core/nodes/data.ts';
+import { isUserDataset, type UserDatasetName } from '../../core/data/datasets.ts';
+import { dataNode } from '../../core/nodes/data.ts';
 
 export type UserFileReport = { ok: true; summary: string } | { ok: false; error: string };
 

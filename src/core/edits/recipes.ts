@@ -8,7 +8,7 @@ import { produce } from 'immer';
 import { own } from '../base/names.ts';
 import { getNodeDefinition } from '../nodes/registry.ts';
 import type { Shape } from '../base/shape.ts';
-import type { GraphDocument, GraphEdge, GraphModule, GraphNode } from './schema.ts';
+import type { GraphDocument, GraphEdge, GraphModule, GraphNode } from '../graph/schema.ts';
 
 export type Recipe<R = void> = (doc: GraphDocument) => R;
 

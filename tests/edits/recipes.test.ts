@@ -12,7 +12,7 @@ import {
   setLabel,
   setParams,
   ungroup,
-} from '../../src/core/graph/edits.ts';
+} from '../../src/core/edits/recipes.ts';
 import { loadValue } from '../../src/core/graph/load.ts';
 import { saveDocument } from '../../src/core/graph/save.ts';
 import { analyze } from '../../src/core/shapes/analyze.ts';
