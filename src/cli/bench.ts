@@ -1,18 +1,21 @@
 /**
  * `gencomposer bench FILE`: how fast a graph trains, against a hand-written
  * TF.js version of the same model on the same backend in the same process
- * (bench/baselines/, chosen by the document's meta.family). Reports kernels
- * per training step (from tf.profile: deterministic, machine-independent)
- * and milliseconds per step; the ratios graph / baseline are the numbers to
- * compare across machines.
+ * (bench/baselines/, for a graph that is the model of the preset a baseline
+ * reproduces). Reports kernels per training step (from tf.profile:
+ * deterministic, machine-independent) and milliseconds per step; the ratios
+ * graph / baseline are the numbers to compare across machines.
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { createBaseline as createTransformerBaseline } from '../../bench/baselines/transformer.ts';
 import { createBaseline as createVaeBaseline } from '../../bench/baselines/vae.ts';
 import type { Baseline } from '../../bench/baselines/common.ts';
+import type { Program } from '../core/compiler/program.ts';
 import type { RequestedNodeBackend } from '../core/train/backends/node.ts';
+import { modelIdentity } from '../core/train/checkpoint.ts';
 import { streamBatches } from '../core/train/program-data.ts';
 import { TrainingSession } from '../core/train/session.ts';
 import { inert, printable, printableJson } from '../core/base/text.ts';
@@ -24,11 +27,25 @@ import { loadProgram, openData, requireObjectives, parseBackend, parseCount, sta
 
 export const BENCH_USAGE = 'bench FILE [--backend auto|webgpu|wasm|cpu] [--steps N] [--warmup N] [--json] [--out FILE.json] [--memory-budget MB]';
 
-/** Hand-written baselines by meta.family; each is the preset of that family, at the graph's batch size. */
-const BASELINES: Record<string, (batchSize: number) => Baseline> = {
-  vae: createVaeBaseline,
-  transformer: createTransformerBaseline,
-};
+/** Hand-written baselines, each the model of one preset, built at the graph's batch size. */
+const BASELINES: { preset: URL; create: (batchSize: number) => Baseline }[] = [
+  { preset: new URL('../../graph-presets/vae.json', import.meta.url), create: createVaeBaseline },
+  { preset: new URL('../../graph-presets/transformer.json', import.meta.url), create: createTransformerBaseline },
+];
+
+/**
+ * The baseline of the preset whose model this graph is: the same model
+ * identity as checkpoints compare (nodes, wiring, params, objectives and
+ * optimizers, data; not names, seed or batch size). Undefined for any other graph.
+ */
+export async function baselineFor(program: Program): Promise<((batchSize: number) => Baseline) | undefined> {
+  const own = modelIdentity(program.document, program.objectives).fingerprint;
+  for (const { preset, create } of BASELINES) {
+    const reference = await loadProgram(fileURLToPath(preset));
+    if (modelIdentity(reference.document, reference.objectives).fingerprint === own) return create;
+  }
+  return undefined;
+}
 
 export interface Measured {
   kernelsPerStep: number;
@@ -123,9 +140,8 @@ export async function benchFile(file: string, options: BenchOptions = {}): Promi
   const backend = await startBackend(options.backend ?? 'auto');
   log(`backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}${backend.fallbackReason ? ` — ${backend.fallbackReason}` : ''}`);
   const sources = await openData(file, program);
-  const { family } = program.document.meta;
+  const makeBaseline = await baselineFor(program);
   const session = new TrainingSession(program, streamBatches(sources));
-  const makeBaseline = BASELINES[family];
   const baseline = makeBaseline?.(session.batchSize);
   try {
     const sides: { runner: Runner; times: number[] }[] = [{ runner: graphRunner(session), times: [] }];
@@ -163,14 +179,14 @@ export async function benchFile(file: string, options: BenchOptions = {}): Promi
     const base = baseline ? { name: baseline.name, ...measured(1, baseline.parameterCount) } : null;
     let ratio: BenchResult['ratio'] = null;
     if (base && base.parameters !== graph.parameters) {
-      log(`warning: the ${family} baseline is the ${family} preset's model (${base.parameters} parameters), not this graph's (${graph.parameters}); no ratio`);
+      log(`warning: the baseline ${base.name} has ${base.parameters} parameters, this graph ${graph.parameters}: not the same model; no ratio`);
     } else if (base) {
       ratio = { kernels: round(graph.kernelsPerStep / base.kernelsPerStep), ms: round(graph.msPerStep / base.msPerStep) };
     }
     return {
       name: program.document.meta.name,
       file,
-      family,
+      family: program.document.meta.family,
       backend: backend.name,
       adapter: backend.adapter ?? null,
       batchSize: session.batchSize,
@@ -192,7 +208,7 @@ export function formatBench(r: BenchResult): string {
   const lines = [
     `${r.file}: ${r.name} (${r.family}), backend ${r.backend}${r.adapter ? ` (${r.adapter})` : ''}, batch ${r.batchSize}, ${r.steps} timed steps after ${r.warmup} warmup`,
     line('graph', r.graph),
-    r.baseline ? line('baseline', r.baseline) : `  baseline  none for family "${r.family}"`,
+    r.baseline ? line('baseline', r.baseline) : '  baseline  none (no hand-written baseline is this model)',
   ];
   if (r.ratio) lines.push(`  graph / baseline: ${r.ratio.kernels}x kernels, ${r.ratio.ms}x time`);
   return lines.join('\n');

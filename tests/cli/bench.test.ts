@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { createBaseline as createTransformer } from '../../bench/baselines/transformer.ts';
 import { createBaseline as createVae } from '../../bench/baselines/vae.ts';
-import { benchFile, type BenchResult } from '../../src/cli/bench.ts';
+import { baselineFor, benchFile, type BenchResult } from '../../src/cli/bench.ts';
 import { loadProgram, openData } from '../../src/cli/setup.ts';
+import { compile, type Program } from '../../src/core/compiler/program.ts';
+import { loadText } from '../../src/core/graph/load.ts';
+import type { GraphDocument } from '../../src/core/graph/schema.ts';
 import { initNodeBackend } from '../../src/core/train/backends/node.ts';
 import { streamBatches } from '../../src/core/train/program-data.ts';
 import { createRandom } from '../../src/core/base/random.ts';
@@ -49,7 +53,7 @@ describe('bench', () => {
     expect(result.graph.parameters).toBe(204_700);
   });
 
-  it('prints JSON with no baseline for a family without one', async () => {
+  it('prints JSON with no baseline for a graph that no baseline reproduces', async () => {
     const { code, stdout } = await cli('bench', 'graph-presets/flow.json', '--backend', 'cpu', '--steps', '2', '--warmup', '1', '--json');
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as BenchResult;
@@ -70,6 +74,33 @@ describe('bench', () => {
     expect(results[0]!.stderr).toContain("Unknown option '--colour'");
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no such file');
+  });
+});
+
+describe('which baseline a graph gets', () => {
+  function programAs(name: string, edit: (doc: GraphDocument) => GraphDocument = (doc) => doc): Program {
+    const loaded = loadText(readFileSync(`graph-presets/${name}.json`, 'utf8'));
+    if (!loaded.ok) throw new Error(`${name} does not load`);
+    const compiled = compile(edit(loaded.document));
+    if (!compiled.ok) throw new Error(`${name} does not compile`);
+    return compiled.program;
+  }
+  const labelled = (family: GraphDocument['meta']['family']) => (doc: GraphDocument) => ({ ...doc, meta: { ...doc.meta, family, name: 'renamed' } });
+
+  it('the model of the preset a baseline reproduces, under any label, name, seed or batch size', async () => {
+    expect(await baselineFor(programAs('vae'))).toBe(createVae);
+    expect(await baselineFor(programAs('vae', labelled('custom')))).toBe(createVae);
+    expect(await baselineFor(programAs('transformer', labelled('custom')))).toBe(createTransformer);
+    const reseeded = (doc: GraphDocument) => ({ ...doc, training: { ...doc.training, seed: 9, batchSize: 16 } });
+    expect(await baselineFor(programAs('vae', reseeded))).toBe(createVae);
+  });
+
+  it('no baseline for another model, whatever its label says', async () => {
+    // Labelled transformer, but an encoder-decoder.
+    expect(await baselineFor(programAs('seq2seq'))).toBeUndefined();
+    expect(await baselineFor(programAs('gan', labelled('vae')))).toBeUndefined();
+    const wider = (doc: GraphDocument) => ({ ...doc, nodes: doc.nodes.map((n) => (n.kind === 'Encoder' ? { ...n, params: { ...n.params, latent: 8 } } : n)) });
+    expect(await baselineFor(programAs('vae', wider))).toBeUndefined();
   });
 });
 
