@@ -11,6 +11,7 @@ import { openTestSource, type DataParamsInput } from '../core/data/index.ts';
 import type { DataSource, HeldOutSource } from '../core/data/source.ts';
 import { classifierAccuracy, createJudge, flowRoundTrip, heldOutLosses, scoreSamplers, type HeldOutFeed, type Judge } from '../core/train/family-eval.ts';
 import { streamBatches } from '../core/train/program-data.ts';
+import { heldOutMetrics, invertibleSampler, judgedSamplers } from '../core/train/roles.ts';
 import { sampleValueRange } from '../core/train/sampling.ts';
 import { TrainingSession } from '../core/train/session.ts';
 import { readCheckpointDir } from './checkpoint-files.ts';
@@ -47,21 +48,18 @@ export async function evaluateRun(session: TrainingSession, sources: ReadonlyMap
   const split = onTest ? 'test' : 'validation';
   const heldOut = await heldOutLosses(session, feed, size);
   const out: Record<string, unknown> = { split, examples: size, heldOut };
-  const family = session.program.document.meta.family;
-  const only = Object.values(heldOut);
-  const total = only.length === 1 ? only[0]!.total : undefined;
-  if (family === 'vae' && total !== undefined) out.negElbo = total;
-  if (family === 'transformer' && total !== undefined) out.valNatsPerChar = total;
-  if (family === 'flow' && total !== undefined) {
-    out.valNll = total;
-    out.inverseError = await flowRoundTrip(session, feed, size);
+  // Named by what each objective's losses compute (core/train/roles.ts).
+  for (const { metric, objective } of heldOutMetrics(session.program)) {
+    const total = heldOut[objective]?.total;
+    if (total !== undefined) out[metric] = total;
   }
+  if (invertibleSampler(session.program)) out.inverseError = await flowRoundTrip(session, feed, size);
   const accuracy = await classifierAccuracy(session, feed, size);
   if (accuracy !== undefined) out[`${split}Accuracy`] = accuracy;
 
   if (session.program.samplers.length > 0) {
     const judgeDir = options.judgeDir ?? DEFAULT_JUDGE;
-    const wantsJudge = session.program.samplers.some((p) => p.kind !== 'autoregressive' && p.kind !== 'flow') && feeds.some((op) => (op.params as { dataset?: string }).dataset === 'mnist');
+    const wantsJudge = judgedSamplers(session.program).length > 0;
     let judge: Judge | undefined;
     if (wantsJudge) {
       if (existsSync(judgeDir)) judge = await loadJudge(judgeDir);

@@ -2,17 +2,27 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compile, type Program } from '../../src/core/compiler/program.ts';
 import { loadText } from '../../src/core/graph/load.ts';
+import type { GraphDocument } from '../../src/core/graph/schema.ts';
 import { DDPM_PREVIEW_STEPS, hasAdversarialBalance, previewPlan, sampleLayout } from '../../src/worker/preview-plan.ts';
 
-function preset(name: string): Program {
+/** A preset, with its family label as shipped or replaced: the previews must not change with it. */
+function presetAs(name: string, family?: GraphDocument['meta']['family']): Program {
   const loaded = loadText(readFileSync(`graph-presets/${name}.json`, 'utf8'));
   if (!loaded.ok) throw new Error(`${name} does not load`);
-  const compiled = compile(loaded.document);
+  const doc = family ? { ...loaded.document, meta: { ...loaded.document.meta, family } } : loaded.document;
+  const compiled = compile(doc);
   if (!compiled.ok) throw new Error(`${name} does not compile`);
   return compiled.program;
 }
 
-describe('previews per family', () => {
+const LABELS: { family: GraphDocument['meta']['family'] | undefined; shown: string }[] = [
+  { family: undefined, shown: 'as shipped' },
+  { family: 'custom', shown: 'custom' },
+];
+
+describe.each(LABELS)('previews of each preset (family $shown)', ({ family }) => {
+  const preset = (name: string) => presetAs(name, family);
+
   it('lays samples out as images, 2D points or neither', () => {
     expect(sampleLayout([1, 784])).toEqual({ kind: 'image', height: 28, width: 28, channels: 1 });
     expect(sampleLayout([1, 28, 28, 1])).toEqual({ kind: 'image', height: 28, width: 28, channels: 1 });

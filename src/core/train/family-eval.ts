@@ -13,6 +13,7 @@ import type { Batch, DataSource, HeldOutSource } from '../data/source.ts';
 import { samplerOf } from '../nodes/sampler-types.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
 import { createRandom } from '../base/random.ts';
+import { invertibleSampler, judgedSamplers } from './roles.ts';
 import { invertFlow, runSampler } from './sampling.ts';
 import type { TrainingSession } from './session.ts';
 
@@ -200,6 +201,7 @@ function sampleCount(session: TrainingSession, plan: SamplerPlan, options: EvalO
 /** Scores every sampler's output by what it produces. */
 export async function scoreSamplers(session: TrainingSession, source: DataSource | undefined, options: EvalOptions & { range: [number, number] }): Promise<SamplerScore[]> {
   const scores: SamplerScore[] = [];
+  const judged = new Set(judgedSamplers(session.program));
   for (const plan of session.program.samplers) {
     const count = sampleCount(session, plan, options);
     const result = await runSampler(session, plan, { count, seed: 1234, ...(options.feedsFor ? { feedsFor: options.feedsFor } : {}) });
@@ -220,7 +222,7 @@ export async function scoreSamplers(session: TrainingSession, source: DataSource
       if (samples.shape.length === 2 && samples.shape[1] === 2 && source?.dataset === 'eight-gaussians') {
         Object.assign(score, scoreModes(await samples.data()));
       }
-      const images = options.judge ? asJudgeImages(samples, options.range) : undefined;
+      const images = options.judge && judged.has(plan) ? asJudgeImages(samples, options.range) : undefined;
       if (images && options.judge) {
         Object.assign(score, scoreDigits(await options.judge.classify(images)), { judgeTestAccuracy: options.judge.testAccuracy });
         images.dispose();
@@ -260,7 +262,7 @@ async function exactMatch(
 
 /** The largest |f⁻¹(f(x)) − x| over held-out examples, for each flow sampler. */
 export async function flowRoundTrip(session: TrainingSession, feed: HeldOutFeed, size: number): Promise<number | undefined> {
-  const plan = session.program.samplers.find((p) => samplerOf(p).inverse);
+  const plan = invertibleSampler(session.program);
   if (!plan) return undefined;
   const ends = samplerOf(plan).inverse!.ends(plan);
   const forward = opsFor(session.program.analysis, session.program.producers, [ends.latent]);
