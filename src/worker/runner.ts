@@ -21,7 +21,7 @@ import { DataError, openProgramData, streamBatches } from '../core/train/program
 import { TrainingSession } from '../core/train/session.ts';
 import type { TrainingState } from '../core/train/state.ts';
 import { backendOrder, backendsAfter, chooseBackend, type BackendChoice, type StartBackend } from './backend-choice.ts';
-import { checkpointKey, type CheckpointStore } from './checkpoint-store.ts';
+import { checkpointKey, type CheckpointStore } from '../storage/checkpoints.ts';
 import { DISCRIMINATOR_EXAMPLES, discriminatorLoss, discriminatorMeans } from './discriminator-balance.ts';
 import { hasAdversarialBalance, previewPlan, type PreviewSpec } from './preview-plan.ts';
 import { PREVIEW_SEED, renderPreviews } from './previews.ts';

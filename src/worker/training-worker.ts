@@ -8,10 +8,10 @@
  * handled at once.
  */
 import { activeGpuDevice, removeBackend, startBrowserBackend } from './browser-backends.ts';
-import { indexedDbCheckpoints } from './checkpoint-store.ts';
 import { transferablesOf, type WorkerEvent } from './protocol.ts';
 import { TrainingRunner } from './runner.ts';
-import { readAttachedFile } from '../ui/persistence/user-files.ts';
+import { indexedDbCheckpoints } from '../storage/checkpoints.ts';
+import { readAttachedFile } from '../storage/user-files.ts';
 
 interface WorkerScope {
   postMessage(message: unknown, transfer: Transferable[]): void;

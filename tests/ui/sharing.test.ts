@@ -12,7 +12,9 @@ import { embedGraphInPng, encodeLink, toBase64Url } from '../../src/core/graph/s
 import { deflateSync } from 'fflate';
 import { firstSentence, PRESETS } from '../../src/ui/gallery/presets.ts';
 import { useNotices } from '../../src/ui/notices.ts';
-import { AUTOSAVE_DELAY_MS, restoreAutosaved, setAutosaveStore, startAutosave, type KeyValueStore } from '../../src/ui/persistence/autosave.ts';
+import { setAutosaveStore } from '../../src/storage/autosave-store.ts';
+import type { KeyValueStore } from '../../src/storage/key-value.ts';
+import { AUTOSAVE_DELAY_MS, restoreAutosaved, startAutosave } from '../../src/ui/persistence/autosave.ts';
 import { fileStem } from '../../src/ui/sharing/downloads.ts';
 import { drawPicture, edgeCurve, layoutPicture } from '../../src/ui/sharing/graph-picture.ts';
 import { documentFromLocation, forgetStaleLink, openFromLocation, writeLink } from '../../src/ui/sharing/link.ts';

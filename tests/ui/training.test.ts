@@ -1,9 +1,7 @@
-import 'fake-indexeddb/auto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { moveNodes, removeNodes } from '../../src/core/edits/recipes.ts';
 import { loadText } from '../../src/core/graph/load.ts';
-import { saveDocument } from '../../src/core/graph/save.ts';
 import type { GraphDocument } from '../../src/core/graph/schema.ts';
 import { diagnostic } from '../../src/core/base/diagnostics.ts';
 import type { CheckpointManifest } from '../../src/core/train/checkpoint.ts';
@@ -12,7 +10,6 @@ import { formatDuration, progressOf, progressText, smoothSpeed } from '../../src
 import { appendPoint, chartData, emptySeries, lossPoint, mergeSeries, pick } from '../../src/ui/training/series.ts';
 import { clearRun, initialTrainingView, isActive, reduceTrainingEvent, type TrainingView } from '../../src/ui/training/training-store.ts';
 import { checkWeightsFit } from '../../src/ui/training/weights-files.ts';
-import { checkpointKey, indexedDbCheckpoints } from '../../src/worker/checkpoint-store.ts';
 import type { WorkerEvent } from '../../src/worker/protocol.ts';
 
 function preset(name: string): GraphDocument {
@@ -129,34 +126,6 @@ describe('the training view', () => {
       { type: 'state', state: { status: 'running', step: 3, totalSteps: 99, stepsPerSecond: 0 } },
     ], view);
     expect(view.error?.message).toBe('x');
-  });
-});
-
-describe('checkpoints in IndexedDB', () => {
-  it('keys a model by what trains: moving nodes, renaming or asking for more steps keeps the key', () => {
-    const vae = preset('vae');
-    const key = checkpointKey(vae);
-    const moved = { ...vae, nodes: vae.nodes.map((n) => ({ ...n, position: { x: n.position.x + 50, y: 3 } })) };
-    expect(checkpointKey(moved)).toBe(key);
-    expect(checkpointKey({ ...vae, meta: { ...vae.meta, name: 'Mine' }, training: { ...vae.training, steps: 99 } })).toBe(key);
-    expect(checkpointKey({ ...vae, training: { ...vae.training, seed: 5 } })).not.toBe(key);
-    expect(checkpointKey(preset('gan'))).not.toBe(key);
-    // The worker keys the document it was sent, as text: the same key.
-    const reloaded = loadText(saveDocument(vae));
-    expect(reloaded.ok && checkpointKey(reloaded.document)).toBe(key);
-  });
-
-  it('stores the weights and a small info record per key', async () => {
-    const store = indexedDbCheckpoints('test-checkpoints');
-    const manifest = { format: 'gencomposer.checkpoint', version: 1, step: 7, optimizerSteps: [], graph: 'x', weightsManifest: [{ paths: ['weights.bin'], weights: [] }] } as CheckpointManifest;
-    expect(await store.info('k')).toBeUndefined();
-    await store.save('k', { manifest, weights: new Float32Array([1, 2]).buffer }, { step: 7, savedAt: 'now', graph: 'g' });
-    expect(await store.info('k')).toEqual({ step: 7, savedAt: 'now', graph: 'g' });
-    const loaded = await store.load('k');
-    expect(loaded?.manifest.step).toBe(7);
-    expect([...new Float32Array(loaded!.weights)]).toEqual([1, 2]);
-    await store.remove('k');
-    expect(await store.load('k')).toBeUndefined();
   });
 });
 

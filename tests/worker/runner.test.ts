@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { readPublicAsset } from '../../src/core/data/assets.node.ts';
 import type { Checkpoint } from '../../src/core/train/checkpoint.ts';
-import type { CheckpointInfo, CheckpointStore } from '../../src/worker/checkpoint-store.ts';
+import type { CheckpointInfo, CheckpointStore } from '../../src/storage/checkpoints.ts';
 import type { BrowserBackend, TrainingSettingsInput, WorkerEvent } from '../../src/worker/protocol.ts';
 import { trainingSettings } from '../../src/worker/protocol.ts';
 import { TrainingRunner, type RunnerEnvironment } from '../../src/worker/runner.ts';

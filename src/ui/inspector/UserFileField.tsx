@@ -8,7 +8,7 @@ import { useEffect, useId, useState, type DragEvent } from 'react';
 import { setParams } from '../../core/edits/recipes.ts';
 import type { GraphNode } from '../../core/graph/schema.ts';
 import { isUserDataset } from '../../core/data/datasets.ts';
-import { attachUserFile, readAttachedFile } from '../persistence/user-files.ts';
+import { attachUserFile, readAttachedFile } from '../../storage/user-files.ts';
 import { getEditor } from '../store/editor-store.ts';
 import { ACCEPTED_FILES, reportUserFile, type UserFileReport } from './user-file-summary.ts';
 

@@ -5,38 +5,19 @@
  * version is migrated and a corrupt one is refused, never trusted.
  */
 import { loadValue } from '../../core/graph/load.ts';
-import { saveDocument } from '../../core/graph/save.ts';
 import type { GraphDocument } from '../../core/graph/schema.ts';
+import { readAutosaved, writeAutosaved } from '../../storage/autosave-store.ts';
 import { notify } from '../notices.ts';
 import { forgetStaleLink } from '../sharing/link.ts';
 import { getEditor, useEditor } from '../store/editor-store.ts';
-import { indexedDbStore, type KeyValueStore } from './indexed-db.ts';
 
 export const AUTOSAVE_DELAY_MS = 500;
-const KEY = 'current';
-
-export { indexedDbStore, type KeyValueStore } from './indexed-db.ts';
-
-interface Stored {
-  savedAt: string;
-  /** The document as saveDocument writes it, parsed: plain JSON. */
-  document: unknown;
-}
-
-let store: KeyValueStore | undefined;
-const getStore = () => (store ??= indexedDbStore());
-
-/** Replaces the storage (tests). */
-export function setAutosaveStore(next: KeyValueStore | undefined): void {
-  store = next;
-}
 
 let failed = false;
 
 async function write(doc: GraphDocument): Promise<void> {
-  const value: Stored = { savedAt: new Date().toISOString(), document: JSON.parse(saveDocument(doc)) };
   try {
-    await getStore().set(KEY, value);
+    await writeAutosaved(doc);
     failed = false;
   } catch (error) {
     // Said once, not on every edit.
@@ -101,16 +82,15 @@ export function startAutosave(): () => void {
  * be overwritten by the next save).
  */
 export async function restoreAutosaved(): Promise<boolean> {
-  let value: unknown;
+  let stored: { document: unknown } | undefined;
   try {
-    value = await getStore().get(KEY);
+    stored = await readAutosaved();
   } catch (error) {
     notify('error', `The autosaved graph cannot be read: ${error instanceof Error ? error.message : String(error)}.`);
     return false;
   }
-  if (value === undefined || value === null) return false;
-  const stored = typeof value === 'object' && 'document' in value ? (value as Stored).document : undefined;
-  const loaded = loadValue(stored);
+  if (!stored) return false;
+  const loaded = loadValue(stored.document);
   if (!loaded.ok) {
     const first = loaded.diagnostics[0];
     notify('error', `The autosaved graph is damaged and was not restored${first ? ` (${first.path ? `${first.path}: ` : ''}${first.message})` : ''}.`);

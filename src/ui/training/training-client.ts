@@ -6,7 +6,7 @@
 import { saveDocument } from '../../core/graph/save.ts';
 import type { GraphDocument } from '../../core/graph/schema.ts';
 import { parseManifest } from '../../core/train/checkpoint.ts';
-import { checkpointKey, indexedDbCheckpoints, type CheckpointStore } from '../../worker/checkpoint-store.ts';
+import { checkpointKey, indexedDbCheckpoints, type CheckpointStore } from '../../storage/checkpoints.ts';
 import { trainingSettings, type TrainingSettings, type TrainingSettingsInput, type WorkerCommand, type WorkerEvent } from '../../worker/protocol.ts';
 import { notify } from '../notices.ts';
 import { downloadBlob, fileStem } from '../sharing/downloads.ts';

@@ -7,7 +7,7 @@
  */
 import { create } from 'zustand';
 import type { TrainingState } from '../../core/train/state.ts';
-import type { CheckpointInfo } from '../../worker/checkpoint-store.ts';
+import type { CheckpointInfo } from '../../storage/checkpoints.ts';
 import type { BackendChoiceSetting, BrowserBackend, Preview, WorkerEvent } from '../../worker/protocol.ts';
 import { smoothSpeed } from './progress.ts';
 import { appendPoint, emptySeries, lossPoint, type Series } from './series.ts';

@@ -6,19 +6,20 @@
  * still resumes. Two records per model: a small `info` the UI reads to offer
  * "Resume from step N", and the weights themselves, which only the worker
  * reads (a large structured clone on the main thread would stall the canvas).
+ * Database, store and key names stay as they are: existing checkpoints still load.
  */
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 import { saveDocument } from '../core/graph/save.ts';
 import type { GraphDocument } from '../core/graph/schema.ts';
 import { graphFingerprint, type Checkpoint, type CheckpointManifest } from '../core/train/checkpoint.ts';
-import type { BrowserBackend } from './protocol.ts';
 
 export interface CheckpointInfo {
   step: number;
   savedAt: string;
   /** The graph's name when it was saved. */
   graph: string;
-  backend?: BrowserBackend;
+  /** The browser backend that trained it (a name from the worker's BROWSER_BACKENDS); recorded, not relied on. */
+  backend?: string;
 }
 
 interface StoredWeights {

@@ -1,7 +1,7 @@
 /**
- * A small key-value store over one IndexedDB object store, shared by the
- * autosave and the attached data files. It touches no UI state, so a
- * training worker can read attached files through it too.
+ * A small key-value store over one IndexedDB object store, used by the
+ * autosave and the attached data files. The page and the training worker
+ * both open it, so it touches no UI state.
  */
 
 /** Where something is kept: IndexedDB in the browser, a map in tests. */
@@ -19,7 +19,7 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
 }
 
 /** A one-store IndexedDB database opened on first use. */
-export function indexedDbStore(dbName = 'gencomposer', storeName = 'autosave'): KeyValueStore {
+export function indexedDbStore(dbName: string, storeName: string): KeyValueStore {
   let db: Promise<IDBDatabase> | undefined;
   const open = () => {
     db ??= new Promise<IDBDatabase>((resolve, reject) => {

@@ -2,12 +2,13 @@
  * Data files the user attached to Data nodes (CSV, zip of images, text),
  * kept in this browser's IndexedDB by file name. A graph names its file but
  * never carries it, so a shared graph asks its receiver to attach the file.
- * Reading gives the core data layer its readUserFile.
+ * The inspector attaches them; the training worker reads them through
+ * readAttachedFile, the core data layer's readUserFile.
  */
-import { UserDataError, UserFileMissingError, type ReadUserFile } from '../../core/data/user-file.ts';
-import { toUserFileName } from '../../core/data/user-file-name.ts';
-import { formatBytes, USER_DATA_LIMITS } from '../../core/data/user-limits.ts';
-import { indexedDbStore, type KeyValueStore } from './indexed-db.ts';
+import { UserDataError, UserFileMissingError, type ReadUserFile } from '../core/data/user-file.ts';
+import { toUserFileName } from '../core/data/user-file-name.ts';
+import { formatBytes, USER_DATA_LIMITS } from '../core/data/user-limits.ts';
+import { indexedDbStore, type KeyValueStore } from './key-value.ts';
 
 interface StoredFile {
   name: string;
