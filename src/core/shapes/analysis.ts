@@ -1,0 +1,67 @@
+/** What an analysis of a document gives: the flat op graph, per-node information for the editor, diagnostics. */
+import type { Diagnostic } from '../base/diagnostics.ts';
+import type { Shape } from '../base/shape.ts';
+import type { NodeDefinition, NodePorts, PortType, VariableSpec } from '../nodes/types.ts';
+
+export interface ValueInfo {
+  shape: Shape;
+  type: PortType;
+}
+
+/** Where a node sits in the document: top level, or inside a module. */
+export interface NodePlace {
+  node: string;
+  module?: string;
+}
+
+export interface FlatOp {
+  /** Unique path, e.g. `enc/fc1` or `disc_fake/body/fc`. */
+  id: string;
+  kind: string;
+  def: NodeDefinition;
+  /** Params with defaults filled in. */
+  params: unknown;
+  /** Port → value key. */
+  inputs: Record<string, string>;
+  outputs: Record<string, string>;
+  variables: VariableSpec[];
+  /** Ops with the same scope share their variables (module instances). */
+  varScope: string;
+  /** The document node it comes from. */
+  origin: NodePlace;
+  phase: 'train' | 'sample';
+}
+
+export interface NodeInfo {
+  params: unknown;
+  ports: NodePorts;
+  inputs: Record<string, ValueInfo>;
+  outputs: Record<string, ValueInfo>;
+  /** Output port → value key, to find its tensor in a forward run. */
+  outputKeys: Record<string, string>;
+  /** Trainable numbers in this node (for a module instance, the module's). */
+  paramCount: number;
+  /** Activation elements per batch item over the ops this node expands to. */
+  activationElements: number;
+}
+
+export interface Analysis {
+  ops: FlatOp[];
+  values: Map<string, ValueInfo>;
+  /** Top-level nodes by id. */
+  nodes: Map<string, NodeInfo>;
+  /** Module id → its nodes, as seen from its first instance (or standalone). */
+  modules: Map<string, Map<string, NodeInfo>>;
+  diagnostics: Diagnostic[];
+  /** Distinct trainable numbers (shared variables counted once). */
+  parameterCount: number;
+  /** Estimated training memory at the document's batch size. */
+  memoryBytes: number;
+  /** The budget that applies: the document's, capped by the limit set on this machine. */
+  memoryBudgetMB: number;
+}
+
+export interface AnalyzeOptions {
+  /** A document may ask for a memory budget up to this many megabytes, no more. */
+  maxMemoryBudgetMB?: number;
+}
