@@ -1,7 +1,7 @@
 /** The toolbar's training buttons and the badge naming the backend that runs. */
 import { BACKEND_LABELS } from '../../worker/backend-choice.ts';
 import { pauseTraining, resumeTraining, startTraining, stopTraining } from './training-client.ts';
-import { useTraining } from './training-store.ts';
+import { dispatchTraining, useTraining } from './training-store.ts';
 
 export function TrainingControls() {
   const status = useTraining((s) => s.state.status);
@@ -38,7 +38,7 @@ export function TrainingControls() {
           </button>
         </>
       )}
-      <button type="button" className="tool" data-testid="toolbar-training" aria-pressed={panelOpen} title="Show or hide the training panel" onClick={() => useTraining.setState({ panelOpen: !panelOpen })}>
+      <button type="button" className="tool" data-testid="toolbar-training" aria-pressed={panelOpen} title="Show or hide the training panel" onClick={() => dispatchTraining({ type: 'panel', open: !panelOpen })}>
         Charts
       </button>
       {backend ? (

@@ -15,7 +15,7 @@ import { ImagePreviewView, TextPreviewView } from './PreviewView.tsx';
 import { formatDuration, progressOf, progressText } from './progress.ts';
 import { mergeSeries, pick } from './series.ts';
 import { loadWeightsFiles, requestWeights, sampleAt } from './training-client.ts';
-import { D_FAKE, D_REAL, isActive, useTraining } from './training-store.ts';
+import { D_FAKE, D_REAL, dispatchTraining, isActive, useTraining } from './training-store.ts';
 
 const STATUS_TEXT = { idle: 'Not trained yet', running: 'Training', paused: 'Paused', stopped: 'Stopped', done: 'Done', failed: 'Stopped by an error' } as const;
 
@@ -63,7 +63,7 @@ function StepsField() {
         data-testid="train-steps"
         onChange={(e) => {
           const n = Number(e.currentTarget.value);
-          useTraining.setState({ totalSteps: Number.isInteger(n) && n >= 1 ? n : undefined });
+          dispatchTraining({ type: 'totalSteps', totalSteps: Number.isInteger(n) && n >= 1 ? n : undefined });
         }}
       />
     </label>
@@ -76,7 +76,7 @@ function BackendField() {
   return (
     <label className="train-steps" title="Where the next run trains; a named backend that cannot start is an error, with the reason">
       Backend
-      <select value={choice} disabled={active} data-testid="train-backend-choice" onChange={(e) => useTraining.setState({ backendChoice: e.currentTarget.value as BackendChoiceSetting })}>
+      <select value={choice} disabled={active} data-testid="train-backend-choice" onChange={(e) => dispatchTraining({ type: 'backendChoice', choice: e.currentTarget.value as BackendChoiceSetting })}>
         {BACKEND_CHOICES.map((c) => (
           <option key={c} value={c}>
             {BACKEND_CHOICE_LABELS[c]}
@@ -188,7 +188,7 @@ export function TrainingPanel() {
     <aside className="training-panel" data-testid="training-panel" aria-label="Training">
       <header className="training-panel-head">
         <h3>Training</h3>
-        <button type="button" className="tool" aria-label="Close the training panel" onClick={() => useTraining.setState({ panelOpen: false })}>
+        <button type="button" className="tool" aria-label="Close the training panel" onClick={() => dispatchTraining({ type: 'panel', open: false })}>
           ×
         </button>
       </header>

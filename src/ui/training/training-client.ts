@@ -12,7 +12,7 @@ import { notify } from '../notices.ts';
 import { downloadBlob, fileStem } from '../sharing/downloads.ts';
 import { useSettings } from '../store/app-settings.ts';
 import { getEditor, setEditGuard, useEditor } from '../store/editor-store.ts';
-import { clearRun, getTraining, initialTrainingView, isActive, reduceTrainingEvent, useTraining } from './training-store.ts';
+import { dispatchTraining, getTraining, isActive } from './training-store.ts';
 import { checkWeightsFit, weightsFiles } from './weights-files.ts';
 
 let worker: Worker | undefined;
@@ -24,13 +24,10 @@ const checkpoints = () => (store ??= indexedDbCheckpoints());
 
 function receive(event: WorkerEvent): void {
   const graphName = getEditor().document.meta.name;
-  useTraining.setState((s) => reduceTrainingEvent(s, event, graphName));
+  dispatchTraining({ type: 'worker', event, graphName });
   if (event.type === 'weights') saveWeightsFiles(event.manifest, event.weights);
   if (event.type === 'notice') notify('info', event.text);
-  if (event.type === 'error') {
-    notify('error', event.message);
-    useTraining.setState({ panelOpen: true });
-  }
+  if (event.type === 'error') notify('error', event.message);
 }
 
 function ensureWorker(): Worker {
@@ -42,11 +39,7 @@ function ensureWorker(): Worker {
     e.preventDefault();
     worker?.terminate();
     worker = undefined;
-    const step = 'step' in getTraining().state ? (getTraining().state as { step: number }).step : 0;
-    useTraining.setState((s) => ({
-      error: { message: `the training worker failed: ${e.message || 'unknown error'}`, nodes: [] },
-      state: isActive(s.state) ? { status: 'stopped', step, totalSteps: (s.state as { totalSteps: number }).totalSteps } : s.state,
-    }));
+    dispatchTraining({ type: 'workerFailed', message: `the training worker failed: ${e.message || 'unknown error'}` });
   };
   return worker;
 }
@@ -80,10 +73,9 @@ export function startTraining(options: { resume: boolean }): void {
     notify('error', `Training settings are out of range: ${(error as Error).message}`);
     return;
   }
-  // Shown as running at once, so the graph is guarded and Train cannot be pressed twice;
-  // the worker's first state (or 'idle' if the graph cannot start) replaces it.
+  // The worker's first state (or 'idle' if the graph cannot start) replaces this one.
   const step = options.resume ? (getTraining().stored?.step ?? 0) : 0;
-  useTraining.setState((s) => ({ ...clearRun(s), panelOpen: true, state: { status: 'running', step, totalSteps: settings.totalSteps, stepsPerSecond: 0 } }));
+  dispatchTraining({ type: 'starting', step, totalSteps: settings.totalSteps });
   send({ type: 'start', documentText: saveDocument(document), settings, resume: options.resume });
 }
 
@@ -95,7 +87,7 @@ export const requestWeights = () => send({ type: 'requestCheckpoint' });
 export const loseDevice = () => send({ type: 'loseDevice' });
 
 export function sampleAt(temperature: number): void {
-  useTraining.setState({ temperature });
+  dispatchTraining({ type: 'temperature', temperature });
   send({ type: 'sample', temperature });
 }
 
@@ -125,12 +117,12 @@ export async function loadWeightsFiles(files: readonly File[]): Promise<void> {
     const weights = await bin.arrayBuffer();
     const problem = checkWeightsFit(manifest, weights.byteLength, document, getEditor().analysis);
     if (problem) throw new Error(problem);
-    useTraining.setState((s) => ({ ...clearRun(s), panelOpen: true }));
+    dispatchTraining({ type: 'weightsLoading' });
     send({ type: 'loadWeights', documentText: saveDocument(document), settings: runSettings(document), manifest, weights }, [weights]);
     notify('info', `Loaded weights at step ${manifest.step}; press “Resume” to train on from there.`);
   } catch (error) {
     const message = error instanceof SyntaxError ? `${json.name} is not JSON` : (error as Error).message;
-    useTraining.setState({ error: { message: `These weights cannot be loaded: ${message}`, nodes: [] }, panelOpen: true });
+    dispatchTraining({ type: 'weightsRefused', message: `These weights cannot be loaded: ${message}` });
     notify('error', `These weights cannot be loaded: ${message}`);
   }
 }
@@ -150,7 +142,7 @@ async function refreshStored(document: GraphDocument): Promise<void> {
   const ticket = ++lookup;
   try {
     const info = await checkpoints().info(checkpointKey(document));
-    if (ticket === lookup && !isActive(getTraining().state)) useTraining.setState({ stored: info });
+    if (ticket === lookup) dispatchTraining({ type: 'storedFound', info });
   } catch {
     // No IndexedDB (a private window): nothing to resume.
   }
@@ -175,6 +167,6 @@ export function installTraining(): void {
   useEditor.subscribe((s) => follow(s.document));
   // Another graph opened: its run (if any) is not this one's.
   useEditor.subscribe((s, previous) => {
-    if (s.generation !== previous.generation && !isActive(getTraining().state)) useTraining.setState((t) => ({ ...initialTrainingView, backend: t.backend, stored: t.stored }));
+    if (s.generation !== previous.generation) dispatchTraining({ type: 'graphOpened' });
   });
 }

@@ -1,9 +1,11 @@
 /**
  * The training run as the UI sees it: the state union of core/train/state.ts
  * plus what the worker reported (backend, chart series, previews, the last
- * checkpoint, an error). Events change it only through the pure
- * `reduceTrainingEvent`, so the UI's view of a run is tested without a
- * browser. Separate from the editor store: training never edits the graph.
+ * checkpoint, an error) and the panel's settings. It changes only through
+ * `dispatchTraining`, whose actions the pure `reduceTraining` applies (the
+ * worker's events through `reduceTrainingEvent`), so the UI's view of a run
+ * is tested without a browser. Separate from the editor store: training
+ * never edits the graph.
  */
 import { create } from 'zustand';
 import type { TrainingState } from '../../core/train/state.ts';
@@ -46,7 +48,7 @@ export const initialTrainingView: TrainingView = {
 };
 
 /** Whether a run holds the worker (training or paused): the graph must not change under it. */
-export function isActive(state: TrainingState): boolean {
+export function isActive(state: TrainingState): state is Extract<TrainingState, { status: 'running' | 'paused' }> {
   return state.status === 'running' || state.status === 'paused';
 }
 
@@ -116,6 +118,63 @@ export interface TrainingStore extends TrainingView {
   backendChoice: BackendChoiceSetting;
 }
 
-export const useTraining = create<TrainingStore>()(() => ({ ...initialTrainingView, panelOpen: false, totalSteps: undefined, temperature: undefined, backendChoice: 'auto' }));
+export const initialTrainingStore: TrainingStore = { ...initialTrainingView, panelOpen: false, totalSteps: undefined, temperature: undefined, backendChoice: 'auto' };
+
+/** Every change of the store: the worker's events, and what the page and the panel do. */
+export type TrainingAction =
+  | { type: 'worker'; event: WorkerEvent; graphName: string }
+  /** Train was pressed: shown as running at once (the graph is guarded, Train cannot be pressed twice) until the worker's first state. */
+  | { type: 'starting'; step: number; totalSteps: number }
+  | { type: 'weightsLoading' }
+  | { type: 'weightsRefused'; message: string }
+  /** The worker itself failed: a run it held is stopped. */
+  | { type: 'workerFailed'; message: string }
+  /** The checkpoint stored for the graph on screen, as read from storage. */
+  | { type: 'storedFound'; info: CheckpointInfo | undefined }
+  /** Another graph was opened. */
+  | { type: 'graphOpened' }
+  | { type: 'panel'; open: boolean }
+  | { type: 'totalSteps'; totalSteps: number | undefined }
+  | { type: 'backendChoice'; choice: BackendChoiceSetting }
+  | { type: 'temperature'; temperature: number };
+
+export function reduceTraining(store: TrainingStore, action: TrainingAction): TrainingStore {
+  switch (action.type) {
+    case 'worker': {
+      const next = { ...store, ...reduceTrainingEvent(store, action.event, action.graphName) };
+      return action.event.type === 'error' ? { ...next, panelOpen: true } : next;
+    }
+    case 'starting':
+      return { ...store, ...clearRun(store), panelOpen: true, state: { status: 'running', step: action.step, totalSteps: action.totalSteps, stepsPerSecond: 0 } };
+    case 'weightsLoading':
+      return { ...store, ...clearRun(store), panelOpen: true };
+    case 'weightsRefused':
+      return { ...store, error: { message: action.message, nodes: [] }, panelOpen: true };
+    case 'workerFailed': {
+      const { state } = store;
+      return { ...store, error: { message: action.message, nodes: [] }, state: isActive(state) ? { status: 'stopped', step: state.step, totalSteps: state.totalSteps } : state };
+    }
+    // A run's own checkpoints and graph are the ones that count while it holds the worker.
+    case 'storedFound':
+      return isActive(store.state) ? store : { ...store, stored: action.info };
+    case 'graphOpened':
+      return isActive(store.state) ? store : { ...store, ...clearRun(store) };
+    case 'panel':
+      return { ...store, panelOpen: action.open };
+    case 'totalSteps':
+      return { ...store, totalSteps: action.totalSteps };
+    case 'backendChoice':
+      return { ...store, backendChoice: action.choice };
+    case 'temperature':
+      return { ...store, temperature: action.temperature };
+  }
+}
+
+export const useTraining = create<TrainingStore>()(() => initialTrainingStore);
+
+/** The one way the store changes. */
+export function dispatchTraining(action: TrainingAction): void {
+  useTraining.setState((s) => reduceTraining(s, action));
+}
 
 export const getTraining = (): TrainingStore => useTraining.getState();

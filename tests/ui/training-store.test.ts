@@ -1,0 +1,75 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { diagnostic } from '../../src/core/base/diagnostics.ts';
+import { emptySeries } from '../../src/ui/training/series.ts';
+import { initialTrainingStore, reduceTraining, type TrainingAction, type TrainingStore } from '../../src/ui/training/training-store.ts';
+
+const reduce = (actions: TrainingAction[], from: TrainingStore = initialTrainingStore) => actions.reduce(reduceTraining, from);
+const running = { status: 'running', step: 40, totalSteps: 100, stepsPerSecond: 5 } as const;
+const info = { step: 40, savedAt: 'then', graph: 'VAE' };
+
+describe('the training store reducer', () => {
+  it('shows a run as started at once, with the last run cleared and the panel open', () => {
+    const before = reduce([
+      { type: 'worker', graphName: 'VAE', event: { type: 'backend', backend: 'wasm' } },
+      { type: 'storedFound', info },
+      { type: 'worker', graphName: 'VAE', event: { type: 'discriminator', step: 10, real: 0.6, fake: 0.4 } },
+      { type: 'totalSteps', totalSteps: 500 },
+    ]);
+    const view = reduceTraining(before, { type: 'starting', step: 40, totalSteps: 500 });
+    expect(view.state).toEqual({ status: 'running', step: 40, totalSteps: 500, stepsPerSecond: 0 });
+    expect(view).toMatchObject({ panelOpen: true, totalSteps: 500, backend: { backend: 'wasm' }, stored: info, discriminator: emptySeries });
+  });
+
+  it('opens the panel on an error from the worker', () => {
+    const failed = diagnostic('GC206', { step: 3, objective: 'elbo', value: Number.NaN });
+    const view = reduce([{ type: 'worker', graphName: 'VAE', event: { type: 'error', message: failed.message, diagnostic: failed } }]);
+    expect(view.panelOpen).toBe(true);
+    expect(view.error).toMatchObject({ code: 'GC206', nodes: [] });
+    expect(reduce([{ type: 'worker', graphName: 'VAE', event: { type: 'notice', text: 'hi' } }]).panelOpen).toBe(false);
+  });
+
+  it('stops a run the failed worker held, and keeps a finished state as it was', () => {
+    const stopped = reduce([{ type: 'worker', graphName: 'g', event: { type: 'state', state: running } }, { type: 'workerFailed', message: 'the training worker failed: boom' }]);
+    expect(stopped.state).toEqual({ status: 'stopped', step: 40, totalSteps: 100 });
+    expect(stopped.error).toEqual({ message: 'the training worker failed: boom', nodes: [] });
+    const done = { status: 'done', step: 100, totalSteps: 100 } as const;
+    expect(reduce([{ type: 'worker', graphName: 'g', event: { type: 'state', state: done } }, { type: 'workerFailed', message: 'x' }]).state).toEqual(done);
+  });
+
+  it('loads weights into a cleared view, or says why they were refused', () => {
+    const withError = reduce([{ type: 'weightsRefused', message: 'These weights cannot be loaded: no' }]);
+    expect(withError).toMatchObject({ panelOpen: true, error: { message: 'These weights cannot be loaded: no', nodes: [] } });
+    const loading = reduceTraining({ ...withError, panelOpen: false }, { type: 'weightsLoading' });
+    expect(loading).toMatchObject({ panelOpen: true, error: undefined, state: { status: 'idle' } });
+  });
+
+  it("takes a stored checkpoint and another graph's opening only while no run holds the worker", () => {
+    const active = reduce([{ type: 'storedFound', info }, { type: 'worker', graphName: 'g', event: { type: 'state', state: running } }]);
+    expect(reduceTraining(active, { type: 'storedFound', info: undefined })).toBe(active);
+    expect(reduceTraining(active, { type: 'graphOpened' })).toBe(active);
+    const idle = reduce([{ type: 'storedFound', info }, { type: 'worker', graphName: 'g', event: { type: 'eval', step: 5, metrics: { elbo: 1 } } }]);
+    expect(reduceTraining(idle, { type: 'storedFound', info: undefined }).stored).toBeUndefined();
+    const opened = reduceTraining(idle, { type: 'graphOpened' });
+    expect(opened.evals).toEqual(emptySeries);
+    expect(opened.stored).toEqual(info);
+  });
+
+  it("keeps the panel's settings", () => {
+    const view = reduce([
+      { type: 'panel', open: true },
+      { type: 'totalSteps', totalSteps: 2000 },
+      { type: 'backendChoice', choice: 'webgl' },
+      { type: 'temperature', temperature: 0.7 },
+    ]);
+    expect(view).toMatchObject({ panelOpen: true, totalSteps: 2000, backendChoice: 'webgl', temperature: 0.7 });
+    expect(reduceTraining(view, { type: 'panel', open: false }).panelOpen).toBe(false);
+  });
+
+  it('is the only way the UI changes the store', () => {
+    const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [join(dir, e.name)] : []));
+    const setting = files('src/ui').filter((f) => f !== join('src/ui/training/training-store.ts') && readFileSync(f, 'utf8').includes('useTraining.setState'));
+    expect(setting).toEqual([]);
+  });
+});
