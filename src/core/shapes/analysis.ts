@@ -1,7 +1,8 @@
 /** What an analysis of a document gives: the flat op graph, per-node information for the editor, diagnostics. */
 import type { Diagnostic } from '../base/diagnostics.ts';
 import type { Shape } from '../base/shape.ts';
-import type { NodeDefinition, NodePorts, PortType, VariableSpec } from '../nodes/types.ts';
+import type { SamplerOp } from '../nodes/sampler-types.ts';
+import type { NodePorts, PortType } from '../nodes/types.ts';
 
 export interface ValueInfo {
   shape: Shape;
@@ -14,17 +15,8 @@ export interface NodePlace {
   module?: string;
 }
 
-export interface FlatOp {
-  /** Unique path, e.g. `enc/fc1` or `disc_fake/body/fc`. */
-  id: string;
-  kind: string;
-  def: NodeDefinition;
-  /** Params with defaults filled in. */
-  params: unknown;
-  /** Port → value key. */
-  inputs: Record<string, string>;
-  outputs: Record<string, string>;
-  variables: VariableSpec[];
+/** One primitive op of the expanded graph: what a sampler's plan sees (SamplerOp), and more. Its id is a unique path, e.g. `enc/fc1` or `disc_fake/body/fc`; its params have defaults filled in. */
+export interface FlatOp extends SamplerOp {
   /** Ops with the same scope share their variables (module instances). */
   varScope: string;
   /** The document node it comes from. */

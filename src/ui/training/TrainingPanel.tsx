@@ -1,7 +1,8 @@
 /**
  * The training panel beside the canvas: progress, charts of every
- * objective (and held-out losses when they are computed), the previews of
- * the graph's family, and the checkpoint: resume, download and load weights.
+ * objective (and held-out losses when they are computed), the previews its
+ * samplers and objectives call for, and the checkpoint: resume, download and
+ * load weights.
  */
 import { useEffect, useMemo, useRef } from 'react';
 import { compile } from '../../core/compiler/program.ts';
