@@ -22,5 +22,7 @@ export const reshapeNode = defineNode({
     return { y: ['B', ...params.shape] };
   },
   forward: ({ inputs, params }) => ({ y: tf.reshape(inputs.x!, [-1, ...params.shape]) }),
+  // Moves no value, so |det| = 1 and a flow's log-determinant passes it by (squeeze in Glow is a Reshape and a Transpose).
+  invertible: { inputs: ['x'], outputs: ['y'], inverse: ({ outputs, inputShapes }) => ({ x: tf.reshape(outputs.y!, [-1, ...inputShapes.x!.slice(1)]) }) },
   summary: (p) => `[B, ${p.shape.join(', ')}]`,
 });

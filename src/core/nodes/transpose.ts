@@ -22,5 +22,15 @@ export const transposeNode = defineNode({
     return { y: params.perm.map((axis) => x[axis]!) };
   },
   forward: ({ inputs, params }) => ({ y: tf.transpose(inputs.x!, params.perm) }),
+  // Reorders axes, |det| = 1; the inverse applies the inverse permutation of the axes.
+  invertible: {
+    inputs: ['x'],
+    outputs: ['y'],
+    inverse: ({ outputs, params }) => {
+      const back = new Array<number>(params.perm.length);
+      params.perm.forEach((from, to) => (back[from] = to));
+      return { x: tf.transpose(outputs.y!, back) };
+    },
+  },
   summary: (p) => `[${p.perm.join(', ')}]`,
 });
