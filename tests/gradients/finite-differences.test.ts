@@ -119,6 +119,8 @@ const CASES: GradCase[] = [
   { kind: 'Permute', label: 'reverse, image', inputs: { x: float(2, 2, 2, 3) } },
   { kind: 'ActNorm', inputs: { x: float(2, 2, 2, 3), logdet: float(2) } },
   { kind: 'ActNorm', label: 'features', inputs: { x: float(2, 3) } },
+  { kind: 'InvertibleConv1x1', params: { seed: 2 }, inputs: { x: float(2, 2, 2, 3), logdet: float(2) } },
+  { kind: 'InvertibleConv1x1', label: 'features', inputs: { x: float(2, 4) } },
   { kind: 'Diffuse', inputs: { x0: float(2, 3), schedule } },
   // Blocks (smooth activations: the kinks of relu are checked above, where inputs can be kept from them)
   { kind: 'Reparameterize', inputs: { mu: float(2, 3), logvar: float(2, 3) } },

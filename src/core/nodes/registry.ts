@@ -31,6 +31,7 @@ import { transposeNode } from './transpose.ts';
 import type { NodeDefinition } from './types.ts';
 // Flows, diffusion, objectives and samplers
 import { actNormNode } from './act-norm.ts';
+import { invertibleConv1x1Node } from './invertible-conv-1x1.ts';
 import { adversarialLossNode } from './adversarial-loss.ts';
 import { affineCouplingNode } from './affine-coupling.ts';
 import { concatNode } from './concat.ts';
@@ -100,6 +101,7 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   affineCouplingNode,
   permuteNode,
   actNormNode,
+  invertibleConv1x1Node,
   diffuseNode,
   // (flow and diffusion layers: add here)
   // Blocks

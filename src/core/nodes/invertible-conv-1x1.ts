@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { elementsPerItem } from '../base/shape.ts';
+import { chainLogdet, checkLogdet, expectRank, input, lastDim, logdetInput, logdetOutput } from './common.ts';
+import { permutation } from './permute.ts';
+import { defineNode } from './types.ts';
+
+interface Params {
+  seed: number;
+}
+
+/** 1 where row > column (strict lower triangle), else 0. */
+function strictLower(channels: number): tf.Tensor2D {
+  return tf.tidy(() => tf.sub(tf.linalg.bandPart(tf.ones([channels, channels]), -1, 0), tf.eye(channels)) as tf.Tensor2D);
+}
+
+/** The fixed permutation P as a matrix: P[i, order[i]] = 1. */
+function permutationMatrix(channels: number, seed: number): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(permutation(channels, 'random', seed), 'int32'), channels), 'float32') as tf.Tensor2D);
+}
+
+/**
+ * W = P · L · (U + diag(exp(logScale))), Glow's LU form: L is unit lower
+ * triangular and U strictly upper triangular (only their triangles are
+ * used), so log|det W| = Σ logScale, with no determinant to compute.
+ */
+function weight(vars: Readonly<Record<string, tf.Tensor>>, params: Params): tf.Tensor2D {
+  return tf.tidy(() => {
+    const channels = vars.logScale!.shape[0]!;
+    const mask = strictLower(channels);
+    const lower = tf.add(tf.eye(channels), tf.mul(vars.lower!, mask));
+    // diag(exp(s)) as I scaled by rows: TF.js's Diag op has no gradient.
+    const upper = tf.add(tf.mul(vars.upper!, tf.transpose(mask)), tf.mul(tf.eye(channels), tf.reshape(tf.exp(vars.logScale!), [channels, 1])));
+    return tf.matMul(permutationMatrix(channels, params.seed), tf.matMul(lower, upper)) as tf.Tensor2D;
+  });
+}
+
+/**
+ * (I + N)⁻¹ for a strictly triangular N: N is nilpotent (N^C = 0), so the
+ * series I − N + N² − … ends after C terms. TF.js has no matrix inverse or
+ * triangular solve; these products are exact in exact arithmetic and run
+ * on every backend.
+ */
+function unitTriangularInverse(strict: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const channels = strict.shape[0];
+    const minus = tf.neg(strict);
+    let term: tf.Tensor2D = tf.eye(channels);
+    let sum: tf.Tensor2D = tf.eye(channels);
+    for (let k = 1; k < channels; k++) {
+      term = tf.matMul(term, minus);
+      sum = tf.add(sum, term);
+    }
+    return sum;
+  });
+}
+
+/** W⁻¹ = (U + D)⁻¹ · L⁻¹ · Pᵀ, with (U + D)⁻¹ = (I + D⁻¹U)⁻¹ · D⁻¹. */
+function inverseWeight(vars: Readonly<Record<string, tf.Tensor>>, params: Params): tf.Tensor2D {
+  return tf.tidy(() => {
+    const channels = vars.logScale!.shape[0]!;
+    const mask = strictLower(channels);
+    const lowerInverse = unitTriangularInverse(tf.mul(vars.lower!, mask) as tf.Tensor2D);
+    const inverseScale = tf.exp(tf.neg(vars.logScale!));
+    // D⁻¹U scales row i of the strict upper triangle by 1 / s_i.
+    const scaledUpper = tf.mul(tf.reshape(inverseScale, [channels, 1]), tf.mul(vars.upper!, tf.transpose(mask))) as tf.Tensor2D;
+    const upperInverse = tf.mul(unitTriangularInverse(scaledUpper), tf.reshape(inverseScale, [1, channels]));
+    return tf.matMul(tf.matMul(upperInverse, lowerInverse), tf.transpose(permutationMatrix(channels, params.seed))) as tf.Tensor2D;
+  });
+}
+
+/** Applies a channel-mixing matrix at every position: y[..., i] = Σ_j M[i, j] x[..., j]. */
+function mixChannels(x: tf.Tensor, matrix: tf.Tensor2D): tf.Tensor {
+  return tf.tidy(() => {
+    const channels = x.shape[x.rank - 1]!;
+    return tf.reshape(tf.matMul(tf.reshape(x, [-1, channels]), matrix, false, true), x.shape);
+  });
+}
+
+/**
+ * Glow's invertible 1×1 convolution: a learned C × C matrix mixes the
+ * channels at every position (for [B, D] inputs, the features). It starts as
+ * a fixed random permutation of the channels (L = I, U = 0, scale 1), which
+ * is invertible and volume-preserving, and learns from there.
+ */
+export const invertibleConv1x1Node = defineNode({
+  kind: 'InvertibleConv1x1',
+  category: 'flow',
+  title: 'Invertible 1×1 conv',
+  description:
+    "Glow's invertible 1×1 convolution: a learned channel-mixing matrix W = P·L·(U + diag(exp(s))) applied at every position, adding positions · Σs to the log-determinant; it generalises Permute and inverts exactly.",
+  params: z.strictObject({
+    /** Chooses the fixed permutation P; give each layer its own. */
+    seed: z.int().min(0).max(2147483647).default(0),
+  }),
+  ports: {
+    inputs: [{ name: 'x', type: 'tensor', doc: '[B, D] or [B, H, W, C]: channels last' }, logdetInput],
+    outputs: [{ name: 'y', type: 'tensor' }, logdetOutput],
+  },
+  infer: ({ inputs }) => {
+    const x = input(inputs, 'x');
+    expectRank(x, 'x', 2, 4, '[B, D] or [B, H, W, C]');
+    lastDim(x, 'x');
+    checkLogdet(inputs);
+    return { y: x, logdet: ['B'] };
+  },
+  variables: ({ inputs }) => {
+    const channels = lastDim(input(inputs, 'x'), 'x');
+    return [
+      { name: 'lower', shape: [channels, channels], init: { kind: 'zeros' } },
+      { name: 'upper', shape: [channels, channels], init: { kind: 'zeros' } },
+      { name: 'logScale', shape: [channels], init: { kind: 'zeros' } },
+    ];
+  },
+  forward: ({ inputs, vars, params }) =>
+    tf.tidy(() => {
+      const x = inputs.x!;
+      const positions = elementsPerItem(x.shape.slice(1)) / x.shape[x.rank - 1]!;
+      return {
+        y: mixChannels(x, weight(vars, params)),
+        logdet: chainLogdet(inputs.logdet, tf.mul(tf.sum(vars.logScale!), positions), x.shape[0]!),
+      };
+    }),
+  invertible: {
+    inputs: ['x'],
+    outputs: ['y'],
+    inverse: ({ outputs, vars, params }) => ({ x: tf.tidy(() => mixChannels(outputs.y!, inverseWeight(vars, params))) }),
+  },
+  summary: (p) => `seed ${p.seed}`,
+});
