@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { elementsPerItem } from '../base/shape.ts';
-import { chainLogdet, checkLogdet, expectRank, input, lastDim, logdetInput, logdetOutput } from './common.ts';
+import { chainLogdet, channelFlowPorts, inferChannelFlow, input, lastDim } from './common.ts';
 import { defineNode } from './types.ts';
 
 /**
@@ -17,17 +17,8 @@ export const actNormNode = defineNode({
   title: 'ActNorm',
   description: 'Per-channel learned shift and scale, y = (x + bias) · exp(logScale), adding its log-determinant: a batch-independent normalisation for flows.',
   params: z.strictObject({}),
-  ports: {
-    inputs: [{ name: 'x', type: 'tensor', doc: '[B, D] or [B, H, W, C]' }, logdetInput],
-    outputs: [{ name: 'y', type: 'tensor' }, logdetOutput],
-  },
-  infer: ({ inputs }) => {
-    const x = input(inputs, 'x');
-    expectRank(x, 'x', 2, 4, '[B, D] or [B, H, W, C]');
-    lastDim(x, 'x');
-    checkLogdet(inputs);
-    return { y: x, logdet: ['B'] };
-  },
+  ports: channelFlowPorts,
+  infer: ({ inputs }) => inferChannelFlow(inputs),
   variables: ({ inputs }) => {
     const channels = lastDim(input(inputs, 'x'), 'x');
     return [

@@ -130,6 +130,21 @@ export function chainLogdet(logdetIn: tf.Tensor | undefined, own: tf.Tensor | nu
   return tf.tidy(() => tf.add(logdetIn ?? tf.zeros([batch]), own));
 }
 
+/** Ports of a flow step over channels-last values ([B, D] or [B, H, W, C]) that adds to the running log-determinant. */
+export const channelFlowPorts: NodePorts = {
+  inputs: [{ name: 'x', type: 'tensor', doc: '[B, D] or [B, H, W, C]: channels last' }, logdetInput],
+  outputs: [{ name: 'y', type: 'tensor' }, logdetOutput],
+};
+
+/** Shapes of such a step: y as x, the log-determinant per example. */
+export function inferChannelFlow(inputs: Readonly<Record<string, Shape>>): Record<string, Shape> {
+  const x = input(inputs, 'x');
+  expectRank(x, 'x', 2, 4, '[B, D] or [B, H, W, C]');
+  lastDim(x, 'x');
+  checkLogdet(inputs);
+  return { y: x, logdet: ['B'] };
+}
+
 /** Attention heads: how many parts the features of a position are cut into. */
 export const zHeads = () => z.int().min(1).max(256).default(4);
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { elementsPerItem } from '../base/shape.ts';
-import { chainLogdet, checkLogdet, expectRank, input, lastDim, logdetInput, logdetOutput } from './common.ts';
+import { chainLogdet, channelFlowPorts, inferChannelFlow, input, lastDim } from './common.ts';
 import { permutation } from './permute.ts';
 import { defineNode } from './types.ts';
 
@@ -93,17 +93,8 @@ export const invertibleConv1x1Node = defineNode({
     /** Chooses the fixed permutation P; give each layer its own. */
     seed: z.int().min(0).max(2147483647).default(0),
   }),
-  ports: {
-    inputs: [{ name: 'x', type: 'tensor', doc: '[B, D] or [B, H, W, C]: channels last' }, logdetInput],
-    outputs: [{ name: 'y', type: 'tensor' }, logdetOutput],
-  },
-  infer: ({ inputs }) => {
-    const x = input(inputs, 'x');
-    expectRank(x, 'x', 2, 4, '[B, D] or [B, H, W, C]');
-    lastDim(x, 'x');
-    checkLogdet(inputs);
-    return { y: x, logdet: ['B'] };
-  },
+  ports: channelFlowPorts,
+  infer: ({ inputs }) => inferChannelFlow(inputs),
   variables: ({ inputs }) => {
     const channels = lastDim(input(inputs, 'x'), 'x');
     return [
