@@ -6,8 +6,6 @@
  * deterministic, machine-independent) and milliseconds per step; the ratios
  * graph / baseline are the numbers to compare across machines.
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { createBaseline as createTransformerBaseline } from '../../bench/baselines/transformer.ts';
@@ -18,11 +16,10 @@ import type { RequestedNodeBackend } from '../core/train/backends/node.ts';
 import { modelIdentity } from '../core/train/checkpoint.ts';
 import { streamBatches } from '../core/train/program-data.ts';
 import { TrainingSession } from '../core/train/session.ts';
-import { inert, printable, printableJson } from '../core/base/text.ts';
+import { printable, printableJson } from '../core/base/text.ts';
 import { parseFlags, UsageError } from './args.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
-import { prepareOutputFolder, writeFileAtomic } from './run-files.ts';
-import { CliError } from './errors.ts';
+import { prepareOutputFile, writeFileAtomic } from './run-files.ts';
 import { loadProgram, openData, requireObjectives, parseBackend, parseCount, startBackend } from './setup.ts';
 
 export const BENCH_USAGE = 'bench FILE [--backend auto|webgpu|wasm|cpu] [--steps N] [--warmup N] [--json] [--out FILE.json] [--memory-budget MB]';
@@ -229,10 +226,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   if (steps === 0) throw new UsageError('--steps must be at least 1');
   const warmup = parseCount('warmup', values.warmup, 1e6);
   if (warmup === 0) throw new UsageError('--warmup must be at least 1');
-  if (values.out) {
-    if (existsSync(values.out) && statSync(values.out).isDirectory()) throw new CliError(inert`--out ${values.out}: a folder is in the way (name the JSON file to write)`, 2);
-    prepareOutputFolder(dirname(values.out));
-  }
+  if (values.out) prepareOutputFile(values.out, 'name the JSON file to write');
   const result = await benchFile(positionals[0]!, { backend, steps, warmup, memoryBudgetMB: parseMemoryBudget(values['memory-budget']), log: (line) => process.stderr.write(`${line}\n`) });
   console.log(values.json ? printableJson(JSON.stringify(result, null, 2)) : printable(formatBench(result)));
   if (values.out) writeFileAtomic(values.out, `${JSON.stringify(result, null, 2)}\n`);

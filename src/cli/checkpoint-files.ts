@@ -33,6 +33,11 @@ export const MANIFEST_FILE = 'model.json';
 /** Weights files this writer makes (and may remove once model.json no longer names them). */
 const WEIGHTS_NAME = /^weights(-\d+)?(-\d+)?\.bin$/;
 
+/** A checkpoint's problem as the one line the CLI prints, naming its folder (exit 1); anything else as it is. */
+function asCliError(dir: string, error: unknown): unknown {
+  return error instanceof CheckpointError ? new CliError(inert`checkpoint ${dir}: ${error.message}`, 1) : error;
+}
+
 /** Writes a checkpoint's files; a crash at any moment leaves the previous checkpoint or this one. */
 export function writeCheckpointFiles(dir: string, checkpoint: Checkpoint): void {
   prepareOutputFolder(dir, 'checkpoint folder');
@@ -81,8 +86,7 @@ export async function readCheckpointFiles(dir: string): Promise<Checkpoint> {
     if (weights.byteLength !== expected) throw new CheckpointError(`${path} holds ${weights.byteLength} bytes; ${MANIFEST_FILE} describes ${expected}`);
     return { manifest, weights: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer };
   } catch (error) {
-    if (error instanceof CheckpointError) throw new CliError(inert`checkpoint ${dir}: ${error.message}`, 1);
-    throw error;
+    throw asCliError(dir, error);
   }
 }
 
@@ -91,8 +95,7 @@ export function checkCheckpointModel(dir: string, program: Program, checkpoint: 
   try {
     checkModel(checkpoint.manifest, modelIdentity(program.document, program.objectives), purpose);
   } catch (error) {
-    if (error instanceof CheckpointError) throw new CliError(inert`checkpoint ${dir}: ${error.message}`, 1);
-    throw error;
+    throw asCliError(dir, error);
   }
 }
 
@@ -101,8 +104,7 @@ export function restoreCheckpointInto(dir: string, session: TrainingSession, che
   try {
     restoreCheckpoint(session, checkpoint, purpose);
   } catch (error) {
-    if (error instanceof CheckpointError) throw new CliError(inert`checkpoint ${dir}: ${error.message}`, 1);
-    throw error;
+    throw asCliError(dir, error);
   }
 }
 

@@ -9,6 +9,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { formatBytes } from '../core/data/user-limits.ts';
 import { LIMITS } from '../core/graph/limits.ts';
 import { diagnostic, type Diagnostic } from '../core/base/diagnostics.ts';
+import { inert } from '../core/base/text.ts';
 import { CliError } from './errors.ts';
 
 export interface ReadInputOptions {
@@ -19,26 +20,16 @@ export interface ReadInputOptions {
 }
 
 /** A file that could not be read: a CliError (exit 2) that also keeps the reason without the path. */
-export interface InputFileError extends CliError {
-  readonly path: string;
-  readonly reason: string;
-  readonly what: string;
-  /** The file's size, when it was refused for its size as stat gave it. */
-  readonly size?: number;
-}
-
-const inputFileErrors = new WeakSet<Error>();
-
-export function isInputFileError(error: unknown): error is InputFileError {
-  return error instanceof Error && inputFileErrors.has(error);
-}
-
-// Made here rather than as a subclass: setup.ts (CliError) imports this module, and a class
-// declaration extending CliError would run before CliError exists.
-function inputFileError(path: string, reason: string, what: string, size?: number): InputFileError {
-  const error = Object.assign(new CliError(`${path}: cannot read the ${what}: ${reason}`, 2), { path, reason, what }, size === undefined ? {} : { size });
-  inputFileErrors.add(error);
-  return error;
+export class InputFileError extends CliError {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    readonly what: string,
+    /** The file's size, when it was refused for its size as stat gave it. */
+    readonly size?: number,
+  ) {
+    super(inert`${path}: cannot read the ${what}: ${reason}`, 2);
+  }
 }
 
 const CHUNK = 1 << 20;
@@ -63,7 +54,7 @@ function reasonOf(error: unknown): string {
 
 /** Reads a plain file of at most `maxBytes`; anything else is an InputFileError (exit 2). */
 export async function readInputFile(path: string, { maxBytes, what }: ReadInputOptions): Promise<Uint8Array> {
-  const fail = (reason: string, size?: number): InputFileError => inputFileError(path, reason, what, size);
+  const fail = (reason: string, size?: number): InputFileError => new InputFileError(path, reason, what, size);
   let handle: FileHandle;
   try {
     // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever; a plain file ignores it.
@@ -101,7 +92,7 @@ export async function readInputFile(path: string, { maxBytes, what }: ReadInputO
     }
     return length === buffer.length ? buffer : buffer.subarray(0, length);
   } catch (error) {
-    if (isInputFileError(error)) throw error;
+    if (error instanceof InputFileError) throw error;
     throw fail(reasonOf(error));
   } finally {
     await handle.close();
@@ -120,7 +111,7 @@ export async function readGraphFile(file: string): Promise<Uint8Array | Diagnost
   try {
     return await readInputFile(file, { maxBytes: LIMITS.fileBytes, what: 'graph file' });
   } catch (error) {
-    if (!isInputFileError(error)) throw error;
+    if (!(error instanceof InputFileError)) throw error;
     return error.size !== undefined ? diagnostic('GC001', { size: error.size, limit: LIMITS.fileBytes }) : diagnostic('GC009', { reason: error.reason });
   }
 }

@@ -4,7 +4,7 @@
  * flushed to disk, then renamed over the old one (a rename within a folder
  * is atomic), and the folder itself is flushed so the rename survives.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { inert } from '../core/base/text.ts';
 import { CliError } from './errors.ts';
@@ -94,4 +94,10 @@ export function prepareOutputFolder(dir: string, flag = '--out'): void {
       e.code === 'EEXIST' || e.code === 'ENOTDIR' ? 'a file is in the way (it must be a folder)' : e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS' ? 'no permission to write there' : e.code === 'ENOENT' ? 'it cannot be created there' : e.message;
     throw new CliError(inert`${flag} ${dir}: cannot write the run there: ${reason}`, 2);
   }
+}
+
+/** prepareOutputFolder for a file named by --out: a folder at that path is refused too, with `hint` saying what to name instead. */
+export function prepareOutputFile(path: string, hint: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new CliError(inert`--out ${path}: a folder is in the way (${hint})`, 2);
+  prepareOutputFolder(dirname(path));
 }

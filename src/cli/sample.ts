@@ -1,12 +1,11 @@
 /** `gencomposer sample FILE --checkpoint DIR`: samples from a trained graph. */
-import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { TrainingSession } from '../core/train/session.ts';
 import { streamBatches } from '../core/train/program-data.ts';
 import { inert, printable } from '../core/base/text.ts';
 import { parseFlags, UsageError } from './args.ts';
 import { checkCheckpointModel, readCheckpointFiles, restoreCheckpointInto } from './checkpoint-files.ts';
-import { prepareOutputFolder } from './run-files.ts';
+import { prepareOutputFile } from './run-files.ts';
 import { isFailed, writeSamples } from './samples.ts';
 import { CliError } from './errors.ts';
 import { loadProgram, openData, parseBackend, parseCount, startBackend } from './setup.ts';
@@ -35,8 +34,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
   const backend = parseBackend(values.backend);
   const dataFiles = parseDataFlags(values.data);
   const out = values.out ?? join(values.checkpoint, '..', 'samples-from-checkpoint.png');
-  if (existsSync(out) && statSync(out).isDirectory()) throw new CliError(inert`--out ${out}: a folder is in the way (name the picture to write, e.g. ${join(out, 'samples.png')})`, 2);
-  prepareOutputFolder(dirname(out));
+  prepareOutputFile(out, `name the picture to write, e.g. ${join(out, 'samples.png')}`);
   const memoryBudgetMB = parseMemoryBudget(values['memory-budget']);
   // The graph's own problems first; then the checkpoint's.
   let program = await loadProgram(file, { memoryBudgetMB });

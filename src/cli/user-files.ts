@@ -9,7 +9,7 @@ import { inert } from '../core/base/text.ts';
 import { UserDataError, UserFileMissingError, type ReadUserFile, type UserFile, type UserFolderEntry } from '../core/data/user-file.ts';
 import { formatBytes, USER_DATA_LIMITS } from '../core/data/user-limits.ts';
 import { UsageError } from './args.ts';
-import { isInputFileError, readInputFile } from './read-file.ts';
+import { InputFileError, readInputFile } from './read-file.ts';
 
 /** `--data NAME=PATH` flags as a map from file name to path. */
 export function parseDataFlags(flags: readonly string[] | undefined): Map<string, string> {
@@ -66,7 +66,7 @@ async function readUserBytes(path: string, name: string, maxBytes: number): Prom
   try {
     return await readInputFile(path, { maxBytes, what: 'data file' });
   } catch (error) {
-    if (isInputFileError(error)) throw new UserDataError(`cannot read the data file "${name}" at ${path}: ${error.reason}`);
+    if (error instanceof InputFileError) throw new UserDataError(`cannot read the data file "${name}" at ${path}: ${error.reason}`);
     throw error;
   }
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isInputFileError, readInputFile, type InputFileError } from '../../src/cli/read-file.ts';
+import { InputFileError, readInputFile } from '../../src/cli/read-file.ts';
 import { CliError } from '../../src/cli/setup.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gc-read-'));
@@ -14,7 +14,7 @@ async function refusal(path: string, maxBytes = 1000): Promise<InputFileError> {
     () => undefined,
     (e: unknown) => e,
   );
-  expect(isInputFileError(error)).toBe(true);
+  expect(error).toBeInstanceOf(InputFileError);
   expect(error).toBeInstanceOf(CliError);
   expect((error as CliError).exitCode).toBe(2);
   expect((error as Error).message).not.toContain('\n');
