@@ -5,19 +5,17 @@
  */
 import '@tensorflow/tfjs-backend-cpu';
 import { inert } from '../core/base/text.ts';
-import { compile, type Program } from '../core/compiler/program.ts';
+import type { Program } from '../core/compiler/program.ts';
 import { readPublicAsset } from '../core/data/assets.node.ts';
 import type { DataSource } from '../core/data/source.ts';
-import { loadBytes } from '../core/graph/load.ts';
-import { analyze } from '../core/shapes/analyze.ts';
 import type { Diagnostic } from '../core/base/diagnostics.ts';
 import { BackendUnavailableError, initNodeBackend, type BackendInfo, type RequestedNodeBackend } from '../core/train/backends/node.ts';
 import { DataError, openProgramData } from '../core/train/program-data.ts';
 import { UsageError } from './args.ts';
 import { CliError } from './errors.ts';
-import { readGraphFile, UNREADABLE } from './read-file.ts';
+import { compileFile } from './compile-file.ts';
 import { userFileReader } from './user-files.ts';
-import { formatDiagnostic } from './validate.ts';
+import { formatDiagnostic } from './format.ts';
 
 export { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
 export { CliError } from './errors.ts';
@@ -48,16 +46,11 @@ export interface ProgramOverrides {
 }
 
 export async function loadProgram(file: string, overrides: ProgramOverrides = {}): Promise<Program> {
-  const bytes = await readGraphFile(file);
-  if (!(bytes instanceof Uint8Array)) throw diagnosticsError(file, [bytes], 2);
-  const loaded = loadBytes(bytes);
-  if (!loaded.ok) throw diagnosticsError(file, loaded.diagnostics, loaded.diagnostics.some((d) => UNREADABLE.has(d.code)) ? 2 : 1);
-  const document = overrides.seed === undefined ? loaded.document : { ...loaded.document, training: { ...loaded.document.training, seed: overrides.seed } };
-  const limit = overrides.memoryBudgetMB;
-  const compiled = compile(document, analyze(document, limit === undefined ? {} : { maxMemoryBudgetMB: limit }));
+  const compiled = await compileFile(file, { seed: overrides.seed, maxMemoryBudgetMB: overrides.memoryBudgetMB });
+  if (compiled.program) return compiled.program;
+  if (compiled.unreadable) throw diagnosticsError(file, compiled.diagnostics, 2);
   // GC208 says why the budget in a GC109 is not the one the document asks for.
-  if (!compiled.ok) throw diagnosticsError(file, compiled.diagnostics.filter((d) => d.severity === 'error' || d.code === 'GC208'), 1);
-  return compiled.program;
+  throw diagnosticsError(file, compiled.diagnostics.filter((d) => d.severity === 'error' || d.code === 'GC208'), 1);
 }
 
 /** train and bench need something to train: a graph without a loss node is refused in one line. */

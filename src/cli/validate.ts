@@ -1,20 +1,10 @@
 import { printable, printableJson } from '../core/base/text.ts';
-import { loadBytes } from '../core/graph/load.ts';
-import { compile } from '../core/compiler/program.ts';
-import { analyze } from '../core/shapes/analyze.ts';
-import type { Diagnostic } from '../core/base/diagnostics.ts';
 import { parseFlags, UsageError } from './args.ts';
 import { formatDiagnostic } from './format.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
-import { readGraphFile, UNREADABLE } from './read-file.ts';
+import { compileFile, type CompiledFile } from './compile-file.ts';
 
-export interface FileReport {
-  file: string;
-  ok: boolean;
-  /** Set when the file could not be read or parsed. */
-  unreadable: boolean;
-  diagnostics: Diagnostic[];
-}
+export type FileReport = Omit<CompiledFile, 'program'>;
 
 export interface ValidateOptions {
   /** The most memory a document may ask for (--memory-budget). */
@@ -22,15 +12,8 @@ export interface ValidateOptions {
 }
 
 export async function validateFile(file: string, options: ValidateOptions = {}): Promise<FileReport> {
-  const bytes = await readGraphFile(file);
-  if (!(bytes instanceof Uint8Array)) return { file, ok: false, unreadable: true, diagnostics: [bytes] };
-  const loaded = loadBytes(bytes);
-  if (!loaded.ok) {
-    return { file, ok: false, unreadable: loaded.diagnostics.some((d) => UNREADABLE.has(d.code)), diagnostics: loaded.diagnostics };
-  }
-  // The compiler's checks too (objectives, sampler plans): what validate passes, train accepts.
-  const diagnostics = compile(loaded.document, analyze(loaded.document, options)).diagnostics;
-  return { file, ok: !diagnostics.some((d) => d.severity === 'error'), unreadable: false, diagnostics };
+  const { program: _program, ...report } = await compileFile(file, options);
+  return report;
 }
 
 export { formatDiagnostic };
