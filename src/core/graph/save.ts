@@ -31,6 +31,11 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+/** Compact JSON with keys in the saver's stable order: equal values give equal text (for fingerprints). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonical(value)) ?? 'null';
+}
+
 export function saveDocument(doc: GraphDocument): string {
   return `${JSON.stringify(canonical(doc), null, 2)}\n`;
 }

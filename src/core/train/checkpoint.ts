@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { GraphDocument, OptimizerSettings } from '../graph/schema.ts';
-import { saveDocument } from '../graph/save.ts';
+import { canonicalJson, saveDocument } from '../graph/save.ts';
 import type { TrainingSession } from './session.ts';
 
 export const CHECKPOINT_FORMAT = 'gencomposer.checkpoint';
@@ -65,16 +65,6 @@ export function graphFingerprint(text: string): string {
   return h.toString(16).padStart(8, '0');
 }
 
-/** JSON with sorted keys: the same value always gives the same text. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 /**
  * What determines the meaning of a checkpoint's numbers: nodes (kind,
  * params, wiring), objectives and their optimizers, seed and batch size;
@@ -92,13 +82,13 @@ export function modelIdentity(document: GraphDocument, objectives: readonly { id
     }
     for (const node of scope.nodes) {
       const wiring = (incoming.get(node.id) ?? []).sort();
-      nodes.push([`${scope.prefix}${node.id}`, graphFingerprint(stableJson({ kind: node.kind, params: node.params, wiring }))]);
+      nodes.push([`${scope.prefix}${node.id}`, graphFingerprint(canonicalJson({ kind: node.kind, params: node.params, wiring }))]);
     }
   }
   nodes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const objectiveList = objectives.map((o) => ({ id: o.id, share: o.share, optimizer: o.optimizer }));
   const { seed, batchSize, data } = document.training;
-  return { fingerprint: graphFingerprint(stableJson({ nodes, objectives: objectiveList, data })), nodes, objectives: objectiveList, seed, batchSize };
+  return { fingerprint: graphFingerprint(canonicalJson({ nodes, objectives: objectiveList, data })), nodes, objectives: objectiveList, seed, batchSize };
 }
 
 export function sessionIdentity(session: TrainingSession): ModelIdentity {
@@ -232,7 +222,7 @@ export function identityDifferences(saved: ModelIdentity, current: ModelIdentity
     for (const field of fields) {
       const a = (s.optimizer as Record<string, unknown>)[field];
       const b = (o.optimizer as Record<string, unknown>)[field];
-      if (stableJson(a) !== stableJson(b)) out.push(`objective "${id}": optimizer ${field} is ${stableJson(a)} in the checkpoint, ${stableJson(b)} here`);
+      if (canonicalJson(a) !== canonicalJson(b)) out.push(`objective "${id}": optimizer ${field} is ${canonicalJson(a)} in the checkpoint, ${canonicalJson(b)} here`);
     }
   }
   for (const id of savedObjectives.keys()) if (!currentObjectives.has(id)) out.push(`objective "${id}" of the checkpoint is missing here`);
