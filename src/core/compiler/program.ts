@@ -12,7 +12,7 @@ import { analyze, type Analysis, type FlatOp, type NodePlace } from '../shapes/a
 import { diagnostic, hasErrors, type Diagnostic } from '../base/diagnostics.ts';
 import { variableKey } from './forward.ts';
 import { tokenIdDiagnostics } from './token-ids.ts';
-import { formatShape } from '../base/shape.ts';
+import { formatShape, sameShape } from '../base/shape.ts';
 
 export interface VariableDecl {
   key: string;
@@ -67,8 +67,6 @@ export function opsFor(analysis: Analysis, producers: Map<string, FlatOp>, targe
   return analysis.ops.filter((op) => needed.has(op));
 }
 
-const sameDims = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-
 function place(op: FlatOp) {
   return op.origin.module ? { node: op.origin.node, module: op.origin.module } : { node: op.origin.node };
 }
@@ -98,7 +96,7 @@ export function compile(doc: GraphDocument, analysis: Analysis = analyze(doc)): 
         const shape = first.variables.find((v) => v.name === spec.name)!.shape;
         // Ops of a placement have ids under the placement's node id, e.g. d_fake/critic/fc0.
         const placement = (o: FlatOp) => o.id.split('/')[0]!;
-        if (!sameDims(shape, spec.shape)) diagnostics.push(diagnostic('GC117', { key, here: formatShape(spec.shape), there: formatShape(shape), first: placement(first) }, { node: placement(op) }));
+        if (!sameShape(shape, spec.shape)) diagnostics.push(diagnostic('GC117', { key, here: formatShape(spec.shape), there: formatShape(shape), first: placement(first) }, { node: placement(op) }));
         continue;
       }
       seen.set(key, op);
