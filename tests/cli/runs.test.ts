@@ -199,13 +199,13 @@ describe('runs survive signals, crashes and divergence', () => {
       ['bench', graph, '--out', '/proc/gencomposer.json'],
       ['bench', graph, '--out', join(file, 'bench.json')],
     ]) {
-      const started = Date.now();
       const result = await cli(...args);
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
       expect(result.stderr).toMatch(/--out /);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
       expectNoStackTrace(result.stderr);
-      expect(Date.now() - started).toBeLessThan(15_000);
+      // Refused before any work: no backend was started (train names it first when it does).
+      expect(result.stderr).not.toContain('backend:');
     }
   });
 });

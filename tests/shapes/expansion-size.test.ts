@@ -49,13 +49,11 @@ const presets = readdirSync('graph-presets')
   });
 
 describe('expansion size', () => {
-  it('refuses 15 modules each placing the next 10 times (a 27 KB file, 10^14 ops) in well under a second', () => {
+  it('refuses 15 modules each placing the next 10 times (a 27 KB file, 10^14 ops) before expanding anything', () => {
     const bomb = moduleBomb(15, 10);
     expect(JSON.stringify(bomb).length).toBeLessThan(40_000);
-    const doc = load(bomb);
-    const start = performance.now();
-    const analysis = analyze(doc);
-    expect(performance.now() - start).toBeLessThan(500);
+    const analysis = analyze(load(bomb));
+    // Refused from the count: not one op was expanded.
     expect(analysis.ops).toEqual([]);
     expect(analysis.diagnostics).toHaveLength(1);
     const [d] = analysis.diagnostics;
@@ -86,9 +84,8 @@ describe('expansion size', () => {
   it('counts what blocks expand to: 100 coupling layers of 8 layers placed 50 times is too many, 30 times is not', () => {
     const params = { layers: 8, hidden: 8 };
     const over = load(wideModule('CouplingLayer', params, 100, 50));
-    const start = performance.now();
     const refused = analyze(over);
-    expect(performance.now() - start).toBeLessThan(1000);
+    expect(refused.ops).toEqual([]);
     expect(refused.diagnostics.map((d) => d.code)).toEqual(['GC115']);
     expect(refused.diagnostics[0]!.message).toContain('module "w" is placed 50 times');
     const under = load(wideModule('CouplingLayer', params, 100, 30));
@@ -114,11 +111,10 @@ describe('expansion size', () => {
     expect(analyze(doc).diagnostics.map((d) => d.code)).toContain('GC108');
   });
 
-  it('takes time linear in the document: 200 modules each placing the next 10 times count at once', () => {
+  it('counts in time linear in the document: 200 modules each placing the next 10 times', () => {
+    // 10^199 placements: a count that walked them, rather than counting each module once, would never return.
     const doc = load(moduleBomb(200, 10));
-    const start = performance.now();
     const size = expansionSize(doc);
-    expect(performance.now() - start).toBeLessThan(200);
     expect(size.total).toBeGreaterThan(1e190);
     expect(analyze(doc).diagnostics[0]!.message).toMatch(/about 4\.3 × 10\^199 operations .*module "m199" is placed 1\.0 × 10\^199 times/);
   });
