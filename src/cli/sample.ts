@@ -11,6 +11,7 @@ import { CliError } from './errors.ts';
 import { loadProgram, openData, parseBackend, parseCount, startBackend } from './setup.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
 import { parseDataFlags } from './user-files.ts';
+import { samplerName } from '../core/nodes/sampler-types.ts';
 
 export const SAMPLE_USAGE = 'sample FILE --checkpoint DIR [--n 64] [--out FILE.png] [--sampler NODE] [--seed S] [--backend NAME] [--memory-budget MB] [--data NAME=PATH ...]';
 
@@ -44,8 +45,8 @@ export async function sampleCommand(args: string[]): Promise<number> {
   if (seedOfRun !== undefined && seedOfRun !== program.document.training.seed) program = await loadProgram(file, { seed: seedOfRun, memoryBudgetMB });
   checkCheckpointModel(values.checkpoint, program, checkpoint, 'weights');
   if (program.samplers.length === 0) throw new CliError(inert`${file}: the graph has no sampler node`, 1);
-  if (values.sampler && !program.samplers.some((p) => p.op.origin.node === values.sampler)) {
-    throw new CliError(inert`${file}: no sampler node "${values.sampler}" (samplers: ${program.samplers.map((p) => p.op.origin.node).join(', ')})`, 1);
+  if (values.sampler && !program.samplers.some((p) => samplerName(p) === values.sampler)) {
+    throw new CliError(inert`${file}: no sampler node "${values.sampler}" (samplers: ${program.samplers.map(samplerName).join(', ')})`, 1);
   }
   await startBackend(backend);
   const sources = await openData(file, program, dataFiles);

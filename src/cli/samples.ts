@@ -12,6 +12,7 @@ import { decodeTokens, renderSamples } from '../core/render/samples.ts';
 import { runSampler, sampleValueRange } from '../core/train/sampling.ts';
 import type { TrainingSession } from '../core/train/session.ts';
 import type { SamplerPlan } from '../core/compiler/program.ts';
+import { samplerName } from '../core/nodes/sampler-types.ts';
 import { writePng } from './png.node.ts';
 
 export interface WrittenSamples {
@@ -44,14 +45,14 @@ export interface WriteSamplesOptions {
 export async function writeSamples(session: TrainingSession, sources: ReadonlyMap<string, DataSource>, out: string, options: WriteSamplesOptions = {}): Promise<SamplesRecord[]> {
   const records: SamplesRecord[] = [];
   const source = [...sources.values()][0];
-  const plans = session.program.samplers.filter((plan) => options.sampler === undefined || plan.op.origin.node === options.sampler);
+  const plans = session.program.samplers.filter((plan) => options.sampler === undefined || samplerName(plan) === options.sampler);
   for (const [i, plan] of plans.entries()) {
     const base = options.stem ?? 'samples';
-    const stem = i === 0 ? base : `${base}-${plan.op.origin.node}`;
+    const stem = i === 0 ? base : `${base}-${samplerName(plan).replaceAll('/', '-')}`;
     try {
       records.push(await writeOne(session, plan, source, sources, out, stem, options));
     } catch (error) {
-      records.push({ sampler: plan.op.origin.node, error: error instanceof Error ? error.message : String(error) });
+      records.push({ sampler: samplerName(plan), error: error instanceof Error ? error.message : String(error) });
     }
   }
   return records;

@@ -8,7 +8,7 @@
  * the analysis only.
  */
 import type { Program, SamplerPlan } from '../core/compiler/program.ts';
-import { samplerOf, type SamplerValues } from '../core/nodes/sampler-types.ts';
+import { planOutput, samplerName, samplerOf, type SamplerValues } from '../core/nodes/sampler-types.ts';
 import { adversarialObjectives, sampleLayout, samplerOutputShape, walksEncodedLatent, type SampleLayout } from '../core/train/roles.ts';
 
 export { sampleLayout, type SampleLayout };
@@ -44,9 +44,8 @@ function trajectoryOf(program: Program, plan: SamplerPlan): TrajectorySpec | und
 export function previewPlan(program: Program): PreviewSpec[] {
   const specs: PreviewSpec[] = [];
   for (const plan of program.samplers) {
-    const sampler = plan.op.origin.node;
-    const definition = samplerOf(plan);
-    if (definition.output(plan, valuesOf(program)).kind === 'tokens') {
+    const sampler = samplerName(plan);
+    if (planOutput(plan, valuesOf(program)).kind === 'tokens') {
       specs.push({ kind: 'text', sampler });
       continue;
     }

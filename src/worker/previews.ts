@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SamplerPlan } from '../core/compiler/program.ts';
-import { samplerOf } from '../core/nodes/sampler-types.ts';
+import { samplerName, samplerOf } from '../core/nodes/sampler-types.ts';
 import type { DataSource } from '../core/data/source.ts';
 import { CHAR_VOCAB } from '../core/data/datasets.ts';
 import { imageGrid } from '../core/render/grid.ts';
@@ -44,7 +44,7 @@ function image(id: string, title: string, raster: Raster, note?: string): ImageP
 }
 
 function planFor(session: TrainingSession, sampler: string): SamplerPlan {
-  const plan = session.program.samplers.find((p) => p.op.origin.node === sampler);
+  const plan = session.program.samplers.find((p) => samplerName(p) === sampler);
   if (!plan) throw new Error(`no sampler "${sampler}" in this graph`);
   return plan;
 }

@@ -6,12 +6,13 @@
  */
 import type { GraphDocument, ObjectiveSettings, OptimizerSettings } from '../graph/schema.ts';
 import { zObjectiveSettings } from '../graph/schema.ts';
-import type { SamplerPlan } from '../nodes/sampler-types.ts';
+import type { SamplerAfter, SamplerCondition, SamplerPlan } from '../nodes/sampler-types.ts';
+import { conditionChoiceOf, conditionProblem } from '../nodes/sampler-condition.ts';
 import type { Init } from '../nodes/types.ts';
 import { analyze, type Analysis, type FlatOp, type NodePlace } from '../shapes/analyze.ts';
 import { diagnostic, hasErrors, type Diagnostic } from '../base/diagnostics.ts';
 import { variableKey } from './forward.ts';
-import { tokenIdDiagnostics } from './token-ids.ts';
+import { tokenIdDiagnostics, tokenIdRanges } from './token-ids.ts';
 import { formatShape, sameShape } from '../base/shape.ts';
 
 export interface VariableDecl {
@@ -126,9 +127,12 @@ export function compile(doc: GraphDocument, analysis: Analysis = analyze(doc)): 
     if (losses.length > 0) objectives.push({ id: settings.id, losses, ops, variables: updated, optimizer: settings.optimizer, share: settings.share });
   });
 
+  const trained = new Set(variables.map((v) => v.key));
+  diagnostics.push(...afterSamplerDiagnostics(analysis, trained));
+  const ranges = tokenIdRanges(analysis);
   const samplers: SamplerPlan[] = [];
-  for (const op of analysis.ops.filter((o) => o.phase === 'sample')) {
-    const plan = planSampler(op, analysis, producers);
+  for (const op of analysis.ops.filter((o) => o.phase === 'sample' && o.def.sampler)) {
+    const plan = planSampler(op, analysis, producers, ranges);
     if ('error' in plan) diagnostics.push(diagnostic('GC205', { sampler: op.id, reason: plan.error }, place(op)));
     else samplers.push(plan);
   }
@@ -141,15 +145,92 @@ export function compile(doc: GraphDocument, analysis: Analysis = analyze(doc)): 
   };
 }
 
+/**
+ * Nodes after a sampler run only when sampling: they cannot hold a loss
+ * (nothing trains on samples), and their weights must be ones training
+ * updates (a placement of a trained module), else they would stay random.
+ */
+function afterSamplerDiagnostics(analysis: Analysis, trained: ReadonlySet<string>): Diagnostic[] {
+  const out = new Map<string, Diagnostic>();
+  for (const op of analysis.ops) {
+    if (op.phase !== 'sample' || op.def.sampler) continue;
+    let reason: string | undefined;
+    if (op.def.category === 'objective') reason = 'a loss cannot be computed on samples, which exist only after training';
+    else if (op.variables.some((spec) => !trained.has(variableKey(op, spec)))) {
+      reason = 'it has weights that no objective trains: place a module that training uses (e.g. the decoder a loss trains) after the sampler instead';
+    }
+    if (reason) out.set(`${op.origin.module ?? ''}/${op.origin.node}`, diagnostic('GC118', { reason }, place(op)));
+  }
+  return [...out.values()];
+}
+
+/** The condition a sampler's `condition` input names: its classes and null label from the graph, and how a held-out batch computes it. */
+function conditionOf(op: FlatOp, analysis: Analysis, producers: Map<string, FlatOp>, ranges: ReturnType<typeof tokenIdRanges>): SamplerCondition | undefined {
+  const key = Object.hasOwn(op.inputs, 'condition') ? op.inputs.condition : undefined;
+  if (key === undefined) return undefined;
+  // The null label comes from the ConditionDropout that made it or that reads the labels.
+  const near = [producers.get(key), ...analysis.ops.filter((o) => o.phase === 'train' && Object.values(o.inputs).includes(key))];
+  const nullLabel = near.map((o) => o?.def.nullLabel?.(o.params)).find((n) => n !== undefined);
+  const classes = ranges.get(key)?.count;
+  return {
+    key,
+    ...(classes !== undefined ? { classes: nullLabel !== undefined && nullLabel === classes - 1 ? classes - 1 : classes } : {}),
+    ...(nullLabel !== undefined ? { nullLabel } : {}),
+    ops: opsFor(analysis, producers, [key]),
+  };
+}
+
+/** The nodes after a sampler, in order, and the one value they end in; or why they cannot run. */
+function afterOf(op: FlatOp, analysis: Analysis): SamplerAfter | { error: string } | undefined {
+  const from = Object.values(op.outputs);
+  const reached = new Set(from);
+  const ops: FlatOp[] = [];
+  for (const o of analysis.ops) {
+    if (!Object.values(o.inputs).some((key) => reached.has(key))) continue;
+    if (o.def.sampler) return { error: `its samples feed sampler "${o.id}": a sampler cannot start from another's samples` };
+    ops.push(o);
+    for (const key of Object.values(o.outputs)) reached.add(key);
+  }
+  if (ops.length === 0) return undefined;
+  for (const o of ops) {
+    const other = analysis.ops.find((s) => s !== op && s.def.sampler && Object.values(s.outputs).some((key) => Object.values(o.inputs).includes(key)));
+    if (other) return { error: `"${o.origin.node}" after it also reads the samples of "${other.id}"` };
+  }
+  const read = new Set(ops.flatMap((o) => Object.values(o.inputs)));
+  const ends = ops.flatMap((o) => Object.values(o.outputs)).filter((key) => !read.has(key));
+  if (ends.length !== 1) return { error: `the nodes after it end in ${ends.length} values (${ends.join(', ')}); they must end in one, the samples` };
+  return { from: from[0]!, ops, result: ends[0]! };
+}
+
 /** Asks the op's definition for its plan; the compiler knows no sampler kind. */
-function planSampler(op: FlatOp, analysis: Analysis, producers: Map<string, FlatOp>): SamplerPlan | { error: string } {
+function planSampler(op: FlatOp, analysis: Analysis, producers: Map<string, FlatOp>, ranges: ReturnType<typeof tokenIdRanges>): SamplerPlan | { error: string } {
   const sampler = op.def.sampler;
   if (!sampler) return { error: `sampler kind ${op.kind} has no plan` };
-  return sampler.plan({
+  const condition = conditionOf(op, analysis, producers, ranges);
+  if (condition) {
+    const problem = conditionProblem(conditionChoiceOf(op.params), condition.classes, condition.nullLabel);
+    if (problem) return { error: problem };
+  }
+  const after = afterOf(op, analysis);
+  if (after && 'error' in after) return after;
+  let upstream: FlatOp | undefined;
+  const plan = sampler.plan({
     op,
     params: op.params,
-    opsFor: (targets, stops) => opsFor(analysis, producers, targets, stops),
+    opsFor: (targets, stops) => {
+      // The condition is supplied when sampling, so walks stop there.
+      const ops = opsFor(analysis, producers, targets, condition ? new Set([...(stops ?? []), condition.key]) : stops);
+      upstream ??= ops.find((o) => o.phase === 'sample');
+      return ops;
+    },
     isFeed: (o) => FEED_KINDS.has(o.kind),
     valueOf: (key) => analysis.values.get(key),
+    ...(condition ? { condition } : {}),
   });
+  if ('error' in plan) return plan;
+  if (upstream) return { error: `its inputs depend on "${upstream.origin.node}", which runs only when sampling` };
+  if (after && sampler.output(plan, { valueOf: (key) => analysis.values.get(key) }).kind === 'tokens') {
+    return { error: 'nodes after it would read its tokens, which it produces as text, not as a tensor' };
+  }
+  return { ...plan, ...(condition ? { condition } : {}), ...(after ? { after } : {}) };
 }

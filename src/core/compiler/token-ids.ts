@@ -10,15 +10,27 @@ import { diagnostic, type Diagnostic } from '../base/diagnostics.ts';
 import type { Shape } from '../base/shape.ts';
 import type { Analysis } from '../shapes/analyze.ts';
 
-export function tokenIdDiagnostics(analysis: Analysis): Diagnostic[] {
+/** How many ids each tokens value can carry (ids 0..count-1) and where that range comes from. */
+export function tokenIdRanges(analysis: Pick<Analysis, 'ops'>): Map<string, { count: number; from: string }> {
   const ranges = new Map<string, { count: number; from: string }>();
+  // Ops are in execution order, so a range passed through (condition dropout) is known before it is read.
   for (const op of analysis.ops) {
-    const produces = op.def.tokenIds?.produces?.(op.params);
-    for (const [port, count] of Object.entries(produces ?? {})) {
-      const key = Object.hasOwn(op.outputs, port) ? op.outputs[port] : undefined;
-      if (key !== undefined) ranges.set(key, { count, from: `${op.origin.node}.${port}` });
+    const ids = op.def.tokenIds;
+    const produces = ids?.produces?.(op.params) ?? {};
+    const passes = ids?.passes?.(op.params) ?? {};
+    for (const [port, key] of Object.entries(op.outputs)) {
+      const own = Object.hasOwn(produces, port) ? produces[port]! : undefined;
+      const passedFrom = Object.hasOwn(passes, port) && Object.hasOwn(op.inputs, passes[port]!) ? ranges.get(op.inputs[passes[port]!]!) : undefined;
+      if (own === undefined && !passedFrom) continue;
+      if (passedFrom && (own === undefined || passedFrom.count >= own)) ranges.set(key, passedFrom);
+      else ranges.set(key, { count: own!, from: `${op.origin.node}.${port}` });
     }
   }
+  return ranges;
+}
+
+export function tokenIdDiagnostics(analysis: Analysis): Diagnostic[] {
+  const ranges = tokenIdRanges(analysis);
   const out = new Map<string, Diagnostic>();
   for (const op of analysis.ops) {
     const indexes = op.def.tokenIds?.indexes;

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { input, mismatch, zSize } from './common.ts';
 import type { StepTables } from './ddpm-sampler.ts';
-import { denoise, diffusionOutput, planDiffusion, scheduleLength, type DenoiseLoop, type DiffusionPlan } from './diffusion-sampling.ts';
+import { denoise, diffusionOutput, guidanceParams, planDiffusion, scheduleLength, type DenoiseLoop, type DiffusionPlan } from './diffusion-sampling.ts';
 import { scheduleSteps } from './noise-schedule.ts';
 import type { SamplerDefinition } from './sampler-types.ts';
+import { conditionParams, conditionPort } from './sampler-condition.ts';
 import { defineNode } from './types.ts';
 
 export interface DdimStepArgs {
@@ -78,6 +79,8 @@ export function ddimLoop(steps: number, eta: number, clip: boolean): DenoiseLoop
 
 const params = z.strictObject({
   count: zSize(4096, 64),
+  ...conditionParams,
+  ...guidanceParams,
   /** Denoiser runs per sample; at most the schedule's steps. */
   steps: zSize(10000, 50),
   /** 0: deterministic; 1: as noisy as DDPM. */
@@ -113,6 +116,7 @@ export const ddimSamplerNode = defineNode({
     inputs: [
       { name: 'prediction', type: 'tensor', doc: "the denoiser's eps prediction" },
       { name: 'schedule', type: 'schedule' },
+      conditionPort,
     ],
     outputs: [{ name: 'samples', type: 'tensor' }],
   },
@@ -125,5 +129,5 @@ export const ddimSamplerNode = defineNode({
   },
   phase: 'sample',
   sampler,
-  summary: (p) => `${p.count} · ${p.steps} steps · eta ${p.eta}${p.clipDenoised ? ' · clip' : ''}`,
+  summary: (p) => `${p.count} · ${p.steps} steps · eta ${p.eta}${p.clipDenoised ? ' · clip' : ''}${p.guidance > 0 ? ` · guidance ${p.guidance}` : ''}`,
 });

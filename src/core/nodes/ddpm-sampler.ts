@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { input, mismatch, zSize } from './common.ts';
 import { ddimLoop } from './ddim-sampler.ts';
-import { denoise, diffusionOutput, planDiffusion, scheduleLength, type DenoiseLoop, type DiffusionPlan } from './diffusion-sampling.ts';
+import { denoise, diffusionOutput, guidanceParams, planDiffusion, scheduleLength, type DenoiseLoop, type DiffusionPlan } from './diffusion-sampling.ts';
 import { scheduleSteps } from './noise-schedule.ts';
 import type { SamplerDefinition } from './sampler-types.ts';
+import { conditionParams, conditionPort } from './sampler-condition.ts';
 import { defineNode } from './types.ts';
 
 /** The schedule columns a step needs, as double or single precision arrays. */
@@ -59,6 +60,8 @@ export function ddpmStep({ xt, eps, t, tables, noise, clip = false, variance = '
 
 const params = z.strictObject({
   count: zSize(4096, 64),
+  ...conditionParams,
+  ...guidanceParams,
   /** Clip the predicted clean sample to [-1, 1] each step; for data scaled to that range, such as images. */
   clipDenoised: z.boolean().default(false),
   variance: z.enum(['beta', 'posterior']).default('beta'),
@@ -102,6 +105,7 @@ export const ddpmSamplerNode = defineNode({
     inputs: [
       { name: 'prediction', type: 'tensor', doc: "the denoiser's eps prediction" },
       { name: 'schedule', type: 'schedule' },
+      conditionPort,
     ],
     outputs: [{ name: 'samples', type: 'tensor' }],
   },
@@ -113,5 +117,5 @@ export const ddpmSamplerNode = defineNode({
   },
   phase: 'sample',
   sampler,
-  summary: (p) => `${p.count} · σ² ${p.variance}${p.clipDenoised ? ' · clip' : ''}`,
+  summary: (p) => `${p.count} · σ² ${p.variance}${p.clipDenoised ? ' · clip' : ''}${p.guidance > 0 ? ` · guidance ${p.guidance}` : ''}`,
 });

@@ -2,10 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { input, mismatch, zSize } from './common.ts';
 import type { SamplerDefinition, SamplerOp, SamplerPlan } from './sampler-types.ts';
+import { conditionParams, conditionPort } from './sampler-condition.ts';
 import { defineNode } from './types.ts';
 
 const params = z.strictObject({
   count: zSize(4096, 64),
+  ...conditionParams,
   /** Standard normal, or uniform on [-1, 1) like the Noise node. */
   distribution: z.enum(['normal', 'uniform']).default('normal'),
   /** Applied to the output, e.g. sigmoid for a VAE decoder that outputs logits. */
@@ -57,6 +59,7 @@ export const priorSamplerNode = defineNode({
     inputs: [
       { name: 'latent', type: 'tensor', doc: 'the tensor replaced by prior noise' },
       { name: 'output', type: 'tensor', doc: 'the decoder or generator output' },
+      conditionPort,
     ],
     outputs: [{ name: 'samples', type: 'tensor' }],
   },

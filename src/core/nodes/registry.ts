@@ -35,6 +35,7 @@ import { invertibleConv1x1Node } from './invertible-conv-1x1.ts';
 import { adversarialLossNode } from './adversarial-loss.ts';
 import { affineCouplingNode } from './affine-coupling.ts';
 import { concatNode } from './concat.ts';
+import { conditionDropoutNode } from './condition-dropout.ts';
 import { couplingLayerNode } from './coupling-layer.ts';
 import { ddimSamplerNode } from './ddim-sampler.ts';
 import { ddpmSamplerNode } from './ddpm-sampler.ts';
@@ -84,6 +85,7 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   upsample2dNode,
   batchNormNode,
   dropoutNode,
+  conditionDropoutNode,
   sinusoidalEmbeddingNode,
   // (image layers: add here)
   embeddingNode,

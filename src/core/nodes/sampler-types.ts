@@ -21,11 +21,36 @@ export interface SamplerOp {
   origin: { node: string; module?: string };
 }
 
+/** The class labels a sampler is conditioned on (its `condition` input), as the compiler finds them. */
+export interface SamplerCondition {
+  /** The labels value [B] of the training graph that the chosen labels replace. */
+  key: string;
+  /** How many classes the labels name (ids 0..classes−1), when the graph says. */
+  classes?: number;
+  /** The label meaning "no class", when a ConditionDropout trained the model with it (classifier-free guidance). */
+  nullLabel?: number;
+  /** Computes the labels from data, for a held-out batch's labels. */
+  ops: SamplerOp[];
+}
+
+/** Nodes downstream of a sampler (a decoder after a latent sampler), run on its output after its loop. */
+export interface SamplerAfter {
+  /** The sampler's output they start from. */
+  from: string;
+  ops: SamplerOp[];
+  /** The one value at the end of the chain: what the sampler run produces. */
+  result: string;
+}
+
 /** What every plan holds; each kind adds its own fields. */
 export interface SamplerPlan {
   /** Names the loop in results and summaries ('prior', 'ddpm', ...). */
   kind: string;
   op: SamplerOp;
+  /** Set by the compiler for a sampler whose `condition` input is connected. */
+  condition?: SamplerCondition;
+  /** Set by the compiler when nodes consume the sampler's output. */
+  after?: SamplerAfter;
 }
 
 /** Shapes (batch axis symbolic) and port types of the graph's values. */
@@ -41,6 +66,8 @@ export interface SamplerPlanContext<P> extends SamplerValues {
   opsFor(targets: Iterable<string>, stops?: ReadonlySet<string>): SamplerOp[];
   /** Ops fed from outside the graph (Data, Input). */
   isFeed(op: SamplerOp): boolean;
+  /** The sampler's condition, when connected; `opsFor` already stops at it. */
+  condition?: SamplerCondition;
 }
 
 export interface SamplerRunContext<P> {
@@ -51,12 +78,18 @@ export interface SamplerRunContext<P> {
   random: RandomSource;
   /** ...and as single numbers, from the same generator (draw order is part of the result). */
   rng: { normal(): number; uniform(): number };
-  /** Runs `ops` on `values` (substitutions in, new values added); Data and Input ops get the caller's conditioning. */
+  /**
+   * Runs `ops` on `values` (substitutions in, new values added); Data and
+   * Input ops get the caller's feeds, and the plan's condition the chosen
+   * labels unless `values` holds others for it.
+   */
   runOps(ops: readonly SamplerOp[], values: Map<string, tf.Tensor>): Map<string, tf.Tensor>;
   /** A value's shape at batch `count`. */
   shapeOf(key: string): number[];
   /** An op's trained variables, by spec name. */
   variablesOf(op: SamplerOp): Record<string, tf.Tensor>;
+  /** Labels [count] all set to the condition's null label (classifier-free guidance's unconditional run). */
+  nullCondition?(): tf.Tensor;
   /** Decode these latents instead of drawing fresh ones (`count` is their batch; the caller disposes them). */
   latent?: tf.Tensor;
   /** Loops: called after each step with the current x (not to be disposed by the callee). */
@@ -102,4 +135,15 @@ export function samplerOf(plan: SamplerPlan): SamplerDefinition<unknown> {
   const sampler = plan.op.def.sampler as SamplerDefinition<unknown> | undefined;
   if (!sampler) throw new Error(`${plan.op.kind} is not a sampler`);
   return sampler;
+}
+
+/** What a plan produces once the nodes after it have run: the end of its chain, else the sampler's own output. */
+export function planOutput(plan: SamplerPlan, values: SamplerValues): SamplerOutput {
+  if (plan.after) return { kind: 'tensor', shape: values.valueOf(plan.after.result)?.shape };
+  return samplerOf(plan).output(plan, values);
+}
+
+/** A sampler's name in results, files and `--sampler`: its node id, under its placement's when it sits in a module (`placement/node`). */
+export function samplerName(plan: SamplerPlan): string {
+  return plan.op.id;
 }

@@ -123,6 +123,8 @@ export interface NodeDefinition<P = any> {
   phase?: 'train' | 'sample';
   /** A sampler's plan and loop; the compiler and the runtime ask it, never the kind's name. */
   sampler?: SamplerDefinition<P, any>;
+  /** Condition dropout: the label that stands for "no condition", which classifier-free guidance samples with. */
+  nullLabel?(params: P): number;
   /** A short line of the key params, shown on the node. */
   summary?(params: P): string;
   /**
@@ -133,6 +135,8 @@ export interface NodeDefinition<P = any> {
    */
   tokenIds?: {
     produces?(params: P): Readonly<Record<string, number>>;
+    /** Outputs that carry an input's ids on (output port → input port), with `produces` adding its own. */
+    passes?(params: P): Readonly<Record<string, string>>;
     indexes?(params: P, inputs: Readonly<Record<string, Shape>>): { port: string; limit: number; what: string }[];
   };
 }

@@ -23,6 +23,7 @@ const MAX_EXPANSION_DEPTH = 16;
 export class Analyzer {
   readonly ops: FlatOp[] = [];
   readonly values = new Map<string, ValueInfo>();
+  readonly sampled = new Set<string>();
   readonly nodes = new Map<string, NodeInfo>();
   readonly moduleInfos = new Map<string, Map<string, NodeInfo>>();
   readonly diagnostics: Diagnostic[] = [];

@@ -9,6 +9,8 @@ import type { NodeJob, Report, ScopeContext } from './scope.ts';
 export interface OpSink {
   values: Map<string, ValueInfo>;
   ops: FlatOp[];
+  /** Values that exist only when sampling: a sampler's outputs and everything computed from them. */
+  sampled: Set<string>;
 }
 
 /** Output port → value key; empty when an output's rank is too high (reported). */
@@ -18,6 +20,8 @@ export function inferPrimitive({ node, def, params, inputKeys, inputShapes }: No
   const outputs = new Map<string, string>();
   const outputKeys = nameRecord<string>();
   const id = `${ctx.path}${node.id}`;
+  // Nodes downstream of a sampler run after it, when sampling (a decoder after a latent sampler).
+  const phase = def.phase === 'sample' || Object.values(inputKeys).some((key) => sink.sampled.has(key)) ? 'sample' : 'train';
   let elements = 0;
   for (const port of portsOf(def, params).outputs) {
     const shape = shapes[port.name];
@@ -28,6 +32,7 @@ export function inferPrimitive({ node, def, params, inputKeys, inputShapes }: No
     }
     const key = `${id}:${port.name}`;
     sink.values.set(key, { shape, type: port.type });
+    if (phase === 'sample') sink.sampled.add(key);
     outputs.set(port.name, key);
     outputKeys[port.name] = key;
     elements += elementsPerItem(shape);
@@ -49,7 +54,7 @@ export function inferPrimitive({ node, def, params, inputKeys, inputShapes }: No
       variables,
       varScope: `${ctx.varPrefix}${node.id}`,
       origin: ctx.place(node.id),
-      phase: def.phase ?? 'train',
+      phase,
     });
   }
   return outputs;

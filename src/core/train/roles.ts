@@ -7,7 +7,7 @@
  */
 import { concrete } from '../base/shape.ts';
 import { opsFor, type CompiledObjective, type Program, type SamplerPlan } from '../compiler/program.ts';
-import { samplerOf, type SamplerValues } from '../nodes/sampler-types.ts';
+import { planOutput, samplerOf, type SamplerValues } from '../nodes/sampler-types.ts';
 
 export type SampleLayout = { kind: 'image'; height: number; width: number; channels: 1 | 3 } | { kind: 'points' } | { kind: 'other' };
 
@@ -30,7 +30,7 @@ const valuesOf = (program: Pick<Program, 'analysis'>): SamplerValues => ({ value
 
 /** The shape (batch 1) of what a sampler produces; undefined for tokens. */
 export function samplerOutputShape(program: Pick<Program, 'analysis'>, plan: SamplerPlan): number[] | undefined {
-  const output = samplerOf(plan).output(plan, valuesOf(program));
+  const output = planOutput(plan, valuesOf(program));
   return output.kind === 'tensor' && output.shape ? concrete(output.shape, 1) : undefined;
 }
 

@@ -8,10 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { nameRecord } from '../base/names.ts';
 import { runOps, variableKey } from '../compiler/forward.ts';
 import type { Program } from '../compiler/program.ts';
-import { samplerOf, type SamplerPlan, type SamplerRunContext, type SamplerRunResult } from '../nodes/sampler-types.ts';
+import { samplerName, samplerOf, type SamplerCondition, type SamplerOp, type SamplerPlan, type SamplerRunContext, type SamplerRunResult } from '../nodes/sampler-types.ts';
+import { conditionChoiceOf, conditionLabels, conditionProblem, type ConditionChoice } from '../nodes/sampler-condition.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
 import { concrete } from '../base/shape.ts';
-import { createRandom } from '../base/random.ts';
+import { createRandom, type RandomSource } from '../base/random.ts';
 import { stepSeed, type TrainingSession } from './session.ts';
 
 export interface SampleOptions {
@@ -30,49 +31,117 @@ export interface SampleOptions {
    * latent interpolation walks a line this way.
    */
   latent?: tf.Tensor;
+  /** The labels of a conditioned sampler; by default the sampler's own params choose. */
+  condition?: ConditionChoice;
 }
 
-export type SampleResult = SamplerRunResult & { sampler: string; family: string };
+/** `labels`: the class each sample was asked for, for a conditioned sampler. */
+export type SampleResult = SamplerRunResult & { sampler: string; family: string; labels?: number[] };
 
 interface SamplerParams {
   count: number;
 }
 
-/** What a sampler's loop runs on: this session's variables, `count` samples, one seeded generator. */
-function runContext(session: TrainingSession, plan: SamplerPlan, count: number, random: ReturnType<typeof createRandom>, options: SampleOptions): SamplerRunContext<unknown> {
+/** Runs ops of the plan's program on this session's variables at batch `count`, reading Data feeds from `options`. */
+function opsRunner(session: TrainingSession, plan: SamplerPlan, count: number, random: RandomSource, options: SampleOptions) {
   const analysis = session.program.analysis;
+  return (samplerOps: readonly SamplerOp[], values: Map<string, tf.Tensor>) => {
+    // Plans hold the compiler's own ops.
+    const ops = samplerOps as readonly FlatOp[];
+    const feeds = nameRecord<Record<string, tf.Tensor>>();
+    for (const op of ops) {
+      if (op.kind !== 'Data' && op.kind !== 'Input') continue;
+      if (!options.feedsFor) throw new Error(`sampler ${samplerName(plan)} needs data from ${op.origin.node}`);
+      feeds[op.id] = options.feedsFor(op, count);
+    }
+    const out = runOps(ops, analysis, { variables: session.variables, feeds, batchSize: count, training: false, random }, values);
+    // A Data op's outputs are its feeds: those the caller gets back are the caller's to dispose.
+    const returned = new Set(out.values());
+    for (const batch of Object.values(feeds)) tf.dispose(Object.values(batch).filter((t) => !returned.has(t)));
+    return out;
+  };
+}
+
+/** The labels [count] a conditioned sampler runs with: chosen, or a held-out batch's. */
+function conditionTensor(run: ReturnType<typeof opsRunner>, condition: SamplerCondition, choice: ConditionChoice, count: number): tf.Tensor {
+  const labels = conditionLabels(choice, condition.classes, count);
+  if (labels) return tf.tensor1d(labels, 'int32');
+  const values = run(condition.ops, new Map());
+  const held = tf.cast(values.get(condition.key)!, 'int32');
+  tf.dispose([...values.values()]);
+  return held;
+}
+
+/** What a sampler's loop runs on: this session's variables, `count` samples, one seeded generator. */
+function runContext(session: TrainingSession, plan: SamplerPlan, count: number, random: ReturnType<typeof createRandom>, options: SampleOptions, condition?: tf.Tensor): SamplerRunContext<unknown> {
+  const analysis = session.program.analysis;
+  const run = opsRunner(session, plan, count, random, options);
+  const conditionKey = plan.condition?.key;
+  const nullLabel = plan.condition?.nullLabel;
   return {
     params: plan.op.params,
     count,
     random,
     rng: random.rng,
-    runOps: (samplerOps, values) => {
-      // Plans hold the compiler's own ops.
-      const ops = samplerOps as readonly FlatOp[];
-      const feeds = nameRecord<Record<string, tf.Tensor>>();
-      for (const op of ops) {
-        if (op.kind !== 'Data' && op.kind !== 'Input') continue;
-        if (!options.feedsFor) throw new Error(`sampler ${plan.op.origin.node} needs data from ${op.origin.node}`);
-        feeds[op.id] = options.feedsFor(op, count);
+    runOps: (ops, values) => {
+      // Each run gets its own handle on the labels, so callers may dispose what a run returns.
+      if (condition && conditionKey !== undefined && !values.has(conditionKey) && ops.some((op) => Object.values(op.inputs).includes(conditionKey))) {
+        values.set(conditionKey, tf.clone(condition));
       }
-      const out = runOps(ops, analysis, { variables: session.variables, feeds, batchSize: count, training: false, random }, values);
-      for (const batch of Object.values(feeds)) tf.dispose(Object.values(batch));
-      return out;
+      return run(ops, values);
     },
     shapeOf: (key) => concrete(analysis.values.get(key)!.shape, count),
     variablesOf: (op) => Object.fromEntries(op.variables.map((spec) => [spec.name, session.variables.get(variableKey(op as FlatOp, spec))!])),
+    ...(nullLabel !== undefined ? { nullCondition: () => tf.fill([count], nullLabel, 'int32') } : {}),
     ...(options.latent ? { latent: options.latent } : {}),
-    ...(options.onStep ? { onStep: options.onStep } : {}),
+    ...(options.onStep ? { onStep: afterEachStep(run, plan, options.onStep, condition) } : {}),
     ...(options.strided ? { strided: options.strided } : {}),
   };
 }
 
-/** Runs the plan's own loop (its node definition's `run`). */
+/** Runs the nodes after a sampler on `samples`: the end of its chain (the caller disposes both). */
+function runAfter(run: ReturnType<typeof opsRunner>, plan: SamplerPlan, samples: tf.Tensor, condition?: tf.Tensor): tf.Tensor {
+  const after = plan.after!;
+  return tf.tidy(() => {
+    const values = new Map([[after.from, samples]]);
+    if (condition && plan.condition) values.set(plan.condition.key, condition);
+    return run(after.ops, values).get(after.result)!;
+  });
+}
+
+/** A trajectory preview sees each step as the chain's end would (a latent sampler's steps decoded). */
+function afterEachStep(run: ReturnType<typeof opsRunner>, plan: SamplerPlan, onStep: NonNullable<SampleOptions['onStep']>, condition?: tf.Tensor): SampleOptions['onStep'] {
+  if (!plan.after) return onStep;
+  return (index, total, x) => {
+    const decoded = runAfter(run, plan, x, condition);
+    onStep(index, total, decoded);
+    decoded.dispose();
+  };
+}
+
+/** Runs the plan's own loop (its node definition's `run`), then the nodes after it. */
 export async function runSampler(session: TrainingSession, plan: SamplerPlan, options: SampleOptions = {}): Promise<SampleResult> {
   const count = options.latent?.shape[0] ?? options.count ?? (plan.op.params as SamplerParams).count;
   const seed = options.seed ?? stepSeed(session.seed, session.step, 7919);
-  const result = await samplerOf(plan).run(runContext(session, plan, count, createRandom(seed), options), plan);
-  return { ...result, sampler: plan.op.origin.node, family: plan.kind };
+  const random = createRandom(seed);
+  const run = opsRunner(session, plan, count, random, options);
+  const choice = options.condition ?? conditionChoiceOf(plan.op.params);
+  if (plan.condition) {
+    const problem = conditionProblem(choice, plan.condition.classes, plan.condition.nullLabel);
+    if (problem) throw new Error(`sampler ${samplerName(plan)}: ${problem}`);
+  }
+  const condition = plan.condition ? conditionTensor(run, plan.condition, choice, count) : undefined;
+  try {
+    const result = await samplerOf(plan).run(runContext(session, plan, count, random, options, condition), plan);
+    const labels = condition && result.kind === 'tensor' ? Array.from(await condition.data()) : undefined;
+    const named = { sampler: samplerName(plan), family: plan.kind, ...(labels ? { labels } : {}) };
+    if (!plan.after || result.kind !== 'tensor') return { ...result, ...named };
+    const tensor = runAfter(run, plan, result.tensor, condition);
+    result.tensor.dispose();
+    return { kind: 'tensor', tensor, ...named };
+  } finally {
+    condition?.dispose();
+  }
 }
 
 /** Samples of data scaled to [-1, 1] (tanh outputs) are drawn over that range, others over [0, 1]. */
@@ -87,6 +156,6 @@ export function sampleValueRange(program: Pick<Program, 'feeds'>): [number, numb
  */
 export function invertFlow(session: TrainingSession, plan: SamplerPlan, latent: tf.Tensor): tf.Tensor {
   const inverse = samplerOf(plan).inverse;
-  if (!inverse) throw new Error(`sampler ${plan.op.origin.node} does not run its path backwards`);
+  if (!inverse) throw new Error(`sampler ${samplerName(plan)} does not run its path backwards`);
   return inverse.invert(runContext(session, plan, latent.shape[0]!, createRandom(0), {}), plan, latent);
 }
