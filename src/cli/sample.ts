@@ -11,9 +11,10 @@ import { CliError } from './errors.ts';
 import { loadProgram, openData, parseBackend, parseCount, startBackend } from './setup.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
 import { parseDataFlags } from './user-files.ts';
-import { samplerName } from '../core/nodes/sampler-types.ts';
+import { samplerName, type SamplerPlan } from '../core/nodes/sampler-types.ts';
+import { conditionProblem, parseConditionChoice, type ConditionChoice } from '../core/nodes/sampler-condition.ts';
 
-export const SAMPLE_USAGE = 'sample FILE --checkpoint DIR [--n 64] [--out FILE.png] [--sampler NODE] [--seed S] [--backend NAME] [--memory-budget MB] [--data NAME=PATH ...]';
+export const SAMPLE_USAGE = 'sample FILE --checkpoint DIR [--n 64] [--out FILE.png] [--sampler NODE] [--condition each-class|held-out|LABELS] [--seed S] [--backend NAME] [--memory-budget MB] [--data NAME=PATH ...]';
 
 export async function sampleCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, {
@@ -21,6 +22,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
     n: { type: 'string' },
     out: { type: 'string' },
     sampler: { type: 'string' },
+    condition: { type: 'string' },
     seed: { type: 'string' },
     backend: { type: 'string' },
     data: { type: 'string', multiple: true },
@@ -48,6 +50,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
   if (values.sampler && !program.samplers.some((p) => samplerName(p) === values.sampler)) {
     throw new CliError(inert`${file}: no sampler node "${values.sampler}" (samplers: ${program.samplers.map(samplerName).join(', ')})`, 1);
   }
+  const condition = conditionFlag(values.condition, program.samplers.filter((p) => values.sampler === undefined || samplerName(p) === values.sampler));
   await startBackend(backend);
   const sources = await openData(file, program, dataFiles);
   const session = new TrainingSession(program, streamBatches(sources));
@@ -60,6 +63,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
         ...(count === undefined ? {} : { count }),
         ...(values.sampler ? { sampler: values.sampler } : {}),
         ...(seed === undefined ? {} : { seed }),
+        ...(condition ? { condition } : {}),
       }),
     );
     for (const r of records) if (!isFailed(r)) console.log(printable(join(dirname(out), r.file) + (r.text ? ` ${join(dirname(out), r.text)}` : '')));
@@ -69,4 +73,18 @@ export async function sampleCommand(args: string[]): Promise<number> {
   } finally {
     session.dispose();
   }
+}
+
+/** --condition: labels for the conditioned samplers chosen, checked against their classes before any work. */
+function conditionFlag(text: string | undefined, plans: readonly SamplerPlan[]): ConditionChoice | undefined {
+  if (text === undefined) return undefined;
+  const choice = parseConditionChoice(text);
+  if (!choice) throw new UsageError(inert`--condition takes each-class, held-out or labels such as 3 or 0,1,2 (got "${text}")`);
+  const conditioned = plans.filter((plan) => plan.condition);
+  if (conditioned.length === 0) throw new UsageError('--condition: no sampler chosen has a condition input');
+  for (const plan of conditioned) {
+    const problem = conditionProblem(choice, plan.condition!.classes, plan.condition!.nullLabel);
+    if (problem) throw new UsageError(inert`--condition: sampler ${samplerName(plan)}: ${problem}`);
+  }
+  return choice;
 }

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataSource } from '../core/data/source.ts';
 import { CHAR_VOCAB } from '../core/data/datasets.ts';
-import { decodeTokens, renderSamples } from '../core/render/samples.ts';
+import { columnsForLabelRuns, decodeTokens, renderSamples } from '../core/render/samples.ts';
+import type { ConditionChoice } from '../core/nodes/sampler-condition.ts';
 import { runSampler, sampleValueRange } from '../core/train/sampling.ts';
 import type { TrainingSession } from '../core/train/session.ts';
 import type { SamplerPlan } from '../core/compiler/program.ts';
@@ -21,6 +22,8 @@ export interface WrittenSamples {
   file: string;
   text?: string;
   count: number;
+  /** Conditioned samplers: the class each sample was asked for, in order. */
+  labels?: number[];
 }
 
 /** A sampler node that could not sample, and why. */
@@ -40,6 +43,8 @@ export interface WriteSamplesOptions {
   /** Only the sampler node with this id. */
   sampler?: string;
   seed?: number;
+  /** The labels of conditioned samplers (--condition); by default each sampler's params choose. */
+  condition?: ConditionChoice;
 }
 
 export async function writeSamples(session: TrainingSession, sources: ReadonlyMap<string, DataSource>, out: string, options: WriteSamplesOptions = {}): Promise<SamplesRecord[]> {
@@ -70,6 +75,7 @@ async function writeOne(
   const result = await runSampler(session, plan, {
     ...(options.count === undefined ? {} : { count: options.count }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.condition && plan.condition ? { condition: options.condition } : {}),
     // Samplers that read more than they generate (an encoder-decoder's source) get held-out examples.
     feedsFor: (op, count) => sources.get(op.id)!.validationBatch(0, count),
   });
@@ -90,7 +96,10 @@ async function writeOne(
       reference = (await batch.x!.data()) as Float32Array;
       tf.dispose(Object.values(batch));
     }
-    writePng(join(out, `${stem}.png`), renderSamples({ family: result.family, values, shape, range: sampleValueRange(session.program), ...(reference ? { reference } : {}) }));
+    // Each class on its own row when the labels come in equal runs.
+    const columns = result.labels ? columnsForLabelRuns(result.labels) : undefined;
+    writePng(join(out, `${stem}.png`), renderSamples({ family: result.family, values, shape, range: sampleValueRange(session.program), ...(reference ? { reference } : {}), ...(columns ? { columns } : {}) }));
+    if (result.labels) record.labels = result.labels;
     record.count = shape[0]!;
   }
   return record;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compile, type Program } from '../../src/core/compiler/program.ts';
 import type { GraphDocument } from '../../src/core/graph/schema.ts';
 import { conditionLabels, parseConditionChoice } from '../../src/core/nodes/sampler-condition.ts';
+import { columnsForLabelRuns } from '../../src/core/render/samples.ts';
 import { createRandom } from '../../src/core/base/random.ts';
 import { concrete } from '../../src/core/base/shape.ts';
 import { runSampler } from '../../src/core/train/sampling.ts';
@@ -77,6 +78,11 @@ describe('conditions', () => {
     expect(parseConditionChoice('3,4')).toEqual({ kind: 'values', values: [3, 4] });
     expect(parseConditionChoice('held-out')).toEqual({ kind: 'held-out' });
     expect(parseConditionChoice('three')).toBeUndefined();
+    // A row per class when the labels come in equal runs; no rows to speak of otherwise.
+    expect(columnsForLabelRuns([0, 0, 0, 1, 1, 1])).toBe(3);
+    expect(columnsForLabelRuns([0, 0, 1, 1, 1, 2])).toBeUndefined();
+    expect(columnsForLabelRuns([0, 1, 2])).toBeUndefined();
+    expect(columnsForLabelRuns([4, 4])).toBeUndefined();
   });
 
   it('a prior sampler decodes with the labels chosen: each row equals a run of its own label', async () => {

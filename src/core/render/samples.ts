@@ -13,6 +13,8 @@ export type SamplesInput =
       range?: readonly [number, number];
       /** 2D only: the training data, drawn under the samples. */
       reference?: Float32Array;
+      /** Images: tiles per row (default about the square root of n). */
+      columns?: number;
     }
   | { texts: readonly string[] };
 
@@ -37,7 +39,7 @@ export function renderSamples(input: SamplesInput): Raster {
   }
   const grid = (h: number, w: number, c: 1 | 3) => {
     const scale = Math.max(1, Math.floor(TILE_TARGET / Math.max(h, w)));
-    return imageGrid(values, n, h, w, c, { range, scale });
+    return imageGrid(values, n, h, w, c, { range, scale, ...(input.columns ? { columns: input.columns } : {}) });
   };
   if (rest.length === 1) {
     const d = rest[0]!;
@@ -72,4 +74,17 @@ export function decodeTokens(tokens: readonly (readonly number[])[], vocab: read
     }
     return text;
   });
+}
+
+/**
+ * Tiles per row that put each class of conditioned samples on its own row:
+ * the run length when the labels come in equal runs (each-class sampling),
+ * else undefined.
+ */
+export function columnsForLabelRuns(labels: readonly number[]): number | undefined {
+  let run = 1;
+  while (run < labels.length && labels[run] === labels[0]) run++;
+  if (run === 1 || run === labels.length || labels.length % run !== 0) return undefined;
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== labels[i - (i % run)]) return undefined;
+  return run;
 }

@@ -143,13 +143,28 @@ export function scoreDigits(probs: Float32Array, classes = 10): { classCoverage:
   const counts = new Array<number>(classes).fill(0);
   let confidence = 0;
   for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (probs[i * classes + c]! > probs[i * classes + best]!) best = c;
+    const best = topClass(probs, i, classes);
     counts[best]! += 1;
     confidence += probs[i * classes + best]!;
   }
   const shares = counts.map((c) => c / n);
   return { classCoverage: shares.filter((s) => s >= 0.05).length, meanConfidence: confidence / n, classShares: shares.map((s) => +s.toFixed(3)) };
+}
+
+/** Share of samples whose most probable class is the label they were asked for. */
+export function classAccuracy(probs: Float32Array, labels: readonly number[], classes = 10): number {
+  let correct = 0;
+  labels.forEach((label, i) => {
+    if (topClass(probs, i, classes) === label) correct += 1;
+  });
+  return correct / labels.length;
+}
+
+/** The most probable class of sample i. */
+function topClass(probs: Float32Array, i: number, classes: number): number {
+  let best = 0;
+  for (let c = 1; c < classes; c++) if (probs[i * classes + c]! > probs[i * classes + best]!) best = c;
+  return best;
 }
 
 /** Modes of eight-gaussians with a sample within 3 std, and the share of samples that close to any mode. */
@@ -224,7 +239,11 @@ export async function scoreSamplers(session: TrainingSession, source: DataSource
       }
       const images = options.judge && judged.has(plan) ? asJudgeImages(samples, options.range) : undefined;
       if (images && options.judge) {
-        Object.assign(score, scoreDigits(await options.judge.classify(images)), { judgeTestAccuracy: options.judge.testAccuracy });
+        const probs = await options.judge.classify(images);
+        Object.assign(score, scoreDigits(probs));
+        // Conditioned samples: is the digit asked for the one the judge sees?
+        if (result.labels) score.classAccuracy = classAccuracy(probs, result.labels);
+        score.judgeTestAccuracy = options.judge.testAccuracy;
         images.dispose();
       }
       samples.dispose();
