@@ -290,3 +290,44 @@ describe('nodes after a sampler', () => {
     expect(problems(latentDiffusion('two-ends'))).toEqual([expect.stringMatching(/GC205 ddim: .*end in 2 values/)]);
   });
 });
+
+describe('samplers inside modules', () => {
+  it('sample each placement, named by placement and node', async () => {
+    const node = (id: string, kind: string, params: Record<string, unknown> = {}) => ({ id, kind, params, position: { x: 0, y: 0 } });
+    const wire = (id: string, from: string, to: string) => {
+      const [sn, sp] = from.split('.') as [string, string];
+      const [tn, tp] = to.split('.') as [string, string];
+      return { id, source: { node: sn, port: sp }, target: { node: tn, port: tp } };
+    };
+    const doc = makeDocument(
+      [
+        { id: 'data', kind: 'Data', params: { dataset: 'two-moons' } },
+        { id: 'g1', kind: 'Module', params: { module: 'gen' } },
+        { id: 'g2', kind: 'Module', params: { module: 'gen' } },
+        { id: 'loss1', kind: 'ReconstructionLoss', params: { loss: 'mse' } },
+        { id: 'loss2', kind: 'ReconstructionLoss', params: { loss: 'mse' } },
+      ],
+      ['g1.x->loss1.prediction', 'data.x->loss1.target', 'g2.x->loss2.prediction', 'data.x->loss2.target'],
+      {
+        modules: [
+          {
+            id: 'gen',
+            name: 'Generator with its sampler',
+            description: '',
+            nodes: [node('noise', 'Noise', { shape: [4] }), node('fc', 'Dense', { units: 2 }), node('prior', 'PriorSampler', { count: 3 }), node('out', 'ModuleOutput', { name: 'x' })],
+            edges: [wire('a', 'noise.z', 'fc.x'), wire('b', 'fc.y', 'out.x'), wire('c', 'noise.z', 'prior.latent'), wire('d', 'fc.y', 'prior.output')],
+          },
+        ],
+      },
+    );
+    const s = session(doc);
+    expect(s.program.samplers.map((p) => p.op.id)).toEqual(['g1/prior', 'g2/prior']);
+    const results = await Promise.all(s.program.samplers.map((plan) => runSampler(s, plan, { seed: 1 })));
+    expect(results.map((r) => r.sampler)).toEqual(['g1/prior', 'g2/prior']);
+    const [a, b] = await Promise.all(results.map(tensorOf));
+    // The placements share the module's weights, so the same seed gives the same samples.
+    expect(a!.shape).toEqual([3, 2]);
+    expect(Array.from(a!.values)).toEqual(Array.from(b!.values));
+    s.dispose();
+  });
+});
