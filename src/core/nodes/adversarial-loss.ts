@@ -5,30 +5,68 @@ import { formatShape, sameShape } from '../base/shape.ts';
 import { input, mismatch, zLossFields } from './common.ts';
 import { defineNode } from './types.ts';
 
+/** The GAN losses on offer, named as in their papers. */
+export const ADVERSARIAL_LOSSES = ['non-saturating', 'least-squares', 'hinge', 'wasserstein'] as const;
+type AdversarialLossName = (typeof ADVERSARIAL_LOSSES)[number];
+
 /**
- * The non-saturating GAN loss (Goodfellow et al.) on discriminator logits,
- * with softplus for numerically safe log-sigmoids: −log σ(l) = softplus(−l),
- * −log(1 − σ(l)) = softplus(l).
+ * Each loss as a mean over the batch of the discriminator's raw outputs d
+ * (logits for the non-saturating loss, scores for the others):
+ * - non-saturating (Goodfellow et al. 2014): D: −log σ(d_real) − log(1 − σ(d_fake)),
+ *   G: −log σ(d_fake); with softplus for numerically safe log-sigmoids,
+ *   −log σ(l) = softplus(−l), −log(1 − σ(l)) = softplus(l);
+ * - least-squares (LSGAN, Mao et al. 2017, a = 0, b = c = 1): D: ½(d_real − 1)² + ½d_fake², G: ½(d_fake − 1)²;
+ * - hinge (Lim & Ye 2017; SAGAN, BigGAN): D: relu(1 − d_real) + relu(1 + d_fake), G: −d_fake;
+ * - wasserstein (WGAN, Arjovsky et al. 2017): D: d_fake − d_real, G: −d_fake. It estimates a
+ *   Wasserstein distance only for a Lipschitz critic, which needs a constraint such as a
+ *   gradient penalty; GenComposer has none yet.
  */
+function discriminatorLoss(kind: AdversarialLossName, real: tf.Tensor, fake: tf.Tensor): tf.Tensor {
+  switch (kind) {
+    case 'non-saturating':
+      return tf.add(tf.mean(tf.softplus(tf.neg(real))), tf.mean(tf.softplus(fake)));
+    case 'least-squares':
+      return tf.mul(0.5, tf.add(tf.mean(tf.square(tf.sub(real, 1))), tf.mean(tf.square(fake))));
+    case 'hinge':
+      return tf.add(tf.mean(tf.relu(tf.sub(1, real))), tf.mean(tf.relu(tf.add(1, fake))));
+    case 'wasserstein':
+      return tf.sub(tf.mean(fake), tf.mean(real));
+  }
+}
+
+function generatorLoss(kind: AdversarialLossName, fake: tf.Tensor): tf.Tensor {
+  switch (kind) {
+    case 'non-saturating':
+      return tf.mean(tf.softplus(tf.neg(fake)));
+    case 'least-squares':
+      return tf.mul(0.5, tf.mean(tf.square(tf.sub(fake, 1))));
+    case 'hinge':
+    case 'wasserstein':
+      return tf.neg(tf.mean(fake));
+  }
+}
+
 export const adversarialLossNode = defineNode({
   kind: 'AdversarialLoss',
   category: 'objective',
   title: 'Adversarial loss',
-  description: "A GAN's loss from discriminator logits: the discriminator learns to tell real from fake, the generator to make fakes it calls real.",
+  description:
+    "A GAN's loss from the discriminator's outputs: the discriminator learns to tell real from fake, the generator to make fakes it calls real. loss: non-saturating (logits, the original GAN's), least-squares (LSGAN), hinge (SAGAN, BigGAN) or wasserstein (WGAN; it needs a Lipschitz constraint on the critic, such as a gradient penalty, which is not built yet).",
   params: z.strictObject({
     side: z.enum(['discriminator', 'generator']).default('discriminator'),
+    loss: z.enum(ADVERSARIAL_LOSSES).default('non-saturating'),
     ...zLossFields,
   }),
   ports: {
     inputs: [
-      { name: 'real', type: 'tensor', optional: true, doc: 'logits on real data (discriminator side)' },
-      { name: 'fake', type: 'tensor', doc: 'logits on generated data' },
+      { name: 'real', type: 'tensor', optional: true, doc: 'discriminator outputs on real data (discriminator side)' },
+      { name: 'fake', type: 'tensor', doc: 'discriminator outputs on generated data' },
     ],
     outputs: [{ name: 'loss', type: 'loss' }],
   },
   infer: ({ inputs, params }) => {
     const fake = input(inputs, 'fake');
-    if (fake[0] !== 'B') throw mismatch('fake', 'logits with a batch axis first, e.g. [B, 1]', fake);
+    if (fake[0] !== 'B') throw mismatch('fake', 'outputs with a batch axis first, e.g. [B, 1]', fake);
     if (params.side === 'discriminator') {
       const real = input(inputs, 'real');
       if (!sameShape(real, fake)) throw new ShapeError('GC106', { port: 'real', expected: `the shape of fake, ${formatShape(fake)}`, got: real }, 'real');
@@ -39,12 +77,9 @@ export const adversarialLossNode = defineNode({
     loss: tf.tidy(() => {
       const fake = inputs.fake!;
       // The generator's side ignores a connected real input: its loss does not depend on it.
-      const loss =
-        params.side === 'generator'
-          ? tf.mean(tf.softplus(tf.neg(fake)))
-          : tf.add(tf.mean(tf.softplus(tf.neg(inputs.real!))), tf.mean(tf.softplus(fake)));
+      const loss = params.side === 'generator' ? generatorLoss(params.loss, fake) : discriminatorLoss(params.loss, inputs.real!, fake);
       return tf.mul(loss, params.weight);
     }),
   }),
-  summary: (p) => `${p.side} · ${p.objective}`,
+  summary: (p) => `${p.side}${p.loss === 'non-saturating' ? '' : ` · ${p.loss}`} · ${p.objective}`,
 });
