@@ -27,8 +27,10 @@ export interface FlowPlan extends SamplerPlan {
 
 /**
  * Plans running a flow backwards from its latent to its data: repeatedly
- * invert an op whose outputs are known, or run forwards a conditioning op
- * whose inputs are known, until the data value is recovered.
+ * invert an op whose outputs are known, or run forwards an op whose inputs
+ * are known (a coupling's s/t network, or an invertible kind used inside
+ * one, such as a Split of its output into s and t), until the data value is
+ * recovered.
  */
 function planFlow({ op, opsFor, isFeed }: SamplerPlanContext<Params>): FlowPlan | { error: string } {
   const latent = op.inputs.latent!;
@@ -45,24 +47,25 @@ function planFlow({ op, opsFor, isFeed }: SamplerPlanContext<Params>): FlowPlan 
     for (const candidate of [...chain].reverse()) {
       if (done.has(candidate)) continue;
       const inv = candidate.def.invertible;
-      if (inv) {
-        const conditioning = Object.entries(candidate.inputs).filter(([port]) => !inv.inputs.includes(port) && port !== 'logdet');
-        const outputsKnown = inv.outputs.every((port) => known.has(candidate.outputs[port]!));
-        if (!outputsKnown || !conditioning.every(([, key]) => known.has(key))) continue;
+      const inputs = Object.values(candidate.inputs);
+      const conditioning = inv ? Object.entries(candidate.inputs).filter(([port]) => !inv.inputs.includes(port) && port !== 'logdet') : [];
+      if (inv && inv.outputs.every((port) => known.has(candidate.outputs[port]!)) && conditioning.every(([, key]) => known.has(key))) {
+        const refusal = inv.refuses?.(candidate.params);
+        if (refusal) return { error: `${candidate.origin.node} cannot be run backwards: ${refusal}` };
         steps.push({ kind: 'inverse', op: candidate });
         for (const port of inv.inputs) if (candidate.inputs[port]) known.add(candidate.inputs[port]!);
-      } else {
-        const inputs = Object.values(candidate.inputs);
-        if (inputs.length === 0 || !inputs.every((key) => known.has(key))) continue;
+      } else if (inputs.length > 0 && inputs.every((key) => known.has(key))) {
         steps.push({ kind: 'forward', op: candidate });
         for (const key of Object.values(candidate.outputs)) known.add(key);
-      }
+      } else continue;
       done.add(candidate);
       progress = true;
     }
   }
   if (!known.has(data)) {
-    const stuck = chain.find((o) => !done.has(o) && !o.def.invertible && Object.values(o.inputs).length > 0);
+    // Where the way back stops: an op with a known output that could not be run, a kind without an inverse first.
+    const frontier = chain.filter((o) => !done.has(o) && Object.values(o.outputs).some((key) => known.has(key)));
+    const stuck = frontier.find((o) => !o.def.invertible) ?? frontier[0];
     return { error: `the chain from data to latent cannot be run backwards${stuck ? ` at ${stuck.origin.node}` : ''}` };
   }
   return { kind: 'flow', op, latent, data, steps };

@@ -94,6 +94,8 @@ export interface Invertible<P> {
   inputs: readonly string[];
   /** Outputs the inverse starts from. */
   outputs: readonly string[];
+  /** Why these params leave the map without an inverse (a zero scale), or undefined; a sampler refuses to run backwards through it. */
+  refuses?(params: P): string | undefined;
   inverse(ctx: {
     params: P;
     outputs: Readonly<Record<string, tf.Tensor>>;
