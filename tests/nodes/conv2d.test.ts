@@ -52,6 +52,14 @@ describe('Conv2D', () => {
     expectClose(run.outputs.y!.values, [-0.4, 1]);
   });
 
+  it("starts kernel and bias at zero with kernelInit 'zeros', so its output starts at zero", async () => {
+    const op = inferNode('Conv2D', { filters: 2, kernelInit: 'zeros' }, { x: { shape: [3, 3, 1] } }).analysis.ops.find((o) => o.id === 'n')!;
+    expect(op.variables.map((v) => [v.name, v.init.kind])).toEqual([['kernel', 'zeros'], ['bias', 'zeros']]);
+    expect(inferNode('Conv2D', { kernelInit: 'ones' }, { x: { shape: [3, 3, 1] } }).codes).toEqual(['GC107@n']);
+    const run = await runNode('Conv2D', { filters: 2, kernelInit: 'zeros' }, { x: x3 });
+    expectClose(run.outputs.y!.values, new Array(18).fill(0));
+  });
+
   it('passes gradients to the input, kernel and bias', () => {
     const g = gradientsOf(conv2dNode, { filters: 2, kernelSize: 2, activation: 'silu' }, { x: tf.ones([1, 3, 3, 1]) }, { kernel: tf.ones([2, 2, 1, 2]), bias: tf.zeros([2]) });
     expect(nonZero(g['in:x']!) && nonZero(g.kernel!) && nonZero(g.bias!)).toBe(true);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { activate, fusedActivation, glorot, input, zActivation, zSize } from './common.ts';
 import { expectImage, windowShape, zPadding } from './image-common.ts';
-import { defineNode, type VariableSpec } from './types.ts';
+import { defineNode, type Init, type VariableSpec } from './types.ts';
 
 /** A 2D convolution over NHWC images. */
 export const conv2dNode = defineNode({
@@ -17,13 +17,16 @@ export const conv2dNode = defineNode({
     padding: zPadding.default('same'),
     activation: zActivation.default('linear'),
     useBias: z.boolean().default(true),
+    /** 'zeros' starts kernel and bias at zero: a flow's coupling network that ends with this layer starts as the identity (Glow's zero-initialised last convolution). */
+    kernelInit: z.enum(['glorot', 'zeros']).default('glorot'),
   }),
   ports: { inputs: [{ name: 'x', type: 'tensor' }], outputs: [{ name: 'y', type: 'tensor' }] },
   infer: ({ inputs, params }) => ({ y: windowShape(input(inputs, 'x'), 'x', params.kernelSize, params.strides, params.padding, params.filters) }),
   variables: ({ inputs, params }) => {
     const { c } = expectImage(input(inputs, 'x'), 'x');
     const k = params.kernelSize;
-    const vars: VariableSpec[] = [{ name: 'kernel', shape: [k, k, c, params.filters], init: glorot(k * k * c, k * k * params.filters) }];
+    const kernelInit: Init = params.kernelInit === 'zeros' ? { kind: 'zeros' } : glorot(k * k * c, k * k * params.filters);
+    const vars: VariableSpec[] = [{ name: 'kernel', shape: [k, k, c, params.filters], init: kernelInit }];
     if (params.useBias) vars.push({ name: 'bias', shape: [params.filters], init: { kind: 'zeros' } });
     return vars;
   },
@@ -42,5 +45,5 @@ export const conv2dNode = defineNode({
     });
     return { y };
   },
-  summary: (p) => `${p.filters} · ${p.kernelSize}×${p.kernelSize}${p.strides > 1 ? ` /${p.strides}` : ''}${p.activation === 'linear' ? '' : ` · ${p.activation}`}`,
+  summary: (p) => `${p.filters} · ${p.kernelSize}×${p.kernelSize}${p.strides > 1 ? ` /${p.strides}` : ''}${p.activation === 'linear' ? '' : ` · ${p.activation}`}${p.kernelInit === 'zeros' ? ' · zero init' : ''}`,
 });
