@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectClose, inferNode, runNode } from '../helpers.ts';
+import { expectClose, inferNode, runNode, type TensorSpec } from '../helpers.ts';
 
 const softplus = (x: number) => Math.log1p(Math.exp(x));
 
@@ -46,7 +46,7 @@ describe('AdversarialLoss', () => {
   const real = { shape: [2, 1], values: [0, 2] };
   const fake = { shape: [2, 1], values: [0.5, -2] };
   const lossOf = async (params: Record<string, unknown>) => {
-    const inputs = params.side === 'generator' ? { fake } : { real, fake };
+    const inputs: Record<string, TensorSpec> = params.side === 'generator' ? { fake } : { real, fake };
     return (await runNode('AdversarialLoss', params, inputs)).outputs.loss!.values;
   };
 
