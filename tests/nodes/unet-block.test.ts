@@ -88,4 +88,80 @@ describe('UNetBlock', () => {
     );
     expect(Object.entries(reached).filter(([, ok]) => !ok)).toEqual([]);
   });
+
+  it("with norm 'group' puts GroupNorm and the activation before each conv, as in DDPM", () => {
+    const { analysis, outputs } = inferNode('UNetBlock', { filters: 8, norm: 'group', groups: 2 }, { x: { shape: [8, 8, 4] }, temb: { shape: [16] } });
+    expect(outputs.y?.shape).toEqual(['B', 8, 8, 8]);
+    expect(innerOps(analysis).sort()).toEqual([
+      'norm1: GroupNorm [B, 8, 8, 4]',
+      'act1: Activation [B, 8, 8, 4]',
+      'conv1: Conv2D [B, 8, 8, 8]',
+      'temb_act: Activation [B, 16]',
+      'temb_proj: Dense [B, 8]',
+      'temb_reshape: Reshape [B, 1, 1, 8]',
+      'temb_add: Add [B, 8, 8, 8]',
+      'norm2: GroupNorm [B, 8, 8, 8]',
+      'act2: Activation [B, 8, 8, 8]',
+      'conv2: Conv2D [B, 8, 8, 8]',
+      'skip: Conv2D [B, 8, 8, 8]',
+      'residual: Add [B, 8, 8, 8]',
+    ].sort());
+    const op = (id: string) => analysis.ops.find((o) => o.id === `n/${id}`)!;
+    expect(op('norm1').params).toMatchObject({ groups: 2 });
+    expect(op('act2').params).toMatchObject({ fn: 'silu' });
+    expect(op('conv1').params).toMatchObject({ activation: 'linear' });
+    // The norm reads x, and conv1 reads the activation after it.
+    expect(op('norm1').inputs.x).toBe(analysis.nodes.get('in_x')!.outputKeys.x);
+    expect(op('conv1').inputs.x).toBe(op('act1').outputs.y);
+    expect(op('norm2').inputs.x).toBe(op('temb_add').outputs.y);
+  });
+
+  it("keeps today's block by default: norm 'none' adds nothing", () => {
+    const plain = inferNode('UNetBlock', { filters: 4 }, { x: { shape: [6, 6, 2] }, temb: { shape: [8] } });
+    const none = inferNode('UNetBlock', { filters: 4, norm: 'none', groups: 3 }, { x: { shape: [6, 6, 2] }, temb: { shape: [8] } });
+    expect(innerOps(none.analysis)).toEqual(innerOps(plain.analysis));
+    expect(none.analysis.ops.map((o) => o.params)).toEqual(plain.analysis.ops.map((o) => o.params));
+    expect(innerOps(plain.analysis).some((line) => line.includes('GroupNorm'))).toBe(false);
+  });
+
+  it('refuses groups that do not divide the channels of x or the filters', () => {
+    const ofX = inferNode('UNetBlock', { filters: 8, norm: 'group', groups: 4 }, { x: { shape: [4, 4, 6] } });
+    expect(ofX.codes).toEqual(['GC107@n']);
+    expect(ofX.analysis.diagnostics[0]!.message).toContain('x has 6 channels');
+    const ofFilters = inferNode('UNetBlock', { filters: 6, norm: 'group', groups: 4 }, { x: { shape: [4, 4, 8] } });
+    expect(ofFilters.codes).toEqual(['GC107@n']);
+    expect(ofFilters.analysis.diagnostics[0]!.message).toContain('(filters) has 6 channels');
+    expect(inferNode('UNetBlock', { norm: 'batch' }, { x: { shape: [4, 4, 8] } }).codes).toEqual(['GC107@n']);
+  });
+
+  it('computes a two-pixel block with GroupNorm by hand', async () => {
+    // x = [1, 3] (a 1×2 image, one channel), one group, relu, filters 1, identity skip; only centre taps set, so
+    // neighbouring pixels do not mix. norm1: mean 2, variance 1 -> [−s, s], s = 1/√(1 + ε); relu -> [0, s].
+    // conv1 (2, bias 0.5): [0.5, 2s + 0.5]. norm2: deviations ∓s, variance s² -> [−t, t], t = s/√(s² + ε); relu -> [0, t].
+    // conv2 (3, bias −1): [−1, 3t − 1]; plus x: [0, 3t + 2].
+    const eps = 1e-5;
+    const s = 1 / Math.sqrt(1 + eps);
+    const t = s / Math.sqrt(s * s + eps);
+    const run = await runNode(
+      'UNetBlock',
+      { filters: 1, activation: 'relu', norm: 'group', groups: 1 },
+      { x: { shape: [1, 1, 2, 1], values: [1, 3] } },
+      { 'conv1/kernel': centre(2), 'conv1/bias': [0.5], 'conv2/kernel': centre(3), 'conv2/bias': [-1] },
+    );
+    expectClose(run.outputs.y!.values, [0, 3 * t + 2], 1e-4);
+  });
+
+  it('with GroupNorm, passes gradients to every variable', () => {
+    const x = Array.from({ length: 2 * 4 * 4 * 2 }, (_, i) => Math.sin(i));
+    const reached = variablesReached(
+      'UNetBlock',
+      { filters: 4, norm: 'group', groups: 2 },
+      { x: { shape: [2, 4, 4, 2], values: x }, temb: { shape: [2, 3], values: [1, 2, 3, -1, -2, 0] } },
+      'y',
+    );
+    expect(Object.keys(reached).sort()).toEqual(
+      [...['conv1', 'conv2', 'skip', 'temb_proj'].flatMap((id) => [`n/${id}/bias`, `n/${id}/kernel`]), ...['norm1', 'norm2'].flatMap((id) => [`n/${id}/beta`, `n/${id}/gamma`])].sort(),
+    );
+    expect(Object.entries(reached).filter(([, ok]) => !ok)).toEqual([]);
+  });
 });
