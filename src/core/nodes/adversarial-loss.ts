@@ -51,7 +51,7 @@ export const adversarialLossNode = defineNode({
   category: 'objective',
   title: 'Adversarial loss',
   description:
-    "A GAN's loss from the discriminator's outputs: the discriminator learns to tell real from fake, the generator to make fakes it calls real. loss: non-saturating (logits, the original GAN's), least-squares (LSGAN), hinge (SAGAN, BigGAN) or wasserstein (WGAN; it needs a Lipschitz constraint on the critic, such as a gradient penalty, which is not built yet).",
+    "A GAN's loss from the discriminator's outputs: the discriminator learns to tell real from fake, the generator to make fakes it calls real. loss: non-saturating (logits, the original GAN's), least-squares (LSGAN), hinge (SAGAN, BigGAN) or wasserstein (WGAN; it needs a Lipschitz constraint on the critic, such as a gradient penalty, which GenComposer does not provide yet).",
   params: z.strictObject({
     side: z.enum(['discriminator', 'generator']).default('discriminator'),
     loss: z.enum(ADVERSARIAL_LOSSES).default('non-saturating'),

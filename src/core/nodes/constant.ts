@@ -57,7 +57,7 @@ export const constantNode = defineNode({
   category: 'data',
   title: 'Constant',
   description:
-    'The same values every step: zeros, ones, one value, or a list given for each example; shaped [B, ...shape], or like the `like` input (its shape, batch included). As tokens it feeds fixed ids, such as one class label for every example of a conditioned model.',
+    'The same values every step: zeros, ones, one value, or a list given for each example; shaped [B, ...shape], or like the `like` input (its shape, batch included; `like` has the type of the output). As tokens it feeds fixed ids, such as one class label for every example of a conditioned model.',
   params,
   ports: (p) => ({
     inputs: [{ name: 'like', type: p.type, optional: true, doc: 'only its shape is used' }],

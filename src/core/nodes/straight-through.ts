@@ -20,8 +20,8 @@ export const straightThroughNode = defineNode({
   params: z.strictObject({}),
   ports: {
     inputs: [
-      { name: 'value', type: 'tensor', doc: 'what is passed on (a quantised, rounded or sampled tensor)' },
-      { name: 'gradient', type: 'tensor', doc: 'what the gradient goes to, as if y were it (the continuous tensor), of the same shape' },
+      { name: 'value', type: 'tensor', doc: 'the tensor passed on: quantised, rounded or sampled' },
+      { name: 'gradient', type: 'tensor', doc: 'the continuous tensor the gradient goes to, as if y were it; the shape of value' },
     ],
     outputs: [{ name: 'y', type: 'tensor' }],
   },
