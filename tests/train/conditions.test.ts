@@ -293,7 +293,7 @@ describe('nodes after a sampler', () => {
 
 describe('samplers inside modules', () => {
   it('sample each placement, named by placement and node', async () => {
-    const node = (id: string, kind: string, params: Record<string, unknown> = {}) => ({ id, kind, params, position: { x: 0, y: 0 } });
+    const node = (id: string, kind: string, params: Record<string, string | number | number[]> = {}) => ({ id, kind, params, position: { x: 0, y: 0 } });
     const wire = (id: string, from: string, to: string) => {
       const [sn, sp] = from.split('.') as [string, string];
       const [tn, tp] = to.split('.') as [string, string];
