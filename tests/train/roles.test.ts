@@ -42,6 +42,8 @@ const EXPECTED: Record<string, ReturnType<typeof roles>> = {
   seq2seq: { ...NONE, metrics: [{ metric: 'valNatsPerChar', objective: 'main' }] },
   // Its latent is the data mapped forward, but 2D points get a scatter, not an interpolation.
   flow: { ...NONE, metrics: [{ metric: 'valNll', objective: 'main' }], inverse: 'sampler', walked: ['sampler'] },
+  // Its samples are 28×28 digits of a graph that reads MNIST, so the judge scores them too.
+  glow: { ...NONE, metrics: [{ metric: 'valNll', objective: 'main' }], inverse: 'sampler', judged: ['sampler'], walked: ['sampler'] },
   gan: { ...NONE, judged: ['sampler'], adversarial: ['D', 'G'] },
   'gan-2d': { ...NONE, adversarial: ['D', 'G'] },
   diffusion: { ...NONE, judged: ['ddpm', 'ddim'] },
