@@ -22,12 +22,12 @@ function binWidth(params: Params): number {
 /** Seed of the evaluation draw: a constant, so every evaluation and every inverse sees the same offsets. */
 const EVALUATION_SEED = 0x2f6b1d;
 
-/** One fixed draw of u ~ U[0, 1) per element of an example, [1, ...item], the same for every example. */
-function evaluationOffsets(item: readonly number[]): tf.Tensor {
+/** One fixed draw of u ~ U[0, 1) per element of a batch of this shape: the same offsets whenever a batch of that shape is seen. */
+function evaluationOffsets(shape: readonly number[]): tf.Tensor {
   const rng = new Rng(EVALUATION_SEED);
-  const values = new Float32Array(elementsPerItem([...item]));
+  const values = new Float32Array(elementsPerItem([...shape]));
   for (let i = 0; i < values.length; i++) values[i] = rng.uniform();
-  return tf.tensor(values, [1, ...item]);
+  return tf.tensor(values, [...shape]);
 }
 
 /**
@@ -41,11 +41,12 @@ function evaluationOffsets(item: readonly number[]): tf.Tensor {
  * D · ln 2 for bits per dimension).
  *
  * Training draws u afresh. Outside training (validation, test, the inverse)
- * u is one fixed draw per element position: the held-out NLL is then a
- * single-draw estimate of the bound, as RealNVP and Glow report it (the
- * bin's middle instead would flatter a model whose density peaks inside
- * its bins), and the inverse, knowing u, gives the data back exactly, so a
- * round trip measures the flow alone. Samples come out continuous.
+ * u is one fixed draw per element of a batch (by its position in the
+ * batch): the held-out NLL is then a single-draw estimate of the bound, as
+ * RealNVP and Glow report it (the bin's middle instead would flatter a
+ * model whose density peaks inside its bins), and the inverse, knowing u,
+ * gives the data back exactly, so a round trip measures the flow alone.
+ * Samples come out continuous.
  */
 export const dequantizeNode = defineNode({
   kind: 'Dequantize',
@@ -75,7 +76,7 @@ export const dequantizeNode = defineNode({
     const width = binWidth(params);
     const y = tf.tidy(() => {
       const level = tf.clipByValue(tf.round(tf.mul(tf.sub(x, low), (params.bins - 1) / (high - low))), 0, params.bins - 1);
-      const offset = training ? random.uniform(x.shape) : evaluationOffsets(x.shape.slice(1));
+      const offset = training ? random.uniform(x.shape) : evaluationOffsets(x.shape);
       return tf.add(tf.mul(tf.add(level, offset), width), low);
     });
     const own = elementsPerItem(x.shape.slice(1)) * Math.log(width);
@@ -91,7 +92,7 @@ export const dequantizeNode = defineNode({
       tf.tidy(() => {
         const [low, high] = RANGES[params.range];
         const y = outputs.y!;
-        const level = tf.sub(tf.div(tf.sub(y, low), binWidth(params)), evaluationOffsets(y.shape.slice(1)));
+        const level = tf.sub(tf.div(tf.sub(y, low), binWidth(params)), evaluationOffsets(y.shape));
         return { x: tf.add(tf.mul(level, (high - low) / (params.bins - 1)), low) };
       }),
   },
