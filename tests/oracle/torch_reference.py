@@ -192,6 +192,11 @@ def batch_norm(c, name, x, eps):
     return y.movedim(1, -1)
 
 
+def group_norm(c, name, x, groups, eps):
+    """torch.nn.GroupNorm's function on channels last: the channels moved to dim 1, where PyTorch wants them."""
+    return F.group_norm(x.movedim(-1, 1), groups, c.w(f'{name}weight'), c.w(f'{name}bias'), eps).movedim(1, -1)
+
+
 def causal_mask(t, s):
     """PyTorch's float attention mask: 0 where key j <= query i, -1e9 added where j > i."""
     return torch.triu(torch.full((t, s), -1e9, dtype=DT), diagonal=1)
@@ -303,7 +308,14 @@ def run_kind(c):
     if k == 'Multiply':
         return {'y': c.x('a') * c.x('b')}
     if k == 'ScaleShift':
-        return {'y': x * p['scale'] + p['shift']}
+        # The Jacobian is scale * I: log|det| = (elements per example) * log|scale|.
+        own = torch.full((x.shape[0],), x[0].numel() * math.log(abs(p['scale'])), dtype=DT)
+        return {'y': x * p['scale'] + p['shift'], 'logdet': with_logdet(c, own)}
+    if k == 'Logit':
+        a = p['alpha']
+        s = a + (1 - 2 * a) * x
+        own = math.log(1 - 2 * a) - torch.log(s) - torch.log(1 - s)
+        return {'y': torch.log(s) - torch.log(1 - s), 'logdet': with_logdet(c, per_example_sum(own))}
     if k == 'Reshape':
         return {'y': x.reshape(x.shape[0], *p['shape'])}
     if k == 'Flatten':
@@ -321,6 +333,20 @@ def run_kind(c):
         return {'y': batch_norm(c, '', x, p['epsilon'])}
     if k == 'LayerNorm':
         return {'y': layer_norm(c, '', x, p['epsilon'])}
+    if k == 'GroupNorm':
+        return {'y': group_norm(c, '', x, p['groups'], p['epsilon'])}
+    if k == 'StopGradient':
+        return {'y': x.detach()}
+    if k == 'StraightThrough':
+        g = c.x('gradient')
+        return {'y': g + (c.x('value') - g).detach()}
+    if k == 'Constant':
+        like = c.x('like')
+        shape = list(like.shape) if like is not None else [c.extra['batch'], *p['shape']]
+        dtype = torch.long if p['type'] == 'tokens' else DT
+        if p['fill'] == 'values':
+            return {'y': torch.tensor(p['values'], dtype=dtype).reshape(shape[1:]).expand(shape)}
+        return {'y': torch.full(shape, {'zeros': 0, 'ones': 1, 'value': p['value']}[p['fill']], dtype=dtype)}
     if k == 'Dropout':
         return {'y': dropout(c, x, p['rate'])}
     if k == 'SinusoidalEmbedding':
@@ -449,11 +475,18 @@ def run_kind(c):
         return {'emb': linear(c, 'fc2.', linear(c, 'fc1.', e, 'silu'))}
     if k == 'UNetBlock':
         a = p['activation']
-        h = conv2d(c, 'conv1.', x, 1, 'same', a)
+        grouped = p['norm'] == 'group'
+
+        def before_conv(h, i):
+            """DDPM's order with a norm: GroupNorm, then the activation, then the conv (which then has none)."""
+            return act(group_norm(c, f'norm{i}.', h, p['groups'], 1e-5), a) if grouped else h
+
+        conv_act = 'linear' if grouped else a
+        h = conv2d(c, 'conv1.', before_conv(x, 1), 1, 'same', conv_act)
         temb = c.x('temb')
         if temb is not None:
             h = h + linear(c, 'temb_proj.', act(temb, a)).reshape(temb.shape[0], 1, 1, -1)
-        h = conv2d(c, 'conv2.', h, 1, 'same', a)
+        h = conv2d(c, 'conv2.', before_conv(h, 2), 1, 'same', conv_act)
         skip = x if x.shape[-1] == p['filters'] else conv2d(c, 'skip.', x, 1, 'same')
         return {'y': h + skip}
 
@@ -475,12 +508,23 @@ def run_kind(c):
         prior = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
         return {'loss': weight * per_example_sum(torch.distributions.kl_divergence(q, prior)).mean()}
     if k == 'AdversarialLoss':
-        fake = c.x('fake')
+        fake, real, variant = c.x('fake'), c.x('real'), p['loss']
+        ones, zeros = torch.ones_like(fake), torch.zeros_like(fake)
         if p['side'] == 'generator':
-            loss = F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
-        else:
-            real = c.x('real')
-            loss = F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+            if variant == 'non-saturating':
+                loss = F.binary_cross_entropy_with_logits(fake, ones)
+            elif variant == 'least-squares':
+                loss = 0.5 * F.mse_loss(fake, ones)
+            else:  # hinge and wasserstein
+                loss = -fake.mean()
+        elif variant == 'non-saturating':
+            loss = F.binary_cross_entropy_with_logits(real, ones) + F.binary_cross_entropy_with_logits(fake, zeros)
+        elif variant == 'least-squares':
+            loss = 0.5 * F.mse_loss(real, ones) + 0.5 * F.mse_loss(fake, zeros)
+        elif variant == 'hinge':
+            loss = F.relu(1 - real).mean() + F.relu(1 + fake).mean()
+        else:  # wasserstein
+            loss = fake.mean() - real.mean()
         return {'loss': weight * loss}
     if k == 'FlowNLL':
         z = c.x('z')

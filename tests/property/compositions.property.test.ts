@@ -25,7 +25,7 @@ import { runSampler } from '../../src/core/train/sampling.ts';
 import { TrainingSession } from '../../src/core/train/session.ts';
 import { makeDocument } from '../helpers.ts';
 
-const PRESETS = ['vae', 'gan-2d', 'diffusion-2d', 'flow', 'transformer', 'seq2seq'].map((name) => {
+const PRESETS = ['vae', 'gan-2d', 'diffusion-2d', 'flow', 'transformer', 'seq2seq', 'latent-diffusion'].map((name) => {
   const loaded = loadText(readFileSync(`graph-presets/${name}.json`, 'utf8'));
   if (!loaded.ok) throw new Error(`${name} does not load`);
   return loaded.document;

@@ -48,6 +48,11 @@ const EXPECTED: Record<string, ReturnType<typeof roles>> = {
   'gan-2d': { ...NONE, adversarial: ['D', 'G'] },
   diffusion: { ...NONE, judged: ['ddpm', 'ddim'] },
   'diffusion-2d': NONE,
+  // Conditioned samplers are judged like the others (and their classAccuracy scored from the labels they ask for).
+  cgan: { ...NONE, judged: ['sampler'], adversarial: ['D', 'G'] },
+  'diffusion-guided': { ...NONE, judged: ['ddim'] },
+  // The DDIM sampler's latents end in the decoder placed after it: digits, so judged; its latent is fresh noise, not walked.
+  'latent-diffusion': { ...NONE, metrics: [{ metric: 'negElbo', objective: 'vae' }], judged: ['vae_prior', 'ddim'], walked: ['vae_prior'] },
   'mnist-classifier': NONE,
 };
 

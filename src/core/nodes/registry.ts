@@ -4,6 +4,7 @@
  */
 import { activationNode } from './activation.ts';
 import { addNode } from './add.ts';
+import { constantNode } from './constant.ts';
 import { dataNode } from './data.ts';
 import { denseNode } from './dense.ts';
 import { inputNode } from './input.ts';
@@ -39,11 +40,13 @@ import { conditionDropoutNode } from './condition-dropout.ts';
 import { couplingLayerNode } from './coupling-layer.ts';
 import { ddimSamplerNode } from './ddim-sampler.ts';
 import { ddpmSamplerNode } from './ddpm-sampler.ts';
+import { dequantizeNode } from './dequantize.ts';
 import { diffuseNode } from './diffuse.ts';
 import { diffusionLossNode } from './diffusion-loss.ts';
 import { flowInverseSamplerNode } from './flow-inverse-sampler.ts';
 import { flowNllNode } from './flow-nll.ts';
 import { klDivergenceNode } from './kl-divergence.ts';
+import { logitNode } from './logit.ts';
 import { noiseScheduleNode } from './noise-schedule.ts';
 import { permuteNode } from './permute.ts';
 import { priorSamplerNode } from './prior-sampler.ts';
@@ -56,6 +59,9 @@ import { conv2dTransposeNode } from './conv2d-transpose.ts';
 import { decoderNode } from './decoder.ts';
 import { discriminatorNode } from './discriminator.ts';
 import { dropoutNode } from './dropout.ts';
+import { groupNormNode } from './group-norm.ts';
+import { stopGradientNode } from './stop-gradient.ts';
+import { straightThroughNode } from './straight-through.ts';
 import { encoderNode } from './encoder.ts';
 import { flattenNode } from './flatten.ts';
 import { generatorNode } from './generator.ts';
@@ -70,6 +76,7 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   dataNode,
   inputNode,
   noiseNode,
+  constantNode,
   // Layers
   denseNode,
   activationNode,
@@ -84,7 +91,10 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   avgPool2dNode,
   upsample2dNode,
   batchNormNode,
+  groupNormNode,
   dropoutNode,
+  stopGradientNode,
+  straightThroughNode,
   conditionDropoutNode,
   sinusoidalEmbeddingNode,
   // (image layers: add here)
@@ -104,6 +114,8 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   permuteNode,
   actNormNode,
   invertibleConv1x1Node,
+  dequantizeNode,
+  logitNode,
   diffuseNode,
   // (flow and diffusion layers: add here)
   // Blocks
