@@ -43,4 +43,11 @@ describe('Embedding', () => {
   it('counts vocabSize × dim parameters', () => {
     expect(inferNode('Embedding', { vocabSize: 28, dim: 8 }, { tokens: { shape: [16], dtype: 'int' } }).analysis.nodes.get('n')!.paramCount).toBe(224);
   });
+
+  it("starts its table at the standard deviation asked for: GPT-2's 0.02 by default, 1 as nn.Embedding", () => {
+    const params = (p: Record<string, unknown>) => embeddingNode.params.parse({ vocabSize: 10, dim: 4, ...p });
+    expect(embeddingNode.variables!({ params: params({}), inputs: {} })[0]!.init).toEqual({ kind: 'normal', std: 0.02 });
+    expect(embeddingNode.variables!({ params: params({ initStd: 1 }), inputs: {} })[0]!.init).toEqual({ kind: 'normal', std: 1 });
+    expect(embeddingNode.params.safeParse({ initStd: 0 }).success).toBe(false);
+  });
 });

@@ -12,6 +12,8 @@ export const embeddingNode = defineNode({
   params: z.strictObject({
     vocabSize: zSize(1 << 20, 28),
     dim: zSize(65536, 64),
+    /** Standard deviation of the initial table: GPT-2's 0.02 for token embeddings; 1 (PyTorch's nn.Embedding) for a class embedding that must be heard beside other inputs from the start. */
+    initStd: z.number().gt(0).max(10).default(0.02),
   }),
   ports: { inputs: [{ name: 'tokens', type: 'tokens' }], outputs: [{ name: 'y', type: 'tensor' }] },
   infer: ({ inputs, params }) => {
@@ -19,8 +21,7 @@ export const embeddingNode = defineNode({
     expectRank(tokens, 'tokens', 1, 2, 'token ids [B] or [B, T]');
     return { y: [...tokens, params.dim] };
   },
-  // GPT-2's initialisation.
-  variables: ({ params }) => [{ name: 'table', shape: [params.vocabSize, params.dim], init: { kind: 'normal', std: 0.02 } }],
+  variables: ({ params }) => [{ name: 'table', shape: [params.vocabSize, params.dim], init: { kind: 'normal', std: params.initStd } }],
   forward: ({ inputs, vars }) => {
     const tokens = inputs.tokens!;
     // Its gradient is an UnsortedSegmentSum into the table, which every backend has.
