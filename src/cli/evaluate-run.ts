@@ -11,7 +11,7 @@ import { openTestSource, type DataParamsInput } from '../core/data/index.ts';
 import type { DataSource, HeldOutSource } from '../core/data/source.ts';
 import { classifierAccuracy, createJudge, flowRoundTrip, heldOutLosses, scoreSamplers, type HeldOutFeed, type Judge } from '../core/train/family-eval.ts';
 import { streamBatches } from '../core/train/program-data.ts';
-import { heldOutMetrics, invertibleSampler, judgedSamplers } from '../core/train/roles.ts';
+import { dequantizedDimensions, heldOutMetrics, invertibleSampler, judgedSamplers } from '../core/train/roles.ts';
 import { sampleValueRange } from '../core/train/sampling.ts';
 import { TrainingSession } from '../core/train/session.ts';
 import { readCheckpointDir } from './checkpoint-files.ts';
@@ -51,7 +51,10 @@ export async function evaluateRun(session: TrainingSession, sources: ReadonlyMap
   // Named by what each objective's losses compute (core/train/roles.ts).
   for (const { metric, objective } of heldOutMetrics(session.program)) {
     const total = heldOut[objective]?.total;
-    if (total !== undefined) out[metric] = total;
+    if (total === undefined) continue;
+    out[metric] = total;
+    const dimensions = metric === 'valNll' ? dequantizedDimensions(session.program, objective) : undefined;
+    if (dimensions) out.valBitsPerDim = total / (dimensions * Math.LN2);
   }
   if (invertibleSampler(session.program)) out.inverseError = await flowRoundTrip(session, feed, size);
   const accuracy = await classifierAccuracy(session, feed, size);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { compile, type Program } from '../../src/core/compiler/program.ts';
 import { loadText } from '../../src/core/graph/load.ts';
 import type { GraphDocument } from '../../src/core/graph/schema.ts';
-import { adversarialObjectives, heldOutMetrics, invertibleSampler, judgedSamplers, objectiveMetric, walksEncodedLatent } from '../../src/core/train/roles.ts';
+import { adversarialObjectives, dequantizedDimensions, heldOutMetrics, invertibleSampler, judgedSamplers, objectiveMetric, walksEncodedLatent } from '../../src/core/train/roles.ts';
 import { hasAdversarialBalance, previewPlan } from '../../src/worker/preview-plan.ts';
 import { handVae } from './hand-vae.ts';
 
@@ -65,6 +65,11 @@ describe('roles of the presets', () => {
       for (const family of ['custom', 'vae', 'gan'] as const) expect(roles(programOf(relabelled(doc, family))), family).toEqual(expected);
     });
   }
+
+  it('an NLL of dequantized data reads in bits per dimension; of continuous data it does not', () => {
+    expect(dequantizedDimensions(programOf(presetDocument('glow')), 'main')).toBe(784);
+    expect(dequantizedDimensions(programOf(presetDocument('flow')), 'main')).toBeUndefined();
+  });
 
   it('every preset is in the table', () => {
     const files = readdirSync('graph-presets').filter((f) => f.endsWith('.json'));

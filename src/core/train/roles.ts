@@ -109,3 +109,16 @@ export function walksEncodedLatent(program: Pick<Program, 'analysis' | 'producer
 export function adversarialObjectives(program: Pick<Program, 'objectives'>): CompiledObjective[] {
   return program.objectives.filter((o) => o.losses.some((op) => op.kind === 'AdversarialLoss'));
 }
+
+/**
+ * Values per example of the discrete data an objective dequantizes (a
+ * Dequantize op on its path), so that its NLL in nats per example reads as
+ * bits per dimension, the unit image flows are compared in; undefined when
+ * it models continuous data.
+ */
+export function dequantizedDimensions(program: Pick<Program, 'objectives' | 'analysis'>, objective: string): number | undefined {
+  const ops = program.objectives.find((o) => o.id === objective)?.ops ?? [];
+  const dequantize = ops.find((op) => op.kind === 'Dequantize');
+  const shape = dequantize && program.analysis.values.get(Object.values(dequantize.inputs)[0]!)?.shape;
+  return shape ? concrete(shape, 1).reduce((a, b) => a * b, 1) : undefined;
+}
