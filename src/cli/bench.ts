@@ -228,7 +228,8 @@ export async function benchCommand(args: string[]): Promise<number> {
   if (warmup === 0) throw new UsageError('--warmup must be at least 1');
   if (values.out) prepareOutputFile(values.out, 'name the JSON file to write');
   const result = await benchFile(positionals[0]!, { backend, steps, warmup, memoryBudgetMB: parseMemoryBudget(values['memory-budget']), log: (line) => process.stderr.write(`${line}\n`) });
-  console.log(values.json ? printableJson(JSON.stringify(result, null, 2)) : printable(formatBench(result)));
+  // The table's lines are printed as lines; names inside them are made inert one line at a time.
+  console.log(values.json ? printableJson(JSON.stringify(result, null, 2)) : formatBench(result).split('\n').map(printable).join('\n'));
   if (values.out) writeFileAtomic(values.out, `${JSON.stringify(result, null, 2)}\n`);
   return 0;
 }

@@ -64,6 +64,16 @@ describe('bench', () => {
     expect(result.ratio).toBeNull();
   });
 
+  it('prints its table as lines, not as one line of escaped newlines', async () => {
+    const { code, stdout } = await cli('bench', 'graph-presets/flow.json', '--backend', 'cpu', '--steps', '1', '--warmup', '1');
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines[0]).toMatch(/^graph-presets\/flow\.json: /);
+    expect(lines[1]).toMatch(/^ {2}graph +\d+ kernels\/step/);
+    expect(stdout).not.toContain('\\n');
+  });
+
   it('exits 2 on a bad command line or a missing file, without a stack trace', async () => {
     const bad = [['--colour'], ['--steps', 'many'], ['--steps', '0'], ['--warmup', '0'], ['--backend', 'tpu']];
     const [missing, ...results] = await Promise.all([cli('bench', 'no/such/graph.json'), ...bad.map((args) => cli('bench', 'graph-presets/vae.json', ...args))]);
