@@ -2,7 +2,9 @@
  * Draws the previews a run shows while it trains (see preview-plan.ts),
  * over the session's current weights. Each preview uses a fixed seed, so
  * from one preview to the next the same noise is decoded and a person sees
- * the same digits sharpen rather than new ones each time.
+ * the same digits sharpen rather than new ones each time. A conditioned
+ * sampler's grid is drawn with the labels chosen in the panel (by default
+ * its own), a row per class when each class is asked for.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SamplerPlan } from '../core/compiler/program.ts';
@@ -10,13 +12,14 @@ import { samplerName, samplerOf } from '../core/nodes/sampler-types.ts';
 import type { DataSource } from '../core/data/source.ts';
 import { CHAR_VOCAB } from '../core/data/datasets.ts';
 import { imageGrid } from '../core/render/grid.ts';
-import { decodeTokens, renderSamples } from '../core/render/samples.ts';
+import { columnsForLabelRuns, decodeTokens, renderSamples } from '../core/render/samples.ts';
 import type { Raster } from '../core/render/raster.ts';
 import { concrete } from '../core/base/shape.ts';
 import { createRandom } from '../core/base/random.ts';
 import { runSampler, sampleValueRange, type SampleOptions } from '../core/train/sampling.ts';
 import type { TrainingSession } from '../core/train/session.ts';
-import type { PreviewSpec, TrajectorySpec } from './preview-plan.ts';
+import type { ConditionChoice } from '../core/nodes/sampler-condition.ts';
+import type { GridCondition, PreviewSpec, TrajectorySpec } from './preview-plan.ts';
 import type { ImagePreview, Preview, TextPreview } from './protocol.ts';
 
 export const PREVIEW_SEED = 20240;
@@ -37,6 +40,14 @@ export interface PreviewContext {
   count: number;
   /** Text samplers: the temperature chosen in the UI (default: the sampler's own). */
   temperature?: number;
+  /** Conditioned samplers: the labels chosen in the UI, by sampler (default: the sampler's own). */
+  conditions?: ReadonlyMap<string, ConditionChoice>;
+}
+
+/** Which previews to draw: all, or those of one kind and/or one sampler (a redraw after a choice in the panel). */
+export interface PreviewFilter {
+  kind?: PreviewSpec['kind'];
+  sampler?: string;
 }
 
 function image(id: string, title: string, raster: Raster, note?: string): ImagePreview {
@@ -65,35 +76,69 @@ async function tensorValues(tensor: tf.Tensor): Promise<Float32Array> {
   return values;
 }
 
+/** Samples in a grid drawn with `choice`: for each class, whole rows of about equal length (near `count` tiles in all). */
+export function conditionedCount(choice: ConditionChoice, classes: number | undefined, count: number): number {
+  if (choice.kind !== 'each-class' || classes === undefined) return count;
+  const perClass = Math.min(Math.ceil(Math.sqrt(count)), Math.round(count / classes));
+  return perClass >= 1 ? perClass * classes : count;
+}
+
+const labelName = (label: number, nullLabel: number | undefined) => (label === nullLabel ? 'no class (null label)' : `class ${label}`);
+
+/** What the labels of a grid were, said under it. */
+function conditionNote(choice: ConditionChoice, condition: GridCondition): string {
+  if (choice.kind === 'each-class') return 'a row per class';
+  if (choice.kind === 'held-out') return 'labels of held-out examples';
+  const named = choice.values.map((v) => labelName(v, condition.nullLabel));
+  return named.length === 1 ? `all of ${named[0]}` : named.join(', ');
+}
+
 async function grid(ctx: PreviewContext, spec: Extract<PreviewSpec, { kind: 'grid' }>): Promise<ImagePreview[]> {
   const plan = planFor(ctx.session, spec.sampler);
   const range = sampleValueRange(ctx.session.program);
   const { height, width, channels } = spec.layout;
   const title = spec.trajectory ? spec.trajectory.chain.toUpperCase() : 'Samples';
+  const choice = spec.condition ? (ctx.conditions?.get(spec.sampler) ?? spec.condition.choice) : undefined;
+  const count = choice ? conditionedCount(choice, spec.condition!.classes, ctx.count) : ctx.count;
+  const sampleOptions: SampleOptions = { count, seed: PREVIEW_SEED, feedsFor: feedsFor(ctx.sources), ...(choice ? { condition: choice } : {}) };
+  const render = (values: Float32Array, labels: number[] | undefined) => {
+    // Each class on its own row: tiles per row = the length of a run of one label.
+    const columns = labels ? columnsForLabelRuns(labels) : undefined;
+    return renderSamples({ values, shape: [count, height, width, channels], range, ...(columns && columns > 1 ? { columns } : {}) });
+  };
+  const conditionOf = (labels: number[] | undefined): Pick<ImagePreview, 'condition'> => {
+    if (!spec.condition || !choice || !labels) return {};
+    const { classes, nullLabel } = spec.condition;
+    return { condition: { sampler: spec.sampler, ...(classes !== undefined ? { classes } : {}), ...(nullLabel !== undefined ? { nullLabel } : {}), choice, labels } };
+  };
+  const labelNote = choice ? conditionNote(choice, spec.condition!) : undefined;
   if (!spec.trajectory) {
-    const result = await runSampler(ctx.session, plan, { count: ctx.count, seed: PREVIEW_SEED, feedsFor: feedsFor(ctx.sources) });
+    const result = await runSampler(ctx.session, plan, sampleOptions);
     if (result.kind !== 'tensor') return [];
     const values = await tensorValues(result.tensor);
-    return [image(`grid:${spec.sampler}`, `${title} (${spec.sampler})`, renderSamples({ values, shape: [ctx.count, height, width, channels], range }))];
+    return [{ ...image(`grid:${spec.sampler}`, `${title} (${spec.sampler})`, render(values, result.labels), labelNote), ...conditionOf(result.labels) }];
   }
-  // One denoising run gives both the final grid and the trajectory of its first samples.
+  // One denoising run gives both the final grid and the trajectory of some of its samples.
   const trajectory: TrajectorySpec = spec.trajectory;
   const total = trajectory.shortened ?? trajectory.steps;
   const keepAt = new Set(Array.from({ length: TRAJECTORY_SNAPSHOTS }, (_, i) => Math.round((i * (total - 1)) / (TRAJECTORY_SNAPSHOTS - 1))));
-  const rows = Math.min(TRAJECTORY_ROWS, ctx.count);
+  const rows = Math.min(TRAJECTORY_ROWS, count);
+  // Conditioned: samples spread over the grid, so that with a row per class the strips show different classes.
+  const rowIndices = Array.from({ length: rows }, (_, r) => (choice ? Math.floor((r * count) / rows) : r));
   const snapshots: tf.Tensor[] = [];
   const onStep: SampleOptions['onStep'] = (index, _total, x) => {
-    if (keepAt.has(index)) snapshots.push(tf.tidy(() => tf.slice(x, 0, rows)));
+    if (keepAt.has(index)) snapshots.push(tf.tidy(() => tf.gather(x, rowIndices)));
   };
   try {
-    const result = await runSampler(ctx.session, plan, { count: ctx.count, seed: PREVIEW_SEED, onStep, ...(trajectory.shortened ? { strided: trajectory.shortened } : {}) });
+    const result = await runSampler(ctx.session, plan, { ...sampleOptions, onStep, ...(trajectory.shortened ? { strided: trajectory.shortened } : {}) });
     if (result.kind !== 'tensor') return [];
     const values = await tensorValues(result.tensor);
-    const note = trajectory.shortened
+    const chainNote = trajectory.shortened
       ? `DDPM preview on a ${trajectory.shortened}-step strided chain (η = 1) instead of all ${trajectory.steps} steps, to keep training fast`
       : `${total} denoising steps`;
-    const gridPreview = image(`grid:${spec.sampler}`, `${title} samples (${spec.sampler})`, renderSamples({ values, shape: [ctx.count, height, width, channels], range }), note);
-    // Sample-major strip: row r shows sample r from noise (left) to its final value (right).
+    const gridNote = labelNote ? `${labelNote}; ${chainNote}` : chainNote;
+    const gridPreview = { ...image(`grid:${spec.sampler}`, `${title} samples (${spec.sampler})`, render(values, result.labels), gridNote), ...conditionOf(result.labels) };
+    // Sample-major strip: row r shows one sample from noise (left) to its final value (right).
     const size = height * width * channels;
     const frames = await Promise.all(snapshots.map((s) => s.data() as Promise<Float32Array>));
     const strip = new Float32Array(rows * frames.length * size);
@@ -101,7 +146,8 @@ async function grid(ctx: PreviewContext, spec: Extract<PreviewSpec, { kind: 'gri
       frames.forEach((frame, c) => strip.set(frame.subarray(r * size, (r + 1) * size), (r * frames.length + c) * size));
     }
     const stripRaster = imageGrid(strip, rows * frames.length, height, width, channels, { range, columns: frames.length, scale: 2 });
-    return [gridPreview, image(`trajectory:${spec.sampler}`, `${title} trajectory: noise → sample`, stripRaster, note)];
+    const rowLabels = result.labels ? `rows: ${rowIndices.map((i) => labelName(result.labels![i]!, spec.condition!.nullLabel)).join(', ')}; ` : '';
+    return [gridPreview, image(`trajectory:${spec.sampler}`, `${title} trajectory: noise → sample`, stripRaster, `${rowLabels}${chainNote}`)];
   } finally {
     tf.dispose(snapshots);
   }
@@ -164,11 +210,11 @@ async function textPreview(ctx: PreviewContext, spec: Extract<PreviewSpec, { kin
   return [{ kind: 'text', id: `text:${spec.sampler}`, title: `Text samples (${spec.sampler})`, texts, temperature }];
 }
 
-/** Draws every preview in `specs` (or only the text ones). */
-export async function renderPreviews(ctx: PreviewContext, specs: readonly PreviewSpec[], only?: PreviewSpec['kind']): Promise<Preview[]> {
+/** Draws every preview in `specs` (or those `only` selects). */
+export async function renderPreviews(ctx: PreviewContext, specs: readonly PreviewSpec[], only: PreviewFilter = {}): Promise<Preview[]> {
   const previews: Preview[] = [];
   for (const spec of specs) {
-    if (only && spec.kind !== only) continue;
+    if ((only.kind !== undefined && spec.kind !== only.kind) || (only.sampler !== undefined && spec.sampler !== only.sampler)) continue;
     switch (spec.kind) {
       case 'grid':
         previews.push(...(await grid(ctx, spec)));

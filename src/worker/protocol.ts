@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { MEMORY_BUDGET_RANGE } from '../core/graph/schema.ts';
 import type { Diagnostic } from '../core/base/diagnostics.ts';
+import type { ConditionChoice } from '../core/nodes/sampler-condition.ts';
 import type { TrainingState } from '../core/train/state.ts';
 
 /** The browser backends, in the order they are tried. */
@@ -50,6 +51,17 @@ export function trainingSettings(input: TrainingSettingsInput): TrainingSettings
 
 const zDocumentText = z.string().min(2).max(20_000_000);
 
+/**
+ * The labels a conditioned sampler's preview is drawn with (core's
+ * ConditionChoice). Whether a label is a class of that sampler is checked by
+ * the worker against the graph, which the schema cannot see.
+ */
+export const zConditionChoice = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('each-class') }),
+  z.strictObject({ kind: z.literal('values'), values: z.array(z.int().min(0).max(1 << 20)).min(1).max(4096) }),
+  z.strictObject({ kind: z.literal('held-out') }),
+]);
+
 export const zWorkerCommand = z.discriminatedUnion('type', [
   /** Build the graph and train it; with `resume`, continue from the stored checkpoint if there is one. */
   z.strictObject({ type: z.literal('start'), documentText: zDocumentText, settings: zTrainingSettings, resume: z.boolean() }),
@@ -58,6 +70,8 @@ export const zWorkerCommand = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('stop') }),
   /** Text samplers: draw new samples at this temperature (while training or after it). */
   z.strictObject({ type: z.literal('sample'), temperature: z.number().min(0.05).max(5) }),
+  /** Conditioned samplers: redraw this sampler's grid (and trajectory) with these labels, and keep them for the run's later previews. */
+  z.strictObject({ type: z.literal('condition'), sampler: z.string().min(1).max(256), choice: zConditionChoice }),
   /** Send the current weights as a 'weights' event (to download them). */
   z.strictObject({ type: z.literal('requestCheckpoint') }),
   /** Load weights (a TF.js artifact pair) into the graph, store them as its checkpoint and show previews. */
@@ -94,6 +108,20 @@ export interface ImagePreview {
   width: number;
   height: number;
   pixels: Uint8ClampedArray;
+  /** A conditioned sampler's grid: the labels it was drawn with, and what the class picker offers. */
+  condition?: PreviewCondition;
+}
+
+export interface PreviewCondition {
+  sampler: string;
+  /** Classes of the condition (ids 0..classes−1), when the graph says. */
+  classes?: number;
+  /** The label meaning "no class" (a model trained with condition dropout). */
+  nullLabel?: number;
+  /** The choice this grid was drawn with. */
+  choice: ConditionChoice;
+  /** The class of each tile, in reading order. */
+  labels: number[];
 }
 
 export interface TextPreview {

@@ -23,8 +23,9 @@ import type { TrainingState } from '../core/train/state.ts';
 import { backendOrder, backendsAfter, chooseBackend, type BackendChoice, type StartBackend } from './backend-choice.ts';
 import { checkpointKey, type CheckpointStore } from '../storage/checkpoints.ts';
 import { DISCRIMINATOR_EXAMPLES, discriminatorLoss, discriminatorMeans } from './discriminator-balance.ts';
-import { hasAdversarialBalance, previewPlan, type PreviewSpec } from './preview-plan.ts';
-import { PREVIEW_SEED, renderPreviews } from './previews.ts';
+import { applicableConditions, hasAdversarialBalance, previewPlan, type PreviewSpec } from './preview-plan.ts';
+import { PREVIEW_SEED, renderPreviews, type PreviewFilter } from './previews.ts';
+import { conditionProblem, type ConditionChoice } from '../core/nodes/sampler-condition.ts';
 import { parseWorkerCommand, type BackendChoiceSetting, type BrowserBackend, type ParsedWorkerCommand, type TrainingSettings, type WorkerEvent } from './protocol.ts';
 
 export interface RunnerEnvironment {
@@ -86,6 +87,8 @@ export class TrainingRunner {
   private deviceLost: string | undefined;
   private watchedDevice: unknown;
   private temperature: number | undefined;
+  /** The labels chosen for conditioned samplers' grids, by sampler; kept from run to run while they fit (like the temperature). */
+  private conditions: ReadonlyMap<string, ConditionChoice> = new Map();
   private lastSavedStep = -1;
   private lastPreview = { at: -Infinity, step: -1 };
   private readonly now: () => number;
@@ -120,8 +123,10 @@ export class TrainingRunner {
         return;
       case 'sample':
         this.temperature = command.temperature;
-        if (this.run) await this.sendPreviews('text');
+        if (this.run) await this.sendPreviews({ kind: 'text' });
         return;
+      case 'condition':
+        return this.chooseCondition(command.sampler, command.choice);
       case 'requestCheckpoint': {
         if (!this.run) throw new RunError('nothing has been trained yet: there are no weights to download');
         const { manifest, weights } = await saveCheckpoint(this.run.session);
@@ -193,6 +198,7 @@ export class TrainingRunner {
   private replaceRun(run: Run | undefined): void {
     this.run?.session.dispose();
     this.run = run;
+    if (run) this.conditions = applicableConditions(run.previews, this.conditions);
     this.lastSavedStep = -1;
     this.lastPreview = { at: -Infinity, step: -1 };
   }
@@ -357,14 +363,34 @@ export class TrainingRunner {
     if (metrics && Object.keys(metrics).length) this.env.post({ type: 'eval', step: run.session.step, metrics });
   }
 
-  private async sendPreviews(only?: PreviewSpec['kind']): Promise<void> {
+  /**
+   * Redraws a conditioned sampler's grid with the labels chosen, and keeps
+   * them for the run's later previews. A label that is not a class of the
+   * sampler is refused with the reason; so is a choice that cannot be drawn
+   * (the previous one stays).
+   */
+  private async chooseCondition(sampler: string, choice: ConditionChoice): Promise<void> {
+    const run = this.run;
+    if (!run) throw new RunError('nothing has been trained yet: there are no samples to draw with other labels');
+    const spec = run.previews.find((s) => s.kind === 'grid' && s.sampler === sampler);
+    const condition = spec?.kind === 'grid' ? spec.condition : undefined;
+    if (!condition) throw new RunError(`sampler "${sampler}" has no class-conditioned sample grid to draw with other labels`);
+    const problem = conditionProblem(choice, condition.classes, condition.nullLabel);
+    if (problem) throw new RunError(`sampler "${sampler}": ${problem}`);
+    const conditions = new Map(this.conditions).set(sampler, choice);
+    await this.sendPreviews({ kind: 'grid', sampler }, conditions);
+    this.conditions = conditions;
+  }
+
+  /** Draws the previews (all, or a redraw of those `only` selects) and posts them. */
+  private async sendPreviews(only?: PreviewFilter, conditions = this.conditions): Promise<void> {
     const run = this.run;
     if (!run) return;
     if (!only && run.discriminatorMeans) await this.sendDiscriminatorMeans(run);
     if (run.previews.length === 0) return;
     const render = () =>
       renderPreviews(
-        { session: run.session, sources: run.sources, count: run.settings.previewCount, ...(this.temperature === undefined ? {} : { temperature: this.temperature }) },
+        { session: run.session, sources: run.sources, count: run.settings.previewCount, conditions, ...(this.temperature === undefined ? {} : { temperature: this.temperature }) },
         run.previews,
         only,
       );

@@ -24,6 +24,24 @@ describe('the worker protocol', () => {
     expect(parseWorkerCommand({ type: 'loadWeights', documentText: '{}', settings, manifest: {}, weights: [1, 2] }).ok).toBe(false);
   });
 
+  it('accepts a choice of labels for a conditioned sampler and refuses malformed ones with the field', () => {
+    for (const choice of [{ kind: 'each-class' }, { kind: 'held-out' }, { kind: 'values', values: [3] }, { kind: 'values', values: [0, 9] }]) {
+      expect(parseWorkerCommand({ type: 'condition', sampler: 'sampler', choice })).toEqual({ ok: true, command: { type: 'condition', sampler: 'sampler', choice } });
+    }
+    const refused = (choice: unknown, sampler: unknown = 'sampler') => {
+      const parsed = parseWorkerCommand({ type: 'condition', sampler, choice });
+      return parsed.ok ? 'accepted' : parsed.error;
+    };
+    expect(refused({ kind: 'values', values: [-1] })).toMatch(/^bad command to the training worker: choice\.values\.0: /);
+    expect(refused({ kind: 'values', values: [1.5] })).toMatch(/choice\.values\.0: /);
+    expect(refused({ kind: 'values', values: [] })).toMatch(/choice\.values: /);
+    expect(refused({ kind: 'values', values: Array(4097).fill(1) })).toMatch(/choice\.values: /);
+    expect(refused({ kind: 'some-class' })).toMatch(/choice\.kind: /);
+    expect(refused({ kind: 'each-class', values: [1] })).toMatch(/^bad command to the training worker: choice: /);
+    expect(refused({ kind: 'held-out' }, '')).toMatch(/sampler: /);
+    expect(refused(undefined)).toMatch(/choice: /);
+  });
+
   it('transfers pixel and weight buffers instead of copying them', () => {
     const pixels = new Uint8ClampedArray(16);
     const previews: WorkerEvent = {

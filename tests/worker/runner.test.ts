@@ -176,6 +176,37 @@ describe('the training runner', () => {
     flow.runner.dispose();
   });
 
+  it("redraws a conditional GAN's grid with the labels chosen, keeps them for the next run, and refuses a label that is no class", async () => {
+    const h = harness();
+    const quick = { batchSize: 4, logEvery: 1, evalEvery: 0, previewCount: 10 };
+    const gridOf = (event: Extract<WorkerEvent, { type: 'previews' }> | undefined) => {
+      const grid = event?.previews.find((p) => p.id === 'grid:sampler');
+      return grid?.kind === 'image' ? grid : undefined;
+    };
+    await h.runner.handle({ type: 'start', documentText: preset('cgan'), settings: settings({ ...quick, totalSteps: 1 }), resume: false });
+    expect(gridOf(h.of('previews').at(-1))?.condition?.labels).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    h.events.length = 0;
+    await h.runner.handle({ type: 'condition', sampler: 'sampler', choice: { kind: 'values', values: [7] } });
+    expect(h.of('error')).toEqual([]);
+    // Only the grid is redrawn, without the D/G balance of a full round.
+    expect(h.of('previews').map((e) => e.previews.map((p) => p.id))).toEqual([['grid:sampler']]);
+    expect(h.of('discriminator')).toEqual([]);
+    expect(gridOf(h.of('previews')[0])?.condition).toMatchObject({ choice: { kind: 'values', values: [7] }, labels: Array(10).fill(7) });
+    h.events.length = 0;
+    await h.runner.handle({ type: 'condition', sampler: 'sampler', choice: { kind: 'values', values: [12] } });
+    await h.runner.handle({ type: 'condition', sampler: 'nowhere', choice: { kind: 'each-class' } });
+    expect(h.of('error').map((e) => e.message)).toEqual([
+      'sampler "sampler": the label 12 is not a class of its condition (0 to 9)',
+      'sampler "nowhere" has no class-conditioned sample grid to draw with other labels',
+    ]);
+    expect(h.of('previews')).toEqual([]);
+    // Training on from the checkpoint: the run's own rounds of previews use the labels chosen.
+    await h.runner.handle({ type: 'start', documentText: preset('cgan'), settings: settings({ ...quick, totalSteps: 2 }), resume: true });
+    expect(h.of('discriminator').length).toBeGreaterThan(0);
+    expect(gridOf(h.of('previews').at(-1))?.condition?.labels).toEqual(Array(10).fill(7));
+    h.runner.dispose();
+  }, 120_000);
+
   it('loads weights that fit, and refuses weights of another graph with the reason', async () => {
     const h = harness();
     await h.runner.handle({ type: 'start', documentText: preset('flow'), settings: settings({ totalSteps: 4 }), resume: false });
@@ -203,5 +234,7 @@ describe('the training runner', () => {
     expect(h.statuses()).toEqual(['idle']);
     expect(errors[1]).toMatch(/^bad command to the training worker/);
     expect(errors[2]).toBe('nothing has been trained yet: there are no weights to download');
+    await h.runner.handle({ type: 'condition', sampler: 'sampler', choice: { kind: 'each-class' } });
+    expect(h.of('error').at(-1)!.message).toBe('nothing has been trained yet: there are no samples to draw with other labels');
   });
 });
