@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { diagnostic } from '../../src/core/base/diagnostics.ts';
 import { emptySeries } from '../../src/ui/training/series.ts';
 import { initialTrainingStore, reduceTraining, type TrainingAction, type TrainingStore } from '../../src/ui/training/training-store.ts';
+import type { ConditionChoice } from '../../src/core/nodes/sampler-condition.ts';
+import type { Preview } from '../../src/worker/protocol.ts';
 
 const reduce = (actions: TrainingAction[], from: TrainingStore = initialTrainingStore) => actions.reduce(reduceTraining, from);
 const running = { status: 'running', step: 40, totalSteps: 100, stepsPerSecond: 5 } as const;
@@ -65,6 +67,29 @@ describe('the training store reducer', () => {
     ]);
     expect(view).toMatchObject({ panelOpen: true, totalSteps: 2000, backendChoice: 'webgl', temperature: 0.7 });
     expect(reduceTraining(view, { type: 'panel', open: false }).panelOpen).toBe(false);
+  });
+
+  it("holds a class picker's choice until a grid drawn with it arrives, and drops it when the worker refuses or a run starts", () => {
+    const pixels = new Uint8ClampedArray(4);
+    const grid = (sampler: string, choice: ConditionChoice, labels: number[]): Preview => ({ kind: 'image', id: `grid:${sampler}`, title: 'Samples', width: 1, height: 1, pixels, condition: { sampler, classes: 10, choice, labels } });
+    const previews = (...list: Preview[]): TrainingAction => ({ type: 'worker', graphName: 'g', event: { type: 'previews', step: 5, previews: list } });
+    const sevens: ConditionChoice = { kind: 'values', values: [7] };
+    const asked = reduce([
+      previews(grid('a', { kind: 'each-class' }, [0, 1]), grid('b', { kind: 'each-class' }, [0, 1])),
+      { type: 'condition', sampler: 'a', choice: sevens },
+      { type: 'condition', sampler: 'b', choice: { kind: 'held-out' } },
+    ]);
+    expect(asked.requestedConditions).toEqual({ a: sevens, b: { kind: 'held-out' } });
+    // A round of previews still drawn with the old labels leaves the request pending...
+    const stale = reduceTraining(asked, previews(grid('a', { kind: 'each-class' }, [0, 1])));
+    expect(stale.requestedConditions).toEqual(asked.requestedConditions);
+    // ...the redraw with the labels asked for settles it, and only it.
+    const drawn = reduceTraining(stale, previews(grid('a', { kind: 'values', values: [7] }, [7, 7])));
+    expect(drawn.requestedConditions).toEqual({ b: { kind: 'held-out' } });
+    expect(drawn.previews.find((p) => p.id === 'grid:a')).toMatchObject({ condition: { choice: sevens, labels: [7, 7] } });
+    const refused = reduceTraining(drawn, { type: 'worker', graphName: 'g', event: { type: 'error', message: 'sampler "b": no held-out examples' } });
+    expect(refused.requestedConditions).toEqual({});
+    expect(reduceTraining(drawn, { type: 'starting', step: 0, totalSteps: 10 }).requestedConditions).toEqual({});
   });
 
   it('is the only way the UI changes the store', () => {

@@ -10,6 +10,7 @@ import { formatDuration, progressOf, progressText, smoothSpeed } from '../../src
 import { appendPoint, chartData, emptySeries, lossPoint, mergeSeries, pick } from '../../src/ui/training/series.ts';
 import { clearRun, initialTrainingView, isActive, reduceTrainingEvent, type TrainingView } from '../../src/ui/training/training-store.ts';
 import { checkWeightsFit } from '../../src/ui/training/weights-files.ts';
+import { pickerOptions } from '../../src/ui/training/PreviewView.tsx';
 import type { WorkerEvent } from '../../src/worker/protocol.ts';
 
 function preset(name: string): GraphDocument {
@@ -176,5 +177,21 @@ describe('editing during training', () => {
     getEditor().undo();
     expect(asked).toEqual(['Delete', 'Delete', 'Undo delete']);
     expect(getEditor().document.nodes.some((n) => n.id === 'kl')).toBe(true);
+  });
+});
+
+describe('the class picker', () => {
+  const condition = { sampler: 'sampler', classes: 3, choice: { kind: 'each-class' as const }, labels: [0, 1, 2] };
+
+  it("offers each class, every class, and held-out labels, and the sampler's own labels when they are none of those", () => {
+    expect(pickerOptions(condition, condition.choice).map((o) => o.label)).toEqual(['each class (a row per class)', 'class 0', 'class 1', 'class 2', 'held-out labels']);
+    const own = pickerOptions(condition, { kind: 'values', values: [1, 2] });
+    expect(own.at(-1)).toEqual({ key: 'values:1,2', label: 'labels 1, 2', choice: { kind: 'values', values: [1, 2] } });
+    expect(pickerOptions(condition, { kind: 'values', values: [2] })).toHaveLength(5);
+  });
+
+  it('with the classes unknown, offers the labels it was drawn with and held-out ones', () => {
+    const unknown = { sampler: 'sampler', choice: { kind: 'values' as const, values: [4] }, labels: [4, 4] };
+    expect(pickerOptions(unknown, unknown.choice).map((o) => o.key)).toEqual(['held-out', 'values:4']);
   });
 });

@@ -1,11 +1,57 @@
-/** The worker's previews: pictures drawn into canvases, text samples as lines. */
+/** The worker's previews: pictures drawn into canvases (a class picker over a conditioned grid), text samples as lines. */
 import { useEffect, useRef } from 'react';
-import type { ImagePreview, TextPreview } from '../../worker/protocol.ts';
+import type { ConditionChoice } from '../../core/nodes/sampler-condition.ts';
+import { conditionKey, conditionOptions, type ConditionOption } from '../../worker/preview-plan.ts';
+import type { ImagePreview, PreviewCondition, TextPreview } from '../../worker/protocol.ts';
 
 /** A test id from a preview id: `grid:sampler` → `preview-grid-sampler`. */
 export const previewTestId = (id: string) => `preview-${id.replace(/[^a-zA-Z0-9_-]+/g, '-')}`;
 
-export function ImagePreviewView({ preview }: { preview: ImagePreview }) {
+/**
+ * The picker's entries: what the grid's classes allow, plus the choice shown
+ * when it is none of them (a sampler's own list of labels, say).
+ */
+export function pickerOptions(condition: PreviewCondition, shown: ConditionChoice): ConditionOption[] {
+  const options = conditionOptions(condition);
+  const key = conditionKey(shown);
+  if (options.some((o) => o.key === key) || shown.kind !== 'values') return options;
+  return [...options, { key, label: `labels ${shown.values.join(', ')}`, choice: shown }];
+}
+
+function ClassPicker({ condition, requested, onChoose }: { condition: PreviewCondition; requested: ConditionChoice | undefined; onChoose: (sampler: string, choice: ConditionChoice) => void }) {
+  const shown = requested ?? condition.choice;
+  const options = pickerOptions(condition, shown);
+  return (
+    <label className="train-condition" title="The labels the samples are asked for: a row per class, one class, or the labels of held-out examples">
+      labels
+      <select
+        value={conditionKey(shown)}
+        data-testid={`train-condition-${previewTestId(condition.sampler).slice('preview-'.length)}`}
+        onChange={(e) => {
+          const option = options.find((o) => o.key === e.currentTarget.value);
+          if (option) onChoose(condition.sampler, option.choice);
+        }}
+      >
+        {options.map((o) => (
+          <option key={o.key} value={o.key}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+export function ImagePreviewView({
+  preview,
+  requestedCondition,
+  onCondition,
+}: {
+  preview: ImagePreview;
+  /** A class picker's choice not drawn yet. */
+  requestedCondition?: ConditionChoice | undefined;
+  onCondition?: (sampler: string, choice: ConditionChoice) => void;
+}) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const el = canvas.current;
@@ -18,6 +64,7 @@ export function ImagePreviewView({ preview }: { preview: ImagePreview }) {
   return (
     <figure className="train-preview">
       <figcaption>{preview.title}</figcaption>
+      {preview.condition && onCondition ? <ClassPicker condition={preview.condition} requested={requestedCondition} onChoose={onCondition} /> : null}
       <canvas ref={canvas} data-testid={previewTestId(preview.id)} className="train-preview-canvas" style={{ aspectRatio: `${preview.width} / ${preview.height}` }} />
       {preview.note ? <small>{preview.note}</small> : null}
     </figure>

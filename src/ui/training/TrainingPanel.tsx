@@ -15,7 +15,7 @@ import './training.css';
 import { ImagePreviewView, TextPreviewView } from './PreviewView.tsx';
 import { formatDuration, progressOf, progressText } from './progress.ts';
 import { mergeSeries, pick } from './series.ts';
-import { loadWeightsFiles, requestWeights, sampleAt } from './training-client.ts';
+import { loadWeightsFiles, requestWeights, sampleAt, sampleWithCondition } from './training-client.ts';
 import { D_FAKE, D_REAL, dispatchTraining, isActive, useTraining } from './training-store.ts';
 
 const STATUS_TEXT = { idle: 'Not trained yet', running: 'Training', paused: 'Paused', stopped: 'Stopped', done: 'Done', failed: 'Stopped by an error' } as const;
@@ -170,12 +170,19 @@ function Charts() {
 function Previews() {
   const previews = useTraining((s) => s.previews);
   const step = useTraining((s) => s.previewStep);
+  const requested = useTraining((s) => s.requestedConditions);
   const onTemperature = useDebounced(sampleAt, 200);
   if (previews.length === 0) return null;
   return (
     <section className="train-previews" data-testid="train-previews" data-step={step ?? ''}>
       <h4>Samples{step !== undefined ? ` at step ${step.toLocaleString('en')}` : ''}</h4>
-      {previews.map((p) => (p.kind === 'image' ? <ImagePreviewView key={p.id} preview={p} /> : <TextPreviewView key={p.id} preview={p} onTemperature={onTemperature} />))}
+      {previews.map((p) =>
+        p.kind === 'image' ? (
+          <ImagePreviewView key={p.id} preview={p} requestedCondition={p.condition ? requested[p.condition.sampler] : undefined} onCondition={sampleWithCondition} />
+        ) : (
+          <TextPreviewView key={p.id} preview={p} onTemperature={onTemperature} />
+        ),
+      )}
     </section>
   );
 }

@@ -5,6 +5,7 @@
  */
 import { saveDocument } from '../../core/graph/save.ts';
 import type { GraphDocument } from '../../core/graph/schema.ts';
+import type { ConditionChoice } from '../../core/nodes/sampler-condition.ts';
 import { parseManifest } from '../../core/train/checkpoint.ts';
 import { checkpointKey, indexedDbCheckpoints, type CheckpointStore } from '../../storage/checkpoints.ts';
 import { trainingSettings, type TrainingSettings, type TrainingSettingsInput, type WorkerCommand, type WorkerEvent } from '../../worker/protocol.ts';
@@ -89,6 +90,12 @@ export const loseDevice = () => send({ type: 'loseDevice' });
 export function sampleAt(temperature: number): void {
   dispatchTraining({ type: 'temperature', temperature });
   send({ type: 'sample', temperature });
+}
+
+/** Redraws a conditioned sampler's grid with these labels (and keeps them for its later previews). */
+export function sampleWithCondition(sampler: string, choice: ConditionChoice): void {
+  dispatchTraining({ type: 'condition', sampler, choice });
+  send({ type: 'condition', sampler, choice: choice.kind === 'values' ? { kind: 'values', values: [...choice.values] } : choice });
 }
 
 function saveWeightsFiles(manifest: unknown, weights: ArrayBuffer): void {

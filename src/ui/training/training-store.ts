@@ -10,6 +10,8 @@
 import { create } from 'zustand';
 import type { TrainingState } from '../../core/train/state.ts';
 import type { CheckpointInfo } from '../../storage/checkpoints.ts';
+import type { ConditionChoice } from '../../core/nodes/sampler-condition.ts';
+import { conditionKey } from '../../worker/preview-plan.ts';
 import type { BackendChoiceSetting, BrowserBackend, Preview, WorkerEvent } from '../../worker/protocol.ts';
 import { smoothSpeed } from './progress.ts';
 import { appendPoint, emptySeries, lossPoint, type Series } from './series.ts';
@@ -27,6 +29,11 @@ export interface TrainingView {
   /** The latest preview of each slot, in the order they first came. */
   previews: Preview[];
   previewStep: number | undefined;
+  /**
+   * Labels chosen in a class picker that no grid shows yet, by sampler: the
+   * picker shows them until the worker's redraw arrives (or it refuses them).
+   */
+  requestedConditions: Readonly<Record<string, ConditionChoice>>;
   /** The checkpoint stored for the graph on screen (read at start, updated as the run saves). */
   stored: CheckpointInfo | undefined;
   error: { message: string; code?: string; nodes: string[] } | undefined;
@@ -42,6 +49,7 @@ export const initialTrainingView: TrainingView = {
   discriminator: emptySeries,
   previews: [],
   previewStep: undefined,
+  requestedConditions: {},
   stored: undefined,
   error: undefined,
   notice: undefined,
@@ -60,6 +68,14 @@ function mergePreviews(current: readonly Preview[], incoming: readonly Preview[]
     else next.push(preview);
   }
   return next;
+}
+
+/** Requests that `previews` settle: a grid of that sampler drawn with the labels asked for. */
+function unsettledRequests(requested: TrainingView['requestedConditions'], previews: readonly Preview[]): TrainingView['requestedConditions'] {
+  const drawn = new Map(previews.flatMap((p) => (p.kind === 'image' && p.condition ? [[p.condition.sampler, conditionKey(p.condition.choice)] as const] : [])));
+  const entries = Object.entries(requested);
+  const left = entries.filter(([sampler, choice]) => drawn.get(sampler) !== conditionKey(choice));
+  return left.length === entries.length ? requested : Object.fromEntries(left);
 }
 
 /** The names of the discriminator's lines in the balance chart. */
@@ -92,13 +108,14 @@ export function reduceTrainingEvent(view: TrainingView, event: WorkerEvent, grap
     case 'discriminator':
       return { ...view, discriminator: appendPoint(view.discriminator, event.step, { [D_REAL]: event.real, [D_FAKE]: event.fake }) };
     case 'previews':
-      return { ...view, previews: mergePreviews(view.previews, event.previews), previewStep: event.step };
+      return { ...view, previews: mergePreviews(view.previews, event.previews), previewStep: event.step, requestedConditions: unsettledRequests(view.requestedConditions, event.previews) };
     case 'checkpoint':
       return { ...view, stored: { step: event.step, savedAt: event.savedAt, graph: graphName, ...(view.backend ? { backend: view.backend.backend } : {}) } };
     case 'notice':
       return { ...view, notice: event.text };
     case 'error':
-      return { ...view, error: { message: event.message, nodes: event.nodes ?? [], ...(event.diagnostic ? { code: event.diagnostic.code } : {}) } };
+      // A refused choice of labels: the pickers show again what their grids were drawn with.
+      return { ...view, requestedConditions: {}, error: { message: event.message, nodes: event.nodes ?? [], ...(event.diagnostic ? { code: event.diagnostic.code } : {}) } };
     case 'weights':
       return view;
   }
@@ -136,7 +153,9 @@ export type TrainingAction =
   | { type: 'panel'; open: boolean }
   | { type: 'totalSteps'; totalSteps: number | undefined }
   | { type: 'backendChoice'; choice: BackendChoiceSetting }
-  | { type: 'temperature'; temperature: number };
+  | { type: 'temperature'; temperature: number }
+  /** Labels chosen in a conditioned sampler's class picker (sent to the worker, which redraws that grid). */
+  | { type: 'condition'; sampler: string; choice: ConditionChoice };
 
 export function reduceTraining(store: TrainingStore, action: TrainingAction): TrainingStore {
   switch (action.type) {
@@ -167,6 +186,8 @@ export function reduceTraining(store: TrainingStore, action: TrainingAction): Tr
       return { ...store, backendChoice: action.choice };
     case 'temperature':
       return { ...store, temperature: action.temperature };
+    case 'condition':
+      return { ...store, requestedConditions: { ...store.requestedConditions, [action.sampler]: action.choice } };
   }
 }
 
