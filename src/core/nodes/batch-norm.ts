@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { expectRank, input, lastDim } from './common.ts';
+import { channelScaleShift, expectRank, input, lastDim } from './common.ts';
 import { defineNode } from './types.ts';
 
 /**
@@ -29,13 +29,7 @@ export const batchNormNode = defineNode({
     lastDim(x, 'x');
     return { y: x };
   },
-  variables: ({ inputs }) => {
-    const c = lastDim(input(inputs, 'x'), 'x');
-    return [
-      { name: 'gamma', shape: [c], init: { kind: 'ones' } },
-      { name: 'beta', shape: [c], init: { kind: 'zeros' } },
-    ];
-  },
+  variables: ({ inputs }) => channelScaleShift(lastDim(input(inputs, 'x'), 'x')),
   forward: ({ inputs, vars, params }) => {
     const x = inputs.x!;
     const y = tf.tidy(() => {

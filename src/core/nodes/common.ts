@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { broadcastShapes, formatShape, type Shape } from '../base/shape.ts';
-import type { Init, NodePorts } from './types.ts';
+import type { Init, NodePorts, VariableSpec } from './types.ts';
 
 export const ACTIVATIONS = ['linear', 'relu', 'leakyRelu', 'gelu', 'silu', 'tanh', 'sigmoid', 'softplus', 'exp'] as const;
 export const zActivation = z.enum(ACTIVATIONS);
@@ -59,6 +59,14 @@ export function fusedActivation(name: ActivationName): tf.fused.Activation | und
 export const zSize = (max: number, fallback: number) => z.int().min(1).max(max).default(fallback);
 
 export const glorot = (fanIn: number, fanOut: number): Init => ({ kind: 'glorotUniform', fanIn, fanOut });
+
+/** A normalisation's learned scale (from 1) and shift (from 0), one of each per channel of the last axis. */
+export function channelScaleShift(channels: number): VariableSpec[] {
+  return [
+    { name: 'gamma', shape: [channels], init: { kind: 'ones' } },
+    { name: 'beta', shape: [channels], init: { kind: 'zeros' } },
+  ];
+}
 
 /** The input's shape, or a clear error when it is absent. */
 export function input(inputs: Readonly<Record<string, Shape>>, port: string): Shape {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
-import { expectRank, input, lastDim } from './common.ts';
+import { channelScaleShift, expectRank, input, lastDim } from './common.ts';
 import { defineNode } from './types.ts';
 
 /** Groups of a GroupNorm; 32 in Wu & He and DDPM, 8 suits the narrower networks trained in a browser. */
@@ -40,13 +40,7 @@ export const groupNormNode = defineNode({
     if (problem) throw problem;
     return { y: x };
   },
-  variables: ({ inputs }) => {
-    const c = lastDim(input(inputs, 'x'), 'x');
-    return [
-      { name: 'gamma', shape: [c], init: { kind: 'ones' } },
-      { name: 'beta', shape: [c], init: { kind: 'zeros' } },
-    ];
-  },
+  variables: ({ inputs }) => channelScaleShift(lastDim(input(inputs, 'x'), 'x')),
   forward: ({ inputs, vars, params }) => {
     const y = tf.tidy(() => {
       const x = inputs.x!;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { expectRank, input, lastDim } from './common.ts';
+import { channelScaleShift, expectRank, input, lastDim } from './common.ts';
 import { defineNode } from './types.ts';
 
 /** Normalises each position's features to zero mean and unit variance, then scales and shifts them. */
@@ -17,13 +17,7 @@ export const layerNormNode = defineNode({
     lastDim(x, 'x');
     return { y: x };
   },
-  variables: ({ inputs }) => {
-    const d = lastDim(input(inputs, 'x'), 'x');
-    return [
-      { name: 'gamma', shape: [d], init: { kind: 'ones' } },
-      { name: 'beta', shape: [d], init: { kind: 'zeros' } },
-    ];
-  },
+  variables: ({ inputs }) => channelScaleShift(lastDim(input(inputs, 'x'), 'x')),
   forward: ({ inputs, vars, params }) => {
     const y = tf.tidy(() => {
       const x = inputs.x!;
