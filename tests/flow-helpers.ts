@@ -129,3 +129,20 @@ export function samplerDoc(kind: string, params: Record<string, unknown>, schedu
     ),
   );
 }
+
+/** log|det A| by Gaussian elimination with partial pivoting. */
+export function logAbsDet(a: number[][]): number {
+  const m = a.map((row) => [...row]);
+  let sum = 0;
+  for (let col = 0; col < m.length; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < m.length; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
+    [m[col], m[pivot]] = [m[pivot]!, m[col]!];
+    sum += Math.log(Math.abs(m[col]![col]!));
+    for (let r = col + 1; r < m.length; r++) {
+      const f = m[r]![col]! / m[col]![col]!;
+      for (let k = col; k < m.length; k++) m[r]![k]! -= f * m[col]![k]!;
+    }
+  }
+  return sum;
+}

@@ -11,6 +11,7 @@ import { flowRoundTrip } from '../../src/core/train/family-eval.ts';
 import { openProgramData, streamBatches } from '../../src/core/train/program-data.ts';
 import { TrainingSession } from '../../src/core/train/session.ts';
 import { expectClose, inferNode, runNode } from '../helpers.ts';
+import { logAbsDet } from '../flow-helpers.ts';
 
 /** W = P·L·(U + diag(exp s)) built with plain numbers, independently of the node's tensor code. */
 function weightByHand(c: number, seed: number, lower: number[], upper: number[], logScale: number[]): number[][] {
@@ -20,23 +21,6 @@ function weightByHand(c: number, seed: number, lower: number[], upper: number[],
   const order = permutation(c, 'random', seed);
   // (P·A)[i] = A[order[i]]: P[i, order[i]] = 1.
   return order.map((from) => LU[from]!);
-}
-
-/** log|det A| by Gaussian elimination with partial pivoting. */
-function logAbsDet(a: number[][]): number {
-  const m = a.map((row) => [...row]);
-  let sum = 0;
-  for (let col = 0; col < m.length; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < m.length; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
-    [m[col], m[pivot]] = [m[pivot]!, m[col]!];
-    sum += Math.log(Math.abs(m[col]![col]!));
-    for (let r = col + 1; r < m.length; r++) {
-      const f = m[r]![col]! / m[col]![col]!;
-      for (let k = col; k < m.length; k++) m[r]![k]! -= f * m[col]![k]!;
-    }
-  }
-  return sum;
 }
 
 describe('InvertibleConv1x1', () => {

@@ -11,28 +11,12 @@ import { flowRoundTrip } from '../../src/core/train/family-eval.ts';
 import { openProgramData, streamBatches } from '../../src/core/train/program-data.ts';
 import { TrainingSession } from '../../src/core/train/session.ts';
 import { expectClose, inferNode, makeDocument, runNode } from '../helpers.ts';
+import { logAbsDet } from '../flow-helpers.ts';
 
 type Params = { scale: number; shift: number };
 
 function forward(params: Params, x: tf.Tensor, logdet?: tf.Tensor) {
   return scaleShiftNode.forward!({ params, inputs: logdet ? { x, logdet } : { x }, vars: {}, outputShapes: {}, batchSize: x.shape[0]!, training: false, random: undefined as never, feeds: {} });
-}
-
-/** log|det A| by Gaussian elimination with partial pivoting. */
-function logAbsDet(a: number[][]): number {
-  const m = a.map((row) => [...row]);
-  let sum = 0;
-  for (let col = 0; col < m.length; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < m.length; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
-    [m[col], m[pivot]] = [m[pivot]!, m[col]!];
-    sum += Math.log(Math.abs(m[col]![col]!));
-    for (let r = col + 1; r < m.length; r++) {
-      const f = m[r]![col]! / m[col]![col]!;
-      for (let k = col; k < m.length; k++) m[r]![k]! -= f * m[col]![k]!;
-    }
-  }
-  return sum;
 }
 
 describe('ScaleShift', () => {
