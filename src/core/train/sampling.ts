@@ -42,6 +42,8 @@ interface SamplerParams {
   count: number;
 }
 
+type OpsRunner = ReturnType<typeof opsRunner>;
+
 /** Runs ops of the plan's program on this session's variables at batch `count`, reading Data feeds from `options`. */
 function opsRunner(session: TrainingSession, plan: SamplerPlan, count: number, random: RandomSource, options: SampleOptions) {
   const analysis = session.program.analysis;
@@ -63,7 +65,7 @@ function opsRunner(session: TrainingSession, plan: SamplerPlan, count: number, r
 }
 
 /** The labels [count] a conditioned sampler runs with: chosen, or a held-out batch's. */
-function conditionTensor(run: ReturnType<typeof opsRunner>, condition: SamplerCondition, choice: ConditionChoice, count: number): tf.Tensor {
+function conditionTensor(run: OpsRunner, condition: SamplerCondition, choice: ConditionChoice, count: number): tf.Tensor {
   const labels = conditionLabels(choice, condition.classes, count);
   if (labels) return tf.tensor1d(labels, 'int32');
   const values = run(condition.ops, new Map());
@@ -73,9 +75,8 @@ function conditionTensor(run: ReturnType<typeof opsRunner>, condition: SamplerCo
 }
 
 /** What a sampler's loop runs on: this session's variables, `count` samples, one seeded generator. */
-function runContext(session: TrainingSession, plan: SamplerPlan, count: number, random: ReturnType<typeof createRandom>, options: SampleOptions, condition?: tf.Tensor): SamplerRunContext<unknown> {
+function runContext(session: TrainingSession, plan: SamplerPlan, count: number, random: ReturnType<typeof createRandom>, options: SampleOptions, run: OpsRunner, condition?: tf.Tensor): SamplerRunContext<unknown> {
   const analysis = session.program.analysis;
-  const run = opsRunner(session, plan, count, random, options);
   const conditionKey = plan.condition?.key;
   const nullLabel = plan.condition?.nullLabel;
   return {
@@ -100,7 +101,7 @@ function runContext(session: TrainingSession, plan: SamplerPlan, count: number, 
 }
 
 /** Runs the nodes after a sampler on `samples`: the end of its chain (the caller disposes both). */
-function runAfter(run: ReturnType<typeof opsRunner>, plan: SamplerPlan, samples: tf.Tensor, condition?: tf.Tensor): tf.Tensor {
+function runAfter(run: OpsRunner, plan: SamplerPlan, samples: tf.Tensor, condition?: tf.Tensor): tf.Tensor {
   const after = plan.after!;
   return tf.tidy(() => {
     const values = new Map([[after.from, samples]]);
@@ -110,7 +111,7 @@ function runAfter(run: ReturnType<typeof opsRunner>, plan: SamplerPlan, samples:
 }
 
 /** A trajectory preview sees each step as the chain's end would (a latent sampler's steps decoded). */
-function afterEachStep(run: ReturnType<typeof opsRunner>, plan: SamplerPlan, onStep: NonNullable<SampleOptions['onStep']>, condition?: tf.Tensor): SampleOptions['onStep'] {
+function afterEachStep(run: OpsRunner, plan: SamplerPlan, onStep: NonNullable<SampleOptions['onStep']>, condition?: tf.Tensor): SampleOptions['onStep'] {
   if (!plan.after) return onStep;
   return (index, total, x) => {
     const decoded = runAfter(run, plan, x, condition);
@@ -132,7 +133,7 @@ export async function runSampler(session: TrainingSession, plan: SamplerPlan, op
   }
   const condition = plan.condition ? conditionTensor(run, plan.condition, choice, count) : undefined;
   try {
-    const result = await samplerOf(plan).run(runContext(session, plan, count, random, options, condition), plan);
+    const result = await samplerOf(plan).run(runContext(session, plan, count, random, options, run, condition), plan);
     const labels = condition && result.kind === 'tensor' ? Array.from(await condition.data()) : undefined;
     const named = { sampler: samplerName(plan), family: plan.kind, ...(labels ? { labels } : {}) };
     if (!plan.after || result.kind !== 'tensor') return { ...result, ...named };
@@ -157,5 +158,7 @@ export function sampleValueRange(program: Pick<Program, 'feeds'>): [number, numb
 export function invertFlow(session: TrainingSession, plan: SamplerPlan, latent: tf.Tensor): tf.Tensor {
   const inverse = samplerOf(plan).inverse;
   if (!inverse) throw new Error(`sampler ${samplerName(plan)} does not run its path backwards`);
-  return inverse.invert(runContext(session, plan, latent.shape[0]!, createRandom(0), {}), plan, latent);
+  const count = latent.shape[0]!;
+  const random = createRandom(0);
+  return inverse.invert(runContext(session, plan, count, random, {}, opsRunner(session, plan, count, random, {})), plan, latent);
 }
