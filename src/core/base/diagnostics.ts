@@ -59,6 +59,7 @@ export const DIAGNOSTICS = {
   GC116: { severity: 'error', text: (a: Args) => `Token ids reaching "${s(a.port)}" run up to ${s(a.max)} (${s(a.from)}), but ${s(a.what)}: every id must be below that.` },
   GC117: { severity: 'error', text: (a: Args) => `Weights "${s(a.key)}" would have shape ${s(a.here)} in this placement but have ${s(a.there)} in "${s(a.first)}": the placements of a module share its weights, so each must see inputs of the same shape.` },
   GC118: { severity: 'error', text: (a: Args) => `This node comes after a sampler, so it runs only when sampling, but ${s(a.reason)}.` },
+  GC119: { severity: 'error', text: (a: Args) => `Parameter "${s(a.param)}" ties this node's weights to "${s(a.target)}", but ${s(a.reason)}.` },
 
   GC201: { severity: 'error', text: (a: Args) => `Objective "${s(a.objective)}" ${s(a.reason)}.` },
   GC202: { severity: 'warning', text: () => `The graph has no objective node, so it has nothing to train.` },

@@ -8,7 +8,7 @@ import type { GraphDocument, ObjectiveSettings, OptimizerSettings } from '../gra
 import { zObjectiveSettings } from '../graph/schema.ts';
 import type { SamplerAfter, SamplerCondition, SamplerPlan } from '../nodes/sampler-types.ts';
 import { conditionChoiceOf, conditionProblem } from '../nodes/sampler-condition.ts';
-import type { Init } from '../nodes/types.ts';
+import { isLossKind, type Init } from '../nodes/types.ts';
 import { analyze, type Analysis, type FlatOp, type NodePlace } from '../shapes/analyze.ts';
 import { diagnostic, hasErrors, type Diagnostic } from '../base/diagnostics.ts';
 import { variableKey } from './forward.ts';
@@ -94,7 +94,7 @@ export function compile(doc: GraphDocument, analysis: Analysis = analyze(doc)): 
       const first = seen.get(key);
       if (first) {
         // Placements of one module share its weights: a placement that sees another input shape would need other weights.
-        const shape = first.variables.find((v) => v.name === spec.name)!.shape;
+        const shape = first.variables.find((v) => variableKey(first, v) === key)!.shape;
         // Ops of a placement have ids under the placement's node id, e.g. d_fake/critic/fc0.
         const placement = (o: FlatOp) => o.id.split('/')[0]!;
         if (!sameShape(shape, spec.shape)) diagnostics.push(diagnostic('GC117', { key, here: formatShape(spec.shape), there: formatShape(shape), first: placement(first) }, { node: placement(op) }));
@@ -109,7 +109,7 @@ export function compile(doc: GraphDocument, analysis: Analysis = analyze(doc)): 
   const instanceModule = new Map(doc.nodes.filter((n) => n.kind === 'Module').map((n) => [n.id, String(n.params.module)]));
   const scopeOf = (name: string) => `${instanceModule.get(name) ?? name}/`;
 
-  const lossOps = trainOps.filter((op) => op.def.category === 'objective');
+  const lossOps = trainOps.filter((op) => isLossKind(op.def));
   const objectives: CompiledObjective[] = [];
   objectiveSettings(doc, lossOps).forEach((settings, i) => {
     const losses = lossOps.filter((op) => (op.params as { objective: string }).objective === settings.id);
@@ -155,7 +155,7 @@ function afterSamplerDiagnostics(analysis: Analysis, trained: ReadonlySet<string
   for (const op of analysis.ops) {
     if (op.phase !== 'sample' || op.def.sampler) continue;
     let reason: string | undefined;
-    if (op.def.category === 'objective') reason = 'a loss cannot be computed on samples, which exist only after training';
+    if (isLossKind(op.def)) reason = 'a loss cannot be computed on samples, which exist only after training';
     else if (op.variables.some((spec) => !trained.has(variableKey(op, spec)))) {
       reason = 'it has weights that no objective trains: place a module that training uses (e.g. the decoder a loss trains) after the sampler instead';
     }

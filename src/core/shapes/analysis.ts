@@ -2,7 +2,7 @@
 import type { Diagnostic } from '../base/diagnostics.ts';
 import type { Shape } from '../base/shape.ts';
 import type { SamplerOp } from '../nodes/sampler-types.ts';
-import type { NodePorts, PortType } from '../nodes/types.ts';
+import type { NodePorts, PortType, VariableSpec } from '../nodes/types.ts';
 
 export interface ValueInfo {
   shape: Shape;
@@ -19,6 +19,8 @@ export interface NodePlace {
 export interface FlatOp extends SamplerOp {
   /** Ops with the same scope share their variables (module instances). */
   varScope: string;
+  /** Weight tying: variable (spec name) → the key of the variable another node lends it, resolved by the analysis (shapes/ties.ts). */
+  tiedKeys?: Record<string, string>;
   /** The document node it comes from. */
   origin: NodePlace;
   phase: 'train' | 'sample';
@@ -56,4 +58,9 @@ export interface Analysis {
 export interface AnalyzeOptions {
   /** A document may ask for a memory budget up to this many megabytes, no more. */
   maxMemoryBudgetMB?: number;
+}
+
+/** The key of an op's variable: its scope and name, or, tied, the key of the variable it shares. */
+export function variableKeyOf(op: Pick<FlatOp, 'varScope' | 'tiedKeys'>, spec: VariableSpec): string {
+  return op.tiedKeys?.[spec.name] ?? `${op.varScope}/${spec.name}`;
 }

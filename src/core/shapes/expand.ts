@@ -9,13 +9,15 @@ import { diagnostic, ShapeError, type Diagnostic, type DiagnosticCode, type Diag
 import type { Shape } from '../base/shape.ts';
 import type { GraphDocument, GraphModule } from '../graph/schema.ts';
 import { getNodeDefinition } from '../nodes/registry.ts';
+import { isLossKind } from '../nodes/types.ts';
 import type { FlatOp, NodeInfo, ValueInfo } from './analysis.ts';
 import { wireScope } from './edges.ts';
 import { inferPrimitive } from './infer.ts';
 import { declaredInputs, findRecursiveModules, PortsOf } from './modules.ts';
 import { topologicalOrder } from './order.ts';
 import { parseParams } from './params.ts';
-import type { NodeJob, Report, ResolvedNode, Scope, ScopeContext, ScopeEdge, ScopeNode } from './scope.ts';
+import type { NodeJob, Report, ResolvedNode, Scope, ScopeContext, ScopeEdge, ScopeNode, ScopePrimitive } from './scope.ts';
+import { resolveTies } from './ties.ts';
 import type { LossNode } from './training-check.ts';
 
 const MAX_EXPANSION_DEPTH = 16;
@@ -119,11 +121,15 @@ export class Analyzer {
     }
 
     const wiring = wireScope(scope, resolved, report, this.report, ctx.place);
+    const primitives = new Map<string, ScopePrimitive>();
+    const here: ScopeContext = { ...ctx, primitives };
     for (const id of topologicalOrder(scope, wiring, report)) {
       const entry = resolved.get(id);
       if (!entry) continue;
-      this.analyzeNode(entry, wiring.incoming.get(id), wiring.dead, produced, ctx, report);
+      this.analyzeNode(entry, wiring.incoming.get(id), wiring.dead, produced, here, report);
     }
+    // Weight tying: references name nodes of this scope, in any order.
+    resolveTies(scope, resolved, primitives, report);
     return produced;
   }
 
@@ -172,7 +178,7 @@ export class Analyzer {
 
     const owners = ctx.infoSink ? [...ctx.owners, info] : ctx.owners;
     const place = ctx.place(node.id);
-    if (def.category === 'objective') this.lossNodes.push({ place, objective: (params as { objective: string }).objective });
+    if (isLossKind(def)) this.lossNodes.push({ place, objective: (params as { objective: string }).objective });
 
     try {
       let outputs: Map<string, string>;

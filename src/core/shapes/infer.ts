@@ -38,13 +38,16 @@ export function inferPrimitive({ node, def, params, inputKeys, inputShapes }: No
     elements += elementsPerItem(shape);
   }
   const variables = def.variables?.({ params, inputs: inputShapes }) ?? [];
-  const paramCount = variables.reduce((sum, v) => sum + v.shape.reduce((a, b) => a * b, 1), 0);
+  // A tied variable is counted where it is lent, once.
+  const paramCount = variables.reduce((sum, v) => (v.tied ? sum : sum + v.shape.reduce((a, b) => a * b, 1)), 0);
   for (const owner of owners) {
     owner.paramCount += paramCount;
     owner.activationElements += elements;
   }
+  const varScope = `${ctx.varPrefix}${node.id}`;
+  let op: FlatOp | undefined;
   if (ctx.emitOps) {
-    sink.ops.push({
+    op = {
       id,
       kind: def.kind,
       def,
@@ -52,10 +55,12 @@ export function inferPrimitive({ node, def, params, inputKeys, inputShapes }: No
       inputs: inputKeys,
       outputs: outputKeys,
       variables,
-      varScope: `${ctx.varPrefix}${node.id}`,
+      varScope,
       origin: ctx.place(node.id),
       phase,
-    });
+    };
+    sink.ops.push(op);
   }
+  ctx.primitives?.set(node.id, { def, varScope, variables, ...(op ? { op } : {}) });
   return outputs;
 }

@@ -1,7 +1,7 @@
 /** The training memory a document needs, against the budget that applies to it. */
 import { elementsPerItem } from '../base/shape.ts';
 import type { GraphDocument } from '../graph/schema.ts';
-import type { AnalyzeOptions, FlatOp, NodeInfo, ValueInfo } from './analysis.ts';
+import { variableKeyOf, type AnalyzeOptions, type FlatOp, type NodeInfo, type ValueInfo } from './analysis.ts';
 import type { ReportAt } from './scope.ts';
 
 /** The memory limit when the person running GenComposer sets none (CLI `--memory-budget`, the app's setting). */
@@ -31,7 +31,7 @@ export function estimateMemory(
   for (const op of analysed.ops) {
     if (op.phase !== 'train') continue;
     for (const v of op.variables) {
-      const key = `${op.varScope}/${v.name}`;
+      const key = variableKeyOf(op, v);
       if (scopes.has(key)) continue;
       scopes.add(key);
       parameterCount += v.shape.reduce((a, b) => a * b, 1);

@@ -1,8 +1,8 @@
 /** The pieces the analysis passes between its jobs while it walks a scope (the document, a module body, a block's expansion). */
 import type { DiagnosticCode, DiagnosticPlace } from '../base/diagnostics.ts';
 import type { Shape } from '../base/shape.ts';
-import type { NodeDefinition, NodePorts } from '../nodes/types.ts';
-import type { NodeInfo, NodePlace } from './analysis.ts';
+import type { NodeDefinition, NodePorts, VariableSpec } from '../nodes/types.ts';
+import type { FlatOp, NodeInfo, NodePlace } from './analysis.ts';
 
 export interface ScopeNode {
   id: string;
@@ -40,6 +40,16 @@ export interface ScopeContext {
   /** False when analysing an unplaced module: its ops are not part of the program. */
   emitOps: boolean;
   depth: number;
+  /** The primitives analysed in this scope, by local id: where weight tying finds the node a reference names (ties.ts). */
+  primitives?: Map<string, ScopePrimitive>;
+}
+
+/** A primitive node of a scope once inferred: its variables, and its op when one was emitted. */
+export interface ScopePrimitive {
+  def: NodeDefinition;
+  varScope: string;
+  variables: VariableSpec[];
+  op?: FlatOp;
 }
 
 /** Reports a problem anywhere in the document (repeats are dropped). */

@@ -75,6 +75,22 @@ export const GraphNode = memo(function GraphNode({ id, data, selected }: NodePro
           {data.module.instances > 1 ? <span className="gn-shared">×{data.module.instances} shared</span> : null}
         </div>
       ) : null}
+      {data.tie ? (
+        <div className="gn-module" data-testid={`tie-badge-${id}`}>
+          {'uses' in data.tie ? (
+            <>
+              <span className="gn-module-name" title={`Uses the ${data.tie.variable} of "${data.tie.uses}" as its own: one variable, trained by both`}>
+                {data.tie.uses}.{data.tie.variable}
+              </span>
+              <span className="gn-shared">tied</span>
+            </>
+          ) : (
+            <span className="gn-shared" title={`Its ${data.tie.variable} is also used by ${data.tie.sharedBy} tied node${data.tie.sharedBy > 1 ? 's' : ''}`}>
+              {data.tie.variable} ×{data.tie.sharedBy + 1} shared
+            </span>
+          )}
+        </div>
+      ) : null}
       {data.summary ? (
         <div className="gn-summary" title={data.summary}>
           {data.summary}

@@ -33,6 +33,8 @@ export type ModuleBadge = {
   problems: number;
 };
 
+export type TieBadge = { uses: string; variable: string } | { sharedBy: number; variable: string };
+
 export type NodeView = {
   id: string;
   kind: string;
@@ -46,6 +48,8 @@ export type NodeView = {
   diagnostics: Diagnostic[];
   severity?: Severity;
   module?: ModuleBadge;
+  /** Weight tying: the node whose matrix this one uses (its `tiedTo`), or how many nodes use this one's. */
+  tie?: TieBadge;
   /** A block that can be opened into its primitives. */
   expandable: boolean;
 };
@@ -211,6 +215,8 @@ export function toNodeViews(doc: GraphDocument, analysis: Analysis, scope?: stri
     if (node.label !== undefined) view.label = node.label;
     const severity = worst(diagnostics);
     if (severity) view.severity = severity;
+    const tie = tieBadge(node, level);
+    if (tie) view.tie = tie;
     if (node.kind === 'Module') {
       const id = String(node.params.module);
       const mod = doc.modules.find((m) => m.id === id);
@@ -223,6 +229,19 @@ export function toNodeViews(doc: GraphDocument, analysis: Analysis, scope?: stri
     }
     return view;
   });
+}
+
+/** The tie badge of a node: the node whose weights it uses (`tiedTo`), else how many nodes of its scope use its own. */
+function tieBadge(node: GraphNode, level: Level): TieBadge | undefined {
+  const tiedTo = node.params.tiedTo;
+  if (typeof tiedTo === 'string' && tiedTo !== '') {
+    const lender = level.nodes.find((n) => n.id === tiedTo);
+    return { uses: tiedTo, variable: (lender && getNodeDefinition(lender.kind)?.lends) ?? 'weights' };
+  }
+  const variable = getNodeDefinition(node.kind)?.lends;
+  if (!variable) return undefined;
+  const sharedBy = level.nodes.filter((n) => n.params.tiedTo === node.id).length;
+  return sharedBy > 0 ? { sharedBy, variable } : undefined;
 }
 
 export function toFlowNodes(doc: GraphDocument, analysis: Analysis, scope?: string, selection: readonly string[] = []): FlowNode[] {

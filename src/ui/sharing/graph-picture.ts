@@ -65,7 +65,7 @@ export interface PictureNode {
   width: number;
   height: number;
   /** Offsets from the top of the card to each section. */
-  rows: { module?: number; summary?: number; ports?: number; foot?: number; problems?: number };
+  rows: { module?: number; tie?: number; summary?: number; ports?: number; foot?: number; problems?: number };
   ports: PicturePort[];
 }
 
@@ -95,6 +95,10 @@ export function layoutPicture(doc: GraphDocument, analysis: Analysis = analyze(d
     let at = TOP_BORDER + HEAD;
     if (view.module) {
       rows.module = at;
+      at += MODULE_ROW;
+    }
+    if (view.tie) {
+      rows.tie = at;
       at += MODULE_ROW;
     }
     if (view.summary) {
@@ -249,6 +253,19 @@ function drawCard(ctx: CanvasRenderingContext2D, node: PictureNode, detail: bool
     ctx.fill();
     text(ctx, shown, x + 17, y + node.rows.module + 11, { font: `500 11px ${FONT}`, color: '#92400e', width: inner });
     if (view.module.instances > 1) text(ctx, `×${view.module.instances} shared`, x + 16 + w, y + node.rows.module + 11, { font: `11px ${FONT}`, color: '#b45309', width: 70 });
+  }
+  if (view.tie && node.rows.tie !== undefined) {
+    const row = y + node.rows.tie;
+    if ('uses' in view.tie) {
+      ctx.font = `500 11px ${FONT}`;
+      const shown = fitText(ctx, `${view.tie.uses}.${view.tie.variable}`, inner - 40);
+      const w = ctx.measureText(shown).width + 14;
+      roundedRect(ctx, x + 10, row + 2, w, 18, 9);
+      ctx.fillStyle = '#fef3c7';
+      ctx.fill();
+      text(ctx, shown, x + 17, row + 11, { font: `500 11px ${FONT}`, color: '#92400e', width: inner });
+      text(ctx, 'tied', x + 16 + w, row + 11, { font: `11px ${FONT}`, color: '#b45309', width: 40 });
+    } else text(ctx, `${view.tie.variable} ×${view.tie.sharedBy + 1} shared`, x + 10, row + 11, { font: `11px ${FONT}`, color: '#b45309', width: inner });
   }
   if (view.summary && node.rows.summary !== undefined) {
     text(ctx, view.summary, x + 10, y + node.rows.summary + 7, { font: `10.5px ${MONO}`, color: '#475569', width: inner });
