@@ -110,6 +110,13 @@ const attention = (torch: string, ours: string): WeightMap => [
   ...dense(`${torch}v_proj.`, `${ours}/v`),
   ...dense(`${torch}out_proj.`, `${ours}/out`),
 ];
+/** nn.LSTM / nn.GRU of one layer: weight_ih_l0 and weight_hh_l0 are our kernels transposed. */
+const recurrent = (ours: string): WeightMap => [
+  ['weight_ih_l0', `${ours}/kernel`, 'linear'],
+  ['weight_hh_l0', `${ours}/recurrentKernel`, 'linear'],
+  ['bias_ih_l0', `${ours}/bias`, 'vector'],
+  ['bias_hh_l0', `${ours}/recurrentBias`, 'vector'],
+];
 const img = (h: number, w: number, c: number): InputSpec => ({ shape: [BATCH, h, w, c] });
 const t = (...shape: number[]): InputSpec => ({ shape: [BATCH, ...shape] });
 const ids = (max: number, ...shape: number[]): InputSpec => ({ shape: [BATCH, ...shape], ids: max });
@@ -171,6 +178,10 @@ const PRIMITIVES: OracleCase[] = [
   { name: 'BatchNorm on [B, T, C], epsilon 1e-5', kind: 'BatchNorm', params: { epsilon: 1e-5 }, inputs: { x: t(3, 5) }, weights: norm('', 'n') },
   { name: 'BatchNorm on [B, C]', kind: 'BatchNorm', inputs: { x: t(6) }, weights: norm('', 'n') },
   { name: 'LayerNorm [B, T, D]', kind: 'LayerNorm', inputs: { x: t(3, 8) }, weights: norm('', 'n') },
+  { name: 'LSTM with h0 and c0', kind: 'LSTM', params: { units: 3 }, inputs: { x: t(4, 2), h0: t(3), c0: t(3) }, weights: recurrent('n') },
+  { name: 'LSTM from zeros, last state only', kind: 'LSTM', params: { units: 4, returnSequences: false }, inputs: { x: t(5, 3) }, weights: recurrent('n') },
+  { name: 'GRU with h0', kind: 'GRU', params: { units: 3 }, inputs: { x: t(4, 2), h0: t(3) }, weights: recurrent('n') },
+  { name: 'GRU from zeros, last state only', kind: 'GRU', params: { units: 4, returnSequences: false }, inputs: { x: t(5, 3) }, weights: recurrent('n') },
   { name: 'LayerNorm [B, D], epsilon 1e-3', kind: 'LayerNorm', params: { epsilon: 1e-3 }, inputs: { x: t(6) }, weights: norm('', 'n') },
   { name: 'LayerNorm on an image', kind: 'LayerNorm', inputs: { x: img(2, 3, 4) }, weights: norm('', 'n') },
   { name: 'GroupNorm on an image, 2 groups', kind: 'GroupNorm', params: { groups: 2 }, inputs: { x: img(3, 3, 4) }, weights: norm('', 'n') },
@@ -537,10 +548,10 @@ function drawInput(spec: InputSpec, rng: Rng): Float32Array | Int32Array {
   return Float32Array.from({ length: n }, () => (spec.range ? lo + (hi - lo) * rng.uniform() : rng.normal() * (spec.scale ?? 1)));
 }
 
-/** Glorot kernels keep their initialiser; constants get jitter, tables a wider normal. */
+/** Glorot and uniform kernels keep their initialiser; constants get jitter, tables a wider normal. */
 function variableValues(init: Init, shape: number[], rng: Rng): Float32Array {
   const values = initialValues(init, shape, rng);
-  if (init.kind === 'glorotUniform') return values;
+  if (init.kind === 'glorotUniform' || init.kind === 'uniform') return values;
   const jitter = init.kind === 'normal' ? 0.5 : 0.3;
   return values.map((v) => (init.kind === 'normal' ? 0 : v) + jitter * rng.normal());
 }

@@ -197,6 +197,22 @@ def group_norm(c, name, x, groups, eps):
     return F.group_norm(x.movedim(-1, 1), groups, c.w(f'{name}weight'), c.w(f'{name}bias'), eps).movedim(1, -1)
 
 
+def recurrent(c, kind, x, p):
+    """The kernel torch.nn.LSTM / nn.GRU call in forward (one layer, batch first), given our weights."""
+    weights = [c.w(name) for name in ('weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0')]
+    zeros = torch.zeros(1, x.shape[0], p['units'], dtype=DT)
+    h0 = c.x('h0').unsqueeze(0) if c.x('h0') is not None else zeros
+    if kind == 'LSTM':
+        c0 = c.x('c0').unsqueeze(0) if c.x('c0') is not None else zeros
+        y, h, cell = torch._VF.lstm(x, (h0, c0), weights, True, 1, 0.0, False, False, True)
+        out = {'h': h.squeeze(0), 'c': cell.squeeze(0)}
+    else:
+        y, h = torch._VF.gru(x, h0, weights, True, 1, 0.0, False, False, True)
+        out = {'h': h.squeeze(0)}
+    out['y'] = y if p['returnSequences'] else y[:, -1]
+    return out
+
+
 def causal_mask(t, s):
     """PyTorch's float attention mask: 0 where key j <= query i, -1e9 added where j > i."""
     return torch.triu(torch.full((t, s), -1e9, dtype=DT), diagonal=1)
@@ -333,6 +349,8 @@ def run_kind(c):
         return {'y': batch_norm(c, '', x, p['epsilon'])}
     if k == 'LayerNorm':
         return {'y': layer_norm(c, '', x, p['epsilon'])}
+    if k in ('LSTM', 'GRU'):
+        return recurrent(c, k, x, p)
     if k == 'GroupNorm':
         return {'y': group_norm(c, '', x, p['groups'], p['epsilon'])}
     if k == 'StopGradient':

@@ -4,8 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { nameRecord, own } from '../base/names.ts';
-import type { Init, RandomSource, VariableSpec } from '../nodes/types.ts';
 import type { Analysis, FlatOp } from '../shapes/analyze.ts';
+import type { Init, RandomSource, RecurrentState, VariableSpec } from '../nodes/types.ts';
 import { concrete } from '../base/shape.ts';
 import { Rng } from '../base/random.ts';
 
@@ -27,6 +27,9 @@ export function initialValues(init: Init, shape: readonly number[], rng: Rng): F
       break;
     case 'normal':
       for (let i = 0; i < n; i++) values[i] = rng.normal() * init.std;
+      break;
+    case 'uniform':
+      for (let i = 0; i < n; i++) values[i] = (rng.uniform() * 2 - 1) * init.limit;
       break;
     case 'glorotUniform': {
       const limit = Math.sqrt(6 / (init.fanIn + init.fanOut));
@@ -65,6 +68,12 @@ export interface ForwardOptions {
   random: RandomSource;
   /** Which ops to run; samplers run elsewhere. */
   phase?: 'train' | 'sample';
+  /**
+   * A sampler stepping a sequence one position at a time: recurrent ops
+   * start from the state held here for them (in place of their initial-state
+   * inputs) and leave their final state here for the next position.
+   */
+  recurrentState?: RecurrentState;
 }
 
 /** Runs every op of the phase; returns all values by key. The caller owns the tensors. */
@@ -91,6 +100,9 @@ export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit
     }
     const vars = nameRecord<tf.Tensor>();
     for (const spec of op.variables) vars[spec.name] = options.variables.get(variableKey(op, spec))!;
+    const carried = options.recurrentState ? recurrentPorts(op) : undefined;
+    const held = carried && own(options.recurrentState!, op.id);
+    if (carried && held) for (const port of Object.keys(carried)) if (own(held, port)) inputs[port] = held[port]!;
     const outputShapes = nameRecord<number[]>();
     for (const [port, key] of Object.entries(op.outputs)) outputShapes[port] = concrete(analysis.values.get(key)!.shape, options.batchSize);
     const outputs = op.def.forward!({
@@ -109,6 +121,17 @@ export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit
       // A value supplied in place of this output (a sampler's substitution) wins.
       if (!values.has(key)) values.set(key, value);
     }
+    if (carried) {
+      const next = nameRecord<tf.Tensor>();
+      for (const [port, output] of Object.entries(carried)) next[port] = own(outputs, output)!;
+      options.recurrentState![op.id] = next;
+    }
   }
   return values;
+}
+
+/** A recurrent op's state ports (initial-state input → final-state output), or undefined for other ops. */
+function recurrentPorts(op: FlatOp): Readonly<Record<string, string>> | undefined {
+  const behaviour = op.def.sequence?.(op.params);
+  return behaviour?.kind === 'recurrent' ? behaviour.state : undefined;
 }

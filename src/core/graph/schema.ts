@@ -19,7 +19,7 @@ export const zId = z
 const zText = (max: number) => z.string().max(max);
 const zCoordinate = z.number().min(-1e7).max(1e7);
 
-export const zFamily = z.enum(['vae', 'gan', 'transformer', 'flow', 'diffusion', 'custom']);
+export const zFamily = z.enum(['vae', 'gan', 'transformer', 'rnn', 'flow', 'diffusion', 'custom']);
 
 export const zMeta = z.strictObject({
   name: zText(LIMITS.nameLength).min(1),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { activate, input, zActivation } from './common.ts';
+import { activate, input, positionwise, zActivation } from './common.ts';
 import { defineNode } from './types.ts';
 
 export const activationNode = defineNode({
@@ -12,4 +12,5 @@ export const activationNode = defineNode({
   infer: ({ inputs }) => ({ y: input(inputs, 'x') }),
   forward: ({ inputs, params }) => ({ y: activate(inputs.x!, params.fn) }),
   summary: (p) => p.fn,
+  sequence: positionwise,
 });

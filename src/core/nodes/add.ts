@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { BINARY_PORTS, inferBroadcast } from './common.ts';
+import { BINARY_PORTS, inferBroadcast, positionwise } from './common.ts';
 import { defineNode } from './types.ts';
 
 export const addNode = defineNode({
@@ -12,4 +12,5 @@ export const addNode = defineNode({
   ports: BINARY_PORTS,
   infer: ({ inputs }) => inferBroadcast(inputs),
   forward: ({ inputs }) => ({ y: tf.add(inputs.a!, inputs.b!) }),
+  sequence: positionwise,
 });

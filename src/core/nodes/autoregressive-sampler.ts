@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { expectRank, input, lastDim } from './common.ts';
 import type { SamplerDefinition, SamplerOp, SamplerPlan, SamplerPlanContext, SamplerRunContext } from './sampler-types.ts';
-import { defineNode } from './types.ts';
+import { defineNode, type RecurrentState } from './types.ts';
+import { nameRecord } from '../base/names.ts';
 
 /**
  * Draws one token from softmax(logits / temperature), keeping only the topK
@@ -59,6 +60,12 @@ export interface AutoregressivePlan extends SamplerPlan {
   tokens: string;
   /** From the tokens to the logits. */
   ops: SamplerOp[];
+  /**
+   * Every op on that path is positionwise or recurrent, so the model runs
+   * on one position at a time with recurrent state carried over, instead
+   * of on the whole prefix for every token.
+   */
+  stepwise: boolean;
 }
 
 function planTokens({ op, opsFor, isFeed, valueOf }: SamplerPlanContext<Params>): AutoregressivePlan | { error: string } {
@@ -84,38 +91,87 @@ function planTokens({ op, opsFor, isFeed, valueOf }: SamplerPlanContext<Params>)
       }
     }
   }
-  return { kind: 'autoregressive', op, logits, tokens, ops };
+  const stepwise = ops.every((o) => o.def.sequence?.(o.params) !== undefined);
+  return { kind: 'autoregressive', op, logits, tokens, ops, stepwise };
 }
 
-/** Writes tokens left to right, re-running the model on the tokens so far. */
-async function generateTokens({ params, count, rng, runOps, shapeOf }: SamplerRunContext<Params>, plan: AutoregressivePlan): Promise<number[][]> {
+/** Scores [count, vocab] for the token after `position`, given the tokens so far ([count, context], row-major). */
+interface NextScores {
+  next(position: number, tokens: Int32Array): tf.Tensor;
+  dispose(): void;
+}
+
+/** Re-runs the model on the whole context and reads the scores at `position` (a Transformer's attention needs every position). */
+function wholeContext({ count, runOps }: SamplerRunContext<Params>, plan: AutoregressivePlan, context: number, vocab: number): NextScores {
+  return {
+    next: (position, tokens) =>
+      tf.tidy(() => {
+        const values = runOps(plan.ops, new Map([[plan.tokens, tf.tensor(tokens, [count, context], 'int32')]]));
+        return tf.reshape(tf.slice(values.get(plan.logits)!, [0, position, 0], [count, 1, vocab]), [count, vocab]);
+      }),
+    dispose: () => {},
+  };
+}
+
+/**
+ * Runs the model on one position at a time, recurrent ops carrying their
+ * state from each position to the next: the cost of a token does not grow
+ * with the tokens before it.
+ */
+function onePositionAtATime({ count, runOps }: SamplerRunContext<Params>, plan: AutoregressivePlan, context: number, vocab: number): NextScores {
+  let state: RecurrentState = nameRecord();
+  const held = () => Object.values(state).flatMap((ports) => Object.values(ports));
+  return {
+    next: (position, tokens) => {
+      const before = held();
+      const column = Int32Array.from({ length: count }, (_, b) => tokens[b * context + position]!);
+      const next: RecurrentState = nameRecord(Object.entries(state));
+      const scores = tf.tidy(() => {
+        const values = runOps(plan.ops, new Map([[plan.tokens, tf.tensor(column, [count, 1], 'int32')]]), next);
+        for (const ports of Object.values(next)) for (const t of Object.values(ports)) tf.keep(t);
+        return tf.reshape(values.get(plan.logits)!, [count, vocab]);
+      });
+      const kept = new Set(Object.values(next).flatMap((ports) => Object.values(ports)));
+      tf.dispose(before.filter((t) => !kept.has(t)));
+      state = next;
+      return scores;
+    },
+    dispose: () => tf.dispose(held()),
+  };
+}
+
+/** Writes tokens left to right, each drawn from the model's scores given the tokens before it. */
+async function generateTokens(ctx: SamplerRunContext<Params>, plan: AutoregressivePlan): Promise<number[][]> {
+  const { params, count, rng, shapeOf } = ctx;
   const [, context, vocab] = shapeOf(plan.logits) as [number, number, number];
   const length = params.maxLength || context;
   const inputs = new Int32Array(count * context);
   for (let b = 0; b < count; b++) inputs[b * context] = params.startToken;
   const out: number[][] = Array.from({ length: count }, () => []);
   const finished = new Array<boolean>(count).fill(false);
-  for (let position = 0; position < length; position++) {
-    const row = tf.tidy(() => {
-      const values = runOps(plan.ops, new Map([[plan.tokens, tf.tensor(inputs, [count, context], 'int32')]]));
-      return tf.squeeze(tf.slice(values.get(plan.logits)!, [0, position, 0], [count, 1, vocab]), [1]);
-    });
-    const logits = await row.data();
-    row.dispose();
-    for (let b = 0; b < count; b++) {
-      if (finished[b]) {
-        out[b]!.push(0);
-        continue;
+  const scorer = (plan.stepwise ? onePositionAtATime : wholeContext)(ctx, plan, context, vocab);
+  try {
+    for (let position = 0; position < length; position++) {
+      const row = scorer.next(position, inputs);
+      const logits = await row.data();
+      row.dispose();
+      for (let b = 0; b < count; b++) {
+        if (finished[b]) {
+          out[b]!.push(0);
+          continue;
+        }
+        const token = sampleToken(logits.subarray(b * vocab, (b + 1) * vocab) as Float32Array, params.temperature, params.topK, rng.uniform());
+        out[b]!.push(token);
+        if (position + 1 < context) inputs[b * context + position + 1] = token;
+        if (token === params.stopToken) finished[b] = true;
       }
-      const token = sampleToken(logits.subarray(b * vocab, (b + 1) * vocab) as Float32Array, params.temperature, params.topK, rng.uniform());
-      out[b]!.push(token);
-      if (position + 1 < context) inputs[b * context + position + 1] = token;
-      if (token === params.stopToken) finished[b] = true;
+      if (finished.every(Boolean)) {
+        for (const tokens of out) while (tokens.length < length) tokens.push(0);
+        break;
+      }
     }
-    if (finished.every(Boolean)) {
-      for (const tokens of out) while (tokens.length < length) tokens.push(0);
-      break;
-    }
+  } finally {
+    scorer.dispose();
   }
   return out;
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { broadcastShapes, formatShape, type Shape } from '../base/shape.ts';
-import type { Init, NodePorts, VariableSpec } from './types.ts';
+import type { Init, NodePorts, SequenceBehaviour, VariableSpec } from './types.ts';
 
 export const ACTIVATIONS = ['linear', 'relu', 'leakyRelu', 'gelu', 'silu', 'tanh', 'sigmoid', 'softplus', 'exp'] as const;
 export const zActivation = z.enum(ACTIVATIONS);
@@ -54,6 +54,12 @@ export function fusedActivation(name: ActivationName): tf.fused.Activation | und
       return undefined;
   }
 }
+
+/** Kinds that compute each position of a sequence from that position alone (a sampler may run them one position at a time). */
+export const positionwise = (): SequenceBehaviour => ({ kind: 'positionwise' });
+
+/** Positionwise when it works on the last axis only (Softmax, Concat). */
+export const positionwiseOnLastAxis = (params: { axis: number }): SequenceBehaviour | undefined => (params.axis === -1 ? positionwise() : undefined);
 
 /** Common int param: a size between 1 and `max`. */
 export const zSize = (max: number, fallback: number) => z.int().min(1).max(max).default(fallback);

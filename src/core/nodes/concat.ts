@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { normalizeAxis } from '../base/shape.ts';
-import { BINARY_PORTS, expectRank, input, mismatch } from './common.ts';
+import { BINARY_PORTS, expectRank, input, mismatch, positionwiseOnLastAxis } from './common.ts';
 import { defineNode } from './types.ts';
 
 /**
@@ -49,4 +49,5 @@ export const concatNode = defineNode({
     },
   },
   summary: (p) => `axis ${p.axis}`,
+  sequence: positionwiseOnLastAxis,
 });

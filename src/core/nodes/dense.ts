@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { activate, expectRank, fusedActivation, glorot, input, lastDim, zActivation, zSize } from './common.ts';
+import { activate, expectRank, fusedActivation, glorot, input, lastDim, positionwise, zActivation, zSize } from './common.ts';
 import { defineNode, type Init, type VariableSpec } from './types.ts';
 
 /** A fully connected layer on the last axis: y = act(x W + b). */
@@ -48,4 +48,5 @@ export const denseNode = defineNode({
     return { y };
   },
   summary: (p) => `${p.units}${p.activation === 'linear' ? '' : ` · ${p.activation}`}${p.kernelInit === 'zeros' ? ' · zero init' : ''}`,
+  sequence: positionwise,
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { input } from './common.ts';
+import { input, positionwise } from './common.ts';
 import { defineNode } from './types.ts';
 
 /** Inverted dropout: kept values are scaled by 1 / (1 - rate), so inference is the identity. */
@@ -22,4 +22,5 @@ export const dropoutNode = defineNode({
     return { y };
   },
   summary: (p) => `${p.rate}`,
+  sequence: positionwise,
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { expectRank, input, zSize } from './common.ts';
+import { expectRank, input, positionwise, zSize } from './common.ts';
 import { defineNode } from './types.ts';
 
 /** A learned vector per token id: tokens [B, T] (or [B]) -> [B, T, dim]. */
@@ -29,5 +29,6 @@ export const embeddingNode = defineNode({
     return { y };
   },
   summary: (p) => `${p.vocabSize} → ${p.dim}`,
+  sequence: positionwise,
   tokenIds: { indexes: (p) => [{ port: 'tokens', limit: p.vocabSize, what: `its vocabSize is ${p.vocabSize}` }] },
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { channelScaleShift, expectRank, input, lastDim } from './common.ts';
+import { channelScaleShift, expectRank, input, lastDim, positionwise } from './common.ts';
 import { defineNode } from './types.ts';
 
 /** Normalises each position's features to zero mean and unit variance, then scales and shifts them. */
@@ -28,4 +28,5 @@ export const layerNormNode = defineNode({
     return { y };
   },
   summary: (p) => `ε ${p.epsilon}`,
+  sequence: positionwise,
 });

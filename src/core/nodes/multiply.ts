@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { BINARY_PORTS, inferBroadcast } from './common.ts';
+import { BINARY_PORTS, inferBroadcast, positionwise } from './common.ts';
 import { defineNode } from './types.ts';
 
 export const multiplyNode = defineNode({
@@ -12,4 +12,5 @@ export const multiplyNode = defineNode({
   ports: BINARY_PORTS,
   infer: ({ inputs }) => inferBroadcast(inputs),
   forward: ({ inputs }) => ({ y: tf.mul(inputs.a!, inputs.b!) }),
+  sequence: positionwise,
 });

@@ -21,6 +21,8 @@ import { causalMaskNode } from './causal-mask.ts';
 import { classificationLossNode } from './classification-loss.ts';
 import { embeddingNode } from './embedding.ts';
 import { layerNormNode } from './layer-norm.ts';
+import { lstmNode } from './lstm.ts';
+import { gruNode } from './gru.ts';
 import { matMulNode } from './mat-mul.ts';
 import { mergeHeadsNode } from './merge-heads.ts';
 import { nextTokenCrossEntropyNode } from './next-token-cross-entropy.ts';
@@ -100,6 +102,8 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   // (image layers: add here)
   embeddingNode,
   positionalEncodingNode,
+  lstmNode,
+  gruNode,
   layerNormNode,
   softmaxNode,
   transposeNode,

@@ -6,7 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Shape } from '../base/shape.ts';
-import type { NodeDefinition, PortType, RandomSource, VariableSpec } from './types.ts';
+import type { NodeDefinition, PortType, RandomSource, RecurrentState, VariableSpec } from './types.ts';
 
 /** An op of the analysed graph, as a sampler's plan sees it (the compiler's ops satisfy it). */
 export interface SamplerOp {
@@ -81,9 +81,11 @@ export interface SamplerRunContext<P> {
   /**
    * Runs `ops` on `values` (substitutions in, new values added); Data and
    * Input ops get the caller's feeds, and the plan's condition the chosen
-   * labels unless `values` holds others for it.
+   * labels unless `values` holds others for it. With `recurrentState`,
+   * recurrent ops start from the state held there and leave theirs there
+   * (a sequence run one position at a time).
    */
-  runOps(ops: readonly SamplerOp[], values: Map<string, tf.Tensor>): Map<string, tf.Tensor>;
+  runOps(ops: readonly SamplerOp[], values: Map<string, tf.Tensor>, recurrentState?: RecurrentState): Map<string, tf.Tensor>;
   /** A value's shape at batch `count`. */
   shapeOf(key: string): number[];
   /** An op's trained variables, by spec name. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { normalizeAxis } from '../base/shape.ts';
-import { input, mismatch } from './common.ts';
+import { input, mismatch, positionwiseOnLastAxis } from './common.ts';
 import { defineNode } from './types.ts';
 
 export const softmaxNode = defineNode({
@@ -33,4 +33,5 @@ export const softmaxNode = defineNode({
     return { y };
   },
   summary: (p) => `axis ${p.axis}`,
+  sequence: positionwiseOnLastAxis,
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { input } from './common.ts';
+import { input, positionwise } from './common.ts';
 import { defineNode } from './types.ts';
 
 /** The identity whose gradient is zero: what flows through it is a fixed target for what comes after. */
@@ -17,4 +17,5 @@ export const stopGradientNode = defineNode({
   ports: { inputs: [{ name: 'x', type: 'tensor' }], outputs: [{ name: 'y', type: 'tensor' }] },
   infer: ({ inputs }) => ({ y: input(inputs, 'x') }),
   forward: ({ inputs }) => ({ y: stopGradient(inputs.x!) }),
+  sequence: positionwise,
 });

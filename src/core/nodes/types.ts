@@ -51,7 +51,9 @@ export type Init =
   | { kind: 'constant'; value: number }
   | { kind: 'normal'; std: number }
   /** Glorot/Xavier uniform over the given fan-in and fan-out. */
-  | { kind: 'glorotUniform'; fanIn: number; fanOut: number };
+  | { kind: 'glorotUniform'; fanIn: number; fanOut: number }
+  /** Uniform in [−limit, limit] (PyTorch's recurrent layers use limit 1/√hidden). */
+  | { kind: 'uniform'; limit: number };
 
 export interface VariableSpec {
   name: string;
@@ -130,6 +132,15 @@ export interface NodeDefinition<P = any> {
   /** A short line of the key params, shown on the node. */
   summary?(params: P): string;
   /**
+   * How the kind treats the time axis of sequences [B, T, ...], so that a
+   * sampler can run a model one position at a time instead of re-running
+   * the whole prefix: 'positionwise' kinds compute each position from that
+   * position alone; 'recurrent' kinds carry state from one position to the
+   * next, through these port pairs (initial-state input → final-state
+   * output). Kinds that say nothing are run over the whole sequence.
+   */
+  sequence?(params: P): SequenceBehaviour | undefined;
+  /**
    * Token ids as ranges, so that validate catches an id a table cannot hold
    * (training would fail on it): `produces` gives, per tokens output, how
    * many ids it can carry (ids run from 0 to n - 1); `indexes` gives, per
@@ -142,6 +153,11 @@ export interface NodeDefinition<P = any> {
     indexes?(params: P, inputs: Readonly<Record<string, Shape>>): { port: string; limit: number; what: string }[];
   };
 }
+
+export type SequenceBehaviour = { kind: 'positionwise' } | { kind: 'recurrent'; state: Readonly<Record<string, string>> };
+
+/** Carried state of recurrent ops between runs of one position: op id → initial-state port → tensor. */
+export type RecurrentState = Record<string, Record<string, tf.Tensor>>;
 
 export function defineNode<P>(def: NodeDefinition<P>): NodeDefinition<P> {
   return def;

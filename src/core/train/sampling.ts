@@ -11,6 +11,7 @@ import type { Program } from '../compiler/program.ts';
 import { samplerName, samplerOf, type SamplerCondition, type SamplerOp, type SamplerPlan, type SamplerRunContext, type SamplerRunResult } from '../nodes/sampler-types.ts';
 import { conditionChoiceOf, conditionLabels, conditionProblem, type ConditionChoice } from '../nodes/sampler-condition.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
+import type { RecurrentState } from '../nodes/types.ts';
 import { concrete } from '../base/shape.ts';
 import { createRandom, type RandomSource } from '../base/random.ts';
 import { stepSeed, type TrainingSession } from './session.ts';
@@ -47,7 +48,7 @@ type OpsRunner = ReturnType<typeof opsRunner>;
 /** Runs ops of the plan's program on this session's variables at batch `count`, reading Data feeds from `options`. */
 function opsRunner(session: TrainingSession, plan: SamplerPlan, count: number, random: RandomSource, options: SampleOptions) {
   const analysis = session.program.analysis;
-  return (samplerOps: readonly SamplerOp[], values: Map<string, tf.Tensor>) => {
+  return (samplerOps: readonly SamplerOp[], values: Map<string, tf.Tensor>, recurrentState?: RecurrentState) => {
     // Plans hold the compiler's own ops.
     const ops = samplerOps as readonly FlatOp[];
     const feeds = nameRecord<Record<string, tf.Tensor>>();
@@ -56,7 +57,7 @@ function opsRunner(session: TrainingSession, plan: SamplerPlan, count: number, r
       if (!options.feedsFor) throw new Error(`sampler ${samplerName(plan)} needs data from ${op.origin.node}`);
       feeds[op.id] = options.feedsFor(op, count);
     }
-    const out = runOps(ops, analysis, { variables: session.variables, feeds, batchSize: count, training: false, random }, values);
+    const out = runOps(ops, analysis, { variables: session.variables, feeds, batchSize: count, training: false, random, ...(recurrentState ? { recurrentState } : {}) }, values);
     // A Data op's outputs are its feeds: those the caller gets back are the caller's to dispose.
     const returned = new Set(out.values());
     for (const batch of Object.values(feeds)) tf.dispose(Object.values(batch).filter((t) => !returned.has(t)));
@@ -84,12 +85,12 @@ function runContext(session: TrainingSession, plan: SamplerPlan, count: number, 
     count,
     random,
     rng: random.rng,
-    runOps: (ops, values) => {
+    runOps: (ops, values, recurrentState) => {
       // Each run gets its own handle on the labels, so callers may dispose what a run returns.
       if (condition && conditionKey !== undefined && !values.has(conditionKey) && ops.some((op) => Object.values(op.inputs).includes(conditionKey))) {
         values.set(conditionKey, tf.clone(condition));
       }
-      return run(ops, values);
+      return run(ops, values, recurrentState);
     },
     shapeOf: (key) => concrete(analysis.values.get(key)!.shape, count),
     variablesOf: (op) => Object.fromEntries(op.variables.map((spec) => [spec.name, session.variables.get(variableKey(op as FlatOp, spec))!])),

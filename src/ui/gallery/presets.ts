@@ -10,12 +10,13 @@ export interface Preset {
   summary: string;
 }
 
-const FAMILY_ORDER: readonly Family[] = ['vae', 'gan', 'transformer', 'flow', 'diffusion', 'custom'];
+const FAMILY_ORDER: readonly Family[] = ['vae', 'gan', 'transformer', 'rnn', 'flow', 'diffusion', 'custom'];
 
 export const FAMILY_NAMES: Record<Family, string> = {
   vae: 'VAE',
   gan: 'GAN',
   transformer: 'Transformer',
+  rnn: 'RNN',
   flow: 'Flow',
   diffusion: 'Diffusion',
   custom: 'Custom',

@@ -12,7 +12,7 @@ function zodIssue(schema: z.ZodType, value: unknown): string | undefined {
   return parsed.success ? undefined : parsed.error.issues[0]?.message;
 }
 
-const FAMILY_LABELS: Record<string, string> = { vae: 'VAE', gan: 'GAN', transformer: 'Transformer', flow: 'Normalizing flow', diffusion: 'Diffusion', custom: 'Custom' };
+const FAMILY_LABELS: Record<string, string> = { vae: 'VAE', gan: 'GAN', transformer: 'Transformer', rnn: 'Recurrent network', flow: 'Normalizing flow', diffusion: 'Diffusion', custom: 'Custom' };
 
 /** Objective names the loss nodes use, in document order. */
 function lossObjectives(doc: GraphDocument): string[] {
