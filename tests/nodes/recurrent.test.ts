@@ -25,6 +25,15 @@ describe('LSTM and GRU shapes', () => {
     expect(gru.analysis.nodes.get('n')!.paramCount).toBe(3 * 4 * (2 + 4) + 2 * 3 * 4);
   });
 
+  it('counts the gates it keeps at every position in the training memory estimate', () => {
+    // Outputs alone: y [T, units] plus h and c. The unrolled loop keeps about 8 gate-sized tensors per position.
+    const { analysis } = inferNode('LSTM', { units: 10 }, { x: { shape: [7, 3] } });
+    const info = analysis.nodes.get('n')!;
+    expect(info.activationElements).toBe(7 * 10 + 10 + 10 + 7 * 8 * 4 * 10);
+    const gru = inferNode('GRU', { units: 10 }, { x: { shape: [7, 3] } }).analysis.nodes.get('n')!;
+    expect(gru.activationElements).toBe(7 * 10 + 10 + 7 * 8 * 3 * 10);
+  });
+
   it('refuses inputs that are not sequences, initial states of the wrong size and bad params', () => {
     expect(inferNode('LSTM', {}, { x: { shape: [8] } }).codes).toEqual(['GC106@n.x']);
     expect(inferNode('GRU', {}, { x: { shape: [2, 3, 4] } }).codes).toEqual(['GC106@n.x']);

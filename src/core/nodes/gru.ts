@@ -4,6 +4,7 @@ import {
   inferRecurrent,
   initialState,
   inputProjections,
+  recurrentActivations,
   recurrentPorts,
   recurrentProjection,
   recurrentSequence,
@@ -30,6 +31,7 @@ export const gruNode = defineNode({
   ports: recurrentPorts([{ input: 'h0', output: 'h', what: 'hidden state' }]),
   infer: ({ inputs, params }) => inferRecurrent(inputs, params, ['h0'], ['h']),
   variables: ({ inputs, params }) => recurrentVariables(inputs, params.units, 3),
+  hiddenActivations: ({ inputs, params }) => recurrentActivations(inputs, params.units, 3),
   forward: ({ inputs, vars, params }) =>
     tf.tidy(() => {
       const x = inputs.x!;

@@ -4,6 +4,7 @@ import {
   inferRecurrent,
   initialState,
   inputProjections,
+  recurrentActivations,
   recurrentPorts,
   recurrentProjection,
   recurrentSequence,
@@ -32,6 +33,7 @@ export const lstmNode = defineNode({
   ]),
   infer: ({ inputs, params }) => inferRecurrent(inputs, params, ['h0', 'c0'], ['h', 'c']),
   variables: ({ inputs, params }) => recurrentVariables(inputs, params.units, 4),
+  hiddenActivations: ({ inputs, params }) => recurrentActivations(inputs, params.units, 4),
   forward: ({ inputs, vars, params }) =>
     tf.tidy(() => {
       const x = inputs.x!;

@@ -84,6 +84,16 @@ export function sequenceOutput(hiddens: tf.Tensor[], params: RecurrentParams): t
   return params.returnSequences ? tf.stack(hiddens, 1) : hiddens[hiddens.length - 1]!;
 }
 
+/**
+ * What the unrolled loop keeps for the backward pass, per example: at each
+ * position about eight tensors the size of the gates (projections, sums,
+ * the split gates, their activations and products).
+ */
+export function recurrentActivations(inputs: Readonly<Record<string, Shape>>, units: number, gates: number): number {
+  const steps = input(inputs, 'x')[1];
+  return (typeof steps === 'number' ? steps : 1) * 8 * gates * units;
+}
+
 /** Both kinds carry their state between positions; a sampler steps them one position at a time. */
 export function recurrentSequence(state: Readonly<Record<string, string>>): () => SequenceBehaviour {
   return () => ({ kind: 'recurrent', state });

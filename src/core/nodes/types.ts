@@ -141,6 +141,12 @@ export interface NodeDefinition<P = any> {
    */
   sequence?(params: P): SequenceBehaviour | undefined;
   /**
+   * Elements per example that the forward keeps for the backward pass
+   * beyond its outputs (a recurrent layer's gates at every position), for
+   * the training memory estimate (GC109).
+   */
+  hiddenActivations?(ctx: InferContext<P>): number;
+  /**
    * Token ids as ranges, so that validate catches an id a table cannot hold
    * (training would fail on it): `produces` gives, per tokens output, how
    * many ids it can carry (ids run from 0 to n - 1); `indexes` gives, per

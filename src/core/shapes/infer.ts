@@ -37,6 +37,7 @@ export function inferPrimitive({ node, def, params, inputKeys, inputShapes }: No
     outputKeys[port.name] = key;
     elements += elementsPerItem(shape);
   }
+  elements += def.hiddenActivations?.({ params, inputs: inputShapes }) ?? 0;
   const variables = def.variables?.({ params, inputs: inputShapes }) ?? [];
   // A tied variable is counted where it is lent, once.
   const paramCount = variables.reduce((sum, v) => (v.tied ? sum : sum + v.shape.reduce((a, b) => a * b, 1)), 0);

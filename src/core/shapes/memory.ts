@@ -37,6 +37,10 @@ export function estimateMemory(
       parameterCount += v.shape.reduce((a, b) => a * b, 1);
     }
     for (const key of Object.values(op.outputs)) activations += elementsPerItem(analysed.values.get(key)!.shape);
+    if (op.def.hiddenActivations) {
+      const inputs = Object.fromEntries(Object.entries(op.inputs).map(([port, key]) => [port, analysed.values.get(key)!.shape]));
+      activations += op.def.hiddenActivations({ params: op.params, inputs });
+    }
   }
   const batch = doc.training.batchSize;
   const memoryBytes = BYTES_PER_FLOAT * (4 * parameterCount + 2 * activations * batch);
