@@ -10,9 +10,9 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  acceptedIdentities,
   CheckpointError,
   checkModel,
-  modelIdentity,
   MANIFEST_MAX_BYTES,
   nonFiniteWeight,
   parseManifest,
@@ -93,7 +93,7 @@ export async function readCheckpointFiles(dir: string): Promise<Checkpoint> {
 /** Refuses at once, before a backend starts, a checkpoint that another model wrote. */
 export function checkCheckpointModel(dir: string, program: Program, checkpoint: Checkpoint, purpose: RestorePurpose): void {
   try {
-    checkModel(checkpoint.manifest, modelIdentity(program.document, program.objectives), purpose);
+    checkModel(checkpoint.manifest, acceptedIdentities(program.document, program.objectives), purpose);
   } catch (error) {
     throw asCliError(dir, error);
   }

@@ -6,11 +6,14 @@
  * still resumes. Two records per model: a small `info` the UI reads to offer
  * "Resume from step N", and the weights themselves, which only the worker
  * reads (a large structured clone on the main thread would stall the canvas).
- * Database, store and key names stay as they are: existing checkpoints still load.
+ * Database, store and key names stay as they are: existing checkpoints still load
+ * (those stored while sampler params were part of the key are found by
+ * `checkpointKeys`' second key).
  */
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 import { saveDocument } from '../core/graph/save.ts';
 import type { GraphDocument } from '../core/graph/schema.ts';
+import { getNodeDefinition } from '../core/nodes/registry.ts';
 import { graphFingerprint, type Checkpoint, type CheckpointManifest } from '../core/train/checkpoint.ts';
 
 export interface CheckpointInfo {
@@ -27,9 +30,14 @@ interface StoredWeights {
   weights: ArrayBuffer;
 }
 
-/** The key a model's checkpoint is stored under. */
-export function checkpointKey(document: GraphDocument): string {
-  const strip = <T extends { position: unknown }>(node: T) => ({ ...node, position: { x: 0, y: 0 } });
+/** A fingerprint of the model's document: positions, name, description and steps left out, and sampler params unless `samplerParams`. */
+function keyOf(document: GraphDocument, samplerParams: boolean): string {
+  const strip = <T extends { kind: string; position: unknown; params: unknown }>(node: T): T => ({
+    ...node,
+    position: { x: 0, y: 0 },
+    // A sampler's params (count, temperature, guidance) choose how to sample, not what the weights are.
+    params: samplerParams || getNodeDefinition(node.kind)?.phase !== 'sample' ? node.params : {},
+  });
   const model: GraphDocument = {
     ...document,
     meta: { ...document.meta, name: '', description: '' },
@@ -38,6 +46,27 @@ export function checkpointKey(document: GraphDocument): string {
     training: { ...document.training, steps: 1 },
   };
   return graphFingerprint(saveDocument(model));
+}
+
+/** The key a model's checkpoint is stored under. */
+export function checkpointKey(document: GraphDocument): string {
+  return keyOf(document, false);
+}
+
+/** Where a model's checkpoint may be: its key, then the key of checkpoints stored while sampler params counted. */
+export function checkpointKeys(document: GraphDocument): string[] {
+  const older = keyOf(document, true);
+  const key = checkpointKey(document);
+  return older === key ? [key] : [key, older];
+}
+
+/** The first of `keys` that holds a checkpoint (its info), else the first key. */
+export async function storedCheckpoint(store: CheckpointStore, keys: readonly string[]): Promise<{ key: string; info?: CheckpointInfo }> {
+  for (const key of keys) {
+    const info = await store.info(key);
+    if (info) return { key, info };
+  }
+  return { key: keys[0]! };
 }
 
 export interface CheckpointStore {

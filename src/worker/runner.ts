@@ -21,7 +21,7 @@ import { DataError, openProgramData, streamBatches } from '../core/train/program
 import { TrainingSession } from '../core/train/session.ts';
 import type { TrainingState } from '../core/train/state.ts';
 import { backendOrder, backendsAfter, chooseBackend, type BackendChoice, type StartBackend } from './backend-choice.ts';
-import { checkpointKey, type CheckpointStore } from '../storage/checkpoints.ts';
+import { checkpointKey, checkpointKeys, storedCheckpoint, type CheckpointStore } from '../storage/checkpoints.ts';
 import { DISCRIMINATOR_EXAMPLES, discriminatorLoss, discriminatorMeans } from './discriminator-balance.ts';
 import { applicableConditions, hasAdversarialBalance, previewPlan, type PreviewSpec } from './preview-plan.ts';
 import { PREVIEW_SEED, renderPreviews, type PreviewFilter } from './previews.ts';
@@ -229,7 +229,8 @@ export class TrainingRunner {
 
   /** Continues from the stored checkpoint, if any; a broken one is reported and training starts fresh. */
   private async restoreStored(run: Run): Promise<boolean> {
-    const stored = await this.env.store.load(run.key);
+    const { key, info } = await storedCheckpoint(this.env.store, checkpointKeys(run.program.document));
+    const stored = info ? await this.env.store.load(key) : undefined;
     if (!stored) return false;
     try {
       restoreCheckpoint(run.session, { manifest: parseManifest(stored.manifest), weights: stored.weights });
@@ -352,6 +353,8 @@ export class TrainingRunner {
     }
     const savedAt = new Date().toISOString();
     await this.env.store.save(run.key, checkpoint, { step, savedAt, graph: run.program.document.meta.name, ...(this.backend ? { backend: this.backend.backend } : {}) });
+    // A checkpoint found under the key of an older release is superseded by this one.
+    for (const older of checkpointKeys(run.program.document).slice(1)) await this.env.store.remove(older);
     this.lastSavedStep = step;
     this.env.post({ type: 'checkpoint', step, savedAt });
   }

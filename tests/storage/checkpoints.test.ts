@@ -5,7 +5,7 @@ import { loadText } from '../../src/core/graph/load.ts';
 import { saveDocument } from '../../src/core/graph/save.ts';
 import type { GraphDocument } from '../../src/core/graph/schema.ts';
 import type { CheckpointManifest } from '../../src/core/train/checkpoint.ts';
-import { checkpointKey, indexedDbCheckpoints } from '../../src/storage/checkpoints.ts';
+import { checkpointKey, checkpointKeys, indexedDbCheckpoints, storedCheckpoint } from '../../src/storage/checkpoints.ts';
 
 function preset(name: string): GraphDocument {
   const loaded = loadText(readFileSync(`graph-presets/${name}.json`, 'utf8'));
@@ -25,6 +25,26 @@ describe('checkpoints in IndexedDB', () => {
     // The worker keys the document it was sent, as text: the same key.
     const reloaded = loadText(saveDocument(vae));
     expect(reloaded.ok && checkpointKey(reloaded.document)).toBe(key);
+  });
+
+  it("keeps the key when a sampler's params change, and finds checkpoints stored under the key that held them", async () => {
+    const vae = preset('vae');
+    const key = checkpointKey(vae);
+    const moreSamples = { ...vae, nodes: vae.nodes.map((n) => (n.kind === 'PriorSampler' ? { ...n, params: { ...n.params, count: 5 } } : n)) };
+    expect(checkpointKey(moreSamples)).toBe(key);
+    const [current, older] = checkpointKeys(vae);
+    expect(current).toBe(key);
+    expect(older).toBeDefined();
+    expect(older).not.toBe(key);
+    // A graph without a sampler has one key.
+    expect(checkpointKeys(preset('mnist-classifier'))).toHaveLength(1);
+    const store = indexedDbCheckpoints('test-older-keys');
+    const manifest = { format: 'gencomposer.checkpoint', version: 1, step: 3, optimizerSteps: [], graph: 'x', weightsManifest: [{ paths: ['weights.bin'], weights: [] }] } as CheckpointManifest;
+    expect(await storedCheckpoint(store, checkpointKeys(vae))).toEqual({ key });
+    await store.save(older!, { manifest, weights: new ArrayBuffer(0) }, { step: 3, savedAt: 'then', graph: 'g' });
+    expect(await storedCheckpoint(store, checkpointKeys(vae))).toEqual({ key: older, info: { step: 3, savedAt: 'then', graph: 'g' } });
+    await store.save(key, { manifest, weights: new ArrayBuffer(0) }, { step: 4, savedAt: 'now', graph: 'g' });
+    expect((await storedCheckpoint(store, checkpointKeys(vae))).key).toBe(key);
   });
 
   it('stores the weights and a small info record per key', async () => {

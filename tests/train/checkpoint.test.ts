@@ -1,7 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CheckpointError, nonFiniteWeight, parseManifest, restoreCheckpoint, saveCheckpoint, type Checkpoint } from '../../src/core/train/checkpoint.ts';
+import { readFileSync } from 'node:fs';
+import { compile } from '../../src/core/compiler/program.ts';
+import { loadText } from '../../src/core/graph/load.ts';
+import type { GraphDocument } from '../../src/core/graph/schema.ts';
+import {
+  acceptedIdentities,
+  CheckpointError,
+  checkModel,
+  modelIdentity,
+  nonFiniteWeight,
+  parseManifest,
+  restoreCheckpoint,
+  saveCheckpoint,
+  type Checkpoint,
+  type CheckpointManifest,
+} from '../../src/core/train/checkpoint.ts';
 import { TrainingSession } from '../../src/core/train/session.ts';
 import { regression, regressionBatches } from './fixtures.ts';
 
@@ -96,6 +111,41 @@ describe('checkpoints', () => {
     const reseeded = { ...program, document: { ...program.document, training: { ...program.document.training, seed: 7 } } };
     expect(refusal(reseeded, checkpoint)).toMatch(/seed is 1 in the checkpoint, 7 here/);
     expect(refusal(reseeded, checkpoint, 'weights')).toBeUndefined();
+  });
+
+  it("leaves a sampler's params out of the model, and still accepts checkpoints whose identity held them", () => {
+    const loaded = loadText(readFileSync('graph-presets/vae.json', 'utf8'));
+    if (!loaded.ok) throw new Error('vae does not load');
+    const compiled = compile(loaded.document);
+    if (!compiled.ok) throw new Error('vae does not compile');
+    const { objectives } = compiled.program;
+    const withParams = (doc: GraphDocument, id: string, params: GraphDocument['nodes'][number]['params']): GraphDocument => ({
+      ...doc,
+      nodes: doc.nodes.map((n) => (n.id === id ? { ...n, params: { ...n.params, ...params } } : n)),
+    });
+    const manifestOf = (model: CheckpointManifest['model']) => ({ model }) as CheckpointManifest;
+    const refusal = (model: CheckpointManifest['model'], doc: GraphDocument) => {
+      try {
+        checkModel(manifestOf(model), acceptedIdentities(doc, objectives), 'resume');
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    const doc = loaded.document;
+    const saved = modelIdentity(doc, objectives);
+    // Another count of samples: the same weights.
+    const moreSamples = withParams(doc, 'sampler', { count: 7 });
+    expect(modelIdentity(moreSamples, objectives)).toEqual(saved);
+    expect(refusal(saved, moreSamples)).toBeUndefined();
+    // A layer's params still make another model.
+    expect(refusal(saved, withParams(doc, 'encoder', { latent: 8 }))).toMatch(/node "encoder" changed/);
+    // Checkpoints written while sampler params counted: accepted for the graph that wrote them...
+    const older = modelIdentity(doc, objectives, { samplerParams: true });
+    expect(older.fingerprint).not.toBe(saved.fingerprint);
+    expect(refusal(older, doc)).toBeUndefined();
+    // ...though a changed sampler can no longer be told from a changed model in them.
+    expect(refusal(older, moreSamples)).toMatch(/node "sampler" changed/);
   });
 
   it('refuses weights that are not finite, and says which', async () => {

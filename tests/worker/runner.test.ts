@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { readPublicAsset } from '../../src/core/data/assets.node.ts';
 import type { Checkpoint } from '../../src/core/train/checkpoint.ts';
-import type { CheckpointInfo, CheckpointStore } from '../../src/storage/checkpoints.ts';
+import { checkpointKeys, type CheckpointInfo, type CheckpointStore } from '../../src/storage/checkpoints.ts';
+import { loadText } from '../../src/core/graph/load.ts';
 import type { BrowserBackend, TrainingSettingsInput, WorkerEvent } from '../../src/worker/protocol.ts';
 import { trainingSettings } from '../../src/worker/protocol.ts';
 import { TrainingRunner, type RunnerEnvironment } from '../../src/worker/runner.ts';
@@ -76,6 +77,23 @@ describe('the training runner', () => {
     expect(h.of('state')[0]!.state).toMatchObject({ status: 'running', step: 8 });
     expect(h.of('losses').map((e) => e.step)).toEqual([12, 16]);
     expect(h.of('state').at(-1)!.state).toMatchObject({ status: 'done', step: 16 });
+    h.runner.dispose();
+  });
+
+  it('resumes a checkpoint stored under the key that held sampler params, and moves it to the current key', async () => {
+    const h = harness();
+    await h.runner.handle({ type: 'start', documentText: preset('flow'), settings: settings({ totalSteps: 8 }), resume: false });
+    const loaded = loadText(preset('flow'));
+    if (!loaded.ok) throw new Error('flow does not load');
+    const [current, older] = checkpointKeys(loaded.document);
+    // As an earlier release stored it.
+    h.store.records.set(older!, h.store.records.get(current)!);
+    h.store.records.delete(current);
+    h.events.length = 0;
+    await h.runner.handle({ type: 'start', documentText: preset('flow'), settings: settings({ totalSteps: 16 }), resume: true });
+    expect(h.of('state')[0]!.state).toMatchObject({ status: 'running', step: 8 });
+    expect([...h.store.records.keys()]).toEqual([current]);
+    expect(h.store.records.get(current)!.info.step).toBe(16);
     h.runner.dispose();
   });
 

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { GraphDocument, OptimizerSettings } from '../graph/schema.ts';
 import { canonicalJson, saveDocument } from '../graph/save.ts';
+import { getNodeDefinition } from '../nodes/registry.ts';
 import type { TrainingSession } from './session.ts';
 
 export const CHECKPOINT_FORMAT = 'gencomposer.checkpoint';
@@ -65,12 +66,18 @@ export function graphFingerprint(text: string): string {
   return h.toString(16).padStart(8, '0');
 }
 
+type IdentityObjectives = readonly { id: string; share: number; optimizer: OptimizerSettings }[];
+
 /**
  * What determines the meaning of a checkpoint's numbers: nodes (kind,
  * params, wiring), objectives and their optimizers, seed and batch size;
  * not names, descriptions, positions, labels or how many steps to take.
+ * A sampler's params (count, temperature, guidance) choose how to sample
+ * and never touch the weights, so only its kind and wiring count, unless
+ * `samplerParams` asks for the identity that checkpoints written before
+ * that carry.
  */
-export function modelIdentity(document: GraphDocument, objectives: readonly { id: string; share: number; optimizer: OptimizerSettings }[]): ModelIdentity {
+export function modelIdentity(document: GraphDocument, objectives: IdentityObjectives, options: { samplerParams?: boolean } = {}): ModelIdentity {
   const nodes: [string, string][] = [];
   const scopes = [{ prefix: '', nodes: document.nodes, edges: document.edges }, ...document.modules.map((m) => ({ prefix: `${m.id}/`, nodes: m.nodes, edges: m.edges }))];
   for (const scope of scopes) {
@@ -82,7 +89,8 @@ export function modelIdentity(document: GraphDocument, objectives: readonly { id
     }
     for (const node of scope.nodes) {
       const wiring = (incoming.get(node.id) ?? []).sort();
-      nodes.push([`${scope.prefix}${node.id}`, graphFingerprint(canonicalJson({ kind: node.kind, params: node.params, wiring }))]);
+      const params = options.samplerParams || getNodeDefinition(node.kind)?.phase !== 'sample' ? node.params : {};
+      nodes.push([`${scope.prefix}${node.id}`, graphFingerprint(canonicalJson({ kind: node.kind, params, wiring }))]);
     }
   }
   nodes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -91,8 +99,23 @@ export function modelIdentity(document: GraphDocument, objectives: readonly { id
   return { fingerprint: graphFingerprint(canonicalJson({ nodes, objectives: objectiveList, data })), nodes, objectives: objectiveList, seed, batchSize };
 }
 
+/** The identities a checkpoint of this model may carry: today's, and the one of checkpoints whose node hashes held sampler params. */
+export interface AcceptedIdentities {
+  current: ModelIdentity;
+  withSamplerParams: ModelIdentity;
+}
+
+export function acceptedIdentities(document: GraphDocument, objectives: IdentityObjectives): AcceptedIdentities {
+  return { current: modelIdentity(document, objectives), withSamplerParams: modelIdentity(document, objectives, { samplerParams: true }) };
+}
+
+/** The session's document with the seed and batch size it runs with. */
+function sessionDocument(session: TrainingSession): GraphDocument {
+  return { ...session.program.document, training: { ...session.program.document.training, seed: session.seed, batchSize: session.batchSize } };
+}
+
 export function sessionIdentity(session: TrainingSession): ModelIdentity {
-  return modelIdentity({ ...session.program.document, training: { ...session.program.document.training, seed: session.seed, batchSize: session.batchSize } }, session.program.objectives);
+  return modelIdentity(sessionDocument(session), session.program.objectives);
 }
 
 export async function saveCheckpoint(session: TrainingSession): Promise<Checkpoint> {
@@ -197,15 +220,25 @@ export function weightsBytes(manifest: CheckpointManifest): number {
 
 const list = (names: readonly string[], max = 5) => names.slice(0, max).map((n) => `"${n}"`).join(', ') + (names.length > max ? ` and ${names.length - max} more` : '');
 
-/** How the model that wrote a checkpoint differs from this one; empty when it is the same. */
-export function identityDifferences(saved: ModelIdentity, current: ModelIdentity, options: { ignore?: readonly ('seed' | 'batchSize')[] } = {}): string[] {
+/**
+ * How the model that wrote a checkpoint differs from this one; empty when it
+ * is the same. `alsoAccepted` is this model's identity as older checkpoints
+ * wrote it (sampler params included): a node or fingerprint matching it is
+ * the same too.
+ */
+export function identityDifferences(
+  saved: ModelIdentity,
+  current: ModelIdentity,
+  options: { ignore?: readonly ('seed' | 'batchSize')[]; alsoAccepted?: ModelIdentity } = {},
+): string[] {
   const ignore = new Set(options.ignore ?? []);
   const out: string[] = [];
   const before = new Map(saved.nodes);
   const after = new Map(current.nodes);
+  const older = new Map(options.alsoAccepted?.nodes ?? []);
   const removed = [...before.keys()].filter((k) => !after.has(k));
   const added = [...after.keys()].filter((k) => !before.has(k));
-  const changed = [...after.keys()].filter((k) => before.has(k) && before.get(k) !== after.get(k));
+  const changed = [...after.keys()].filter((k) => before.has(k) && before.get(k) !== after.get(k) && before.get(k) !== older.get(k));
   if (changed.length) out.push(`node${changed.length > 1 ? 's' : ''} ${list(changed)} changed (kind, params or inputs)`);
   if (added.length) out.push(`node${added.length > 1 ? 's' : ''} ${list(added)} not in the checkpoint's graph`);
   if (removed.length) out.push(`node${removed.length > 1 ? 's' : ''} ${list(removed)} of the checkpoint's graph missing here`);
@@ -229,7 +262,9 @@ export function identityDifferences(saved: ModelIdentity, current: ModelIdentity
   if (!ignore.has('seed') && saved.seed !== current.seed) out.push(`seed is ${saved.seed} in the checkpoint, ${current.seed} here`);
   if (!ignore.has('batchSize') && saved.batchSize !== current.batchSize) out.push(`batch size is ${saved.batchSize} in the checkpoint, ${current.batchSize} here`);
   // Data settings are in the fingerprint only: say so when nothing else explains a difference.
-  if (out.length === 0 && saved.fingerprint !== current.fingerprint) out.push('the training data settings (shuffle, validation split) differ');
+  if (out.length === 0 && saved.fingerprint !== current.fingerprint && saved.fingerprint !== options.alsoAccepted?.fingerprint) {
+    out.push('the training data settings (shuffle, validation split) differ');
+  }
   return out;
 }
 
@@ -258,9 +293,12 @@ function slotNames(settings: OptimizerSettings): Set<string> {
 }
 
 /** Refuses a checkpoint written by another model, naming what differs (version 1 names none: its weights are checked instead). */
-export function checkModel(manifest: CheckpointManifest, current: ModelIdentity, purpose: RestorePurpose): void {
+export function checkModel(manifest: CheckpointManifest, accepted: AcceptedIdentities, purpose: RestorePurpose): void {
   if (!manifest.model) return;
-  const differences = identityDifferences(manifest.model, current, { ignore: purpose === 'resume' ? [] : ['seed', 'batchSize'] });
+  const differences = identityDifferences(manifest.model, accepted.current, {
+    ignore: purpose === 'resume' ? [] : ['seed', 'batchSize'],
+    alsoAccepted: accepted.withSamplerParams,
+  });
   const more = differences.length > 3 ? `; and ${differences.length - 3} more differences` : '';
   if (differences.length) throw new CheckpointError(`it was written by another model: ${differences.slice(0, 3).join('; ')}${more}`);
 }
@@ -274,7 +312,7 @@ export function checkCheckpoint(session: TrainingSession, checkpoint: Checkpoint
   const { manifest, weights } = checkpoint;
   const expectedBytes = weightsBytes(manifest);
   if (weights.byteLength !== expectedBytes) throw new CheckpointError(`the weights file holds ${weights.byteLength} bytes; model.json describes ${expectedBytes}`);
-  checkModel(manifest, sessionIdentity(session), purpose);
+  checkModel(manifest, acceptedIdentities(sessionDocument(session), session.program.objectives), purpose);
   const bad = nonFiniteWeight(checkpoint);
   if (bad) throw new CheckpointError(`its weights are not finite: ${bad}`);
 

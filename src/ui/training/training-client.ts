@@ -7,7 +7,7 @@ import { saveDocument } from '../../core/graph/save.ts';
 import type { GraphDocument } from '../../core/graph/schema.ts';
 import type { ConditionChoice } from '../../core/nodes/sampler-condition.ts';
 import { parseManifest } from '../../core/train/checkpoint.ts';
-import { checkpointKey, indexedDbCheckpoints, type CheckpointStore } from '../../storage/checkpoints.ts';
+import { checkpointKeys, indexedDbCheckpoints, storedCheckpoint, type CheckpointStore } from '../../storage/checkpoints.ts';
 import { trainingSettings, type TrainingSettings, type TrainingSettingsInput, type WorkerCommand, type WorkerEvent } from '../../worker/protocol.ts';
 import { notify } from '../notices.ts';
 import { downloadBlob, fileStem } from '../sharing/downloads.ts';
@@ -148,7 +148,7 @@ let lookup = 0;
 async function refreshStored(document: GraphDocument): Promise<void> {
   const ticket = ++lookup;
   try {
-    const info = await checkpoints().info(checkpointKey(document));
+    const { info } = await storedCheckpoint(checkpoints(), checkpointKeys(document));
     if (ticket === lookup) dispatchTraining({ type: 'storedFound', info });
   } catch {
     // No IndexedDB (a private window): nothing to resume.
