@@ -40,6 +40,7 @@ const EXPECTED: Record<string, ReturnType<typeof roles>> = {
   vae: { ...NONE, metrics: [{ metric: 'negElbo', objective: 'elbo' }], judged: ['sampler'], walked: ['sampler'] },
   transformer: { ...NONE, metrics: [{ metric: 'valNatsPerChar', objective: 'main' }] },
   seq2seq: { ...NONE, metrics: [{ metric: 'valNatsPerChar', objective: 'main' }] },
+  'char-lstm': { ...NONE, metrics: [{ metric: 'valNatsPerChar', objective: 'main' }] },
   // Its latent is the data mapped forward, but 2D points get a scatter, not an interpolation.
   flow: { ...NONE, metrics: [{ metric: 'valNll', objective: 'main' }], inverse: 'sampler', walked: ['sampler'] },
   // Its samples are 28×28 digits of a graph that reads MNIST, so the judge scores them too.

@@ -192,7 +192,8 @@ export const autoregressiveSamplerNode = defineNode({
   kind: 'AutoregressiveSampler',
   category: 'sampler',
   title: 'Autoregressive sampler',
-  description: 'Generates token sequences one token at a time from the model whose scores it is connected to, with temperature and top-k.',
+  description:
+    'Generates token sequences one token at a time from the model whose scores it is connected to, with temperature and top-k. A recurrent model (positionwise kinds and LSTM/GRU only) runs one position per token with its state carried; others are re-run on the prefix for each token.',
   params,
   ports: {
     inputs: [
