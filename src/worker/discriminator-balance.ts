@@ -1,11 +1,18 @@
 /**
  * How a GAN's discriminator judges real and generated data at the moment:
- * D(real) and D(fake), the mean of σ(logit) over a batch of held-out real
- * examples and a batch of generated ones. The logits are the inputs of the
+ * D(real) and D(fake), its mean output over a batch of held-out real
+ * examples and a batch of generated ones. The outputs are the inputs of the
  * discriminator-side adversarial loss, so one forward pass of that
- * objective (no gradients, no updates, fixed noise) gives both. Near 0.5
- * for both is a balanced game; D(real) → 1 and D(fake) → 0 is a
- * discriminator that has won, and the generator's gradients vanish.
+ * objective (no updates, fixed noise) gives both. What they mean follows
+ * the loss's `loss`:
+ * - non-saturating: the outputs are logits, shown as probabilities σ(d):
+ *   near 0.5 for both is a balanced game; D(real) → 1 and D(fake) → 0 is a
+ *   discriminator that has won, and the generator's gradients vanish;
+ * - least-squares: raw scores, which the discriminator pulls to 1 (real)
+ *   and 0 (fake), so they read on the same scale;
+ * - hinge and wasserstein: raw scores with no fixed scale; what reads is the
+ *   gap D(real) − D(fake), for a Wasserstein critic the estimate of the
+ *   distance between the data and the generator's distribution.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CompiledObjective, Program } from '../core/compiler/program.ts';
@@ -22,6 +29,27 @@ export const DISCRIMINATOR_EXAMPLES = 64;
 export interface DiscriminatorMeans {
   real: number;
   fake: number;
+  /**
+   * 'probability': σ of logits (non-saturating); 'target': raw outputs pulled to 1 and 0 (least-squares);
+   * 'score': raw outputs with no fixed scale (hinge, wasserstein), read by their gap.
+   */
+  scale: BalanceScale;
+  /** real − fake, on that scale. */
+  gap: number;
+}
+
+export type BalanceScale = 'probability' | 'target' | 'score';
+
+/** How a discriminator loss reads its inputs: logits as probabilities, least-squares targets and unbounded scores as they are. */
+export function balanceScale(loss: FlatOp): BalanceScale {
+  switch ((loss.params as { loss?: string }).loss ?? 'non-saturating') {
+    case 'non-saturating':
+      return 'probability';
+    case 'least-squares':
+      return 'target';
+    default:
+      return 'score';
+  }
 }
 
 /** The discriminator-side adversarial loss with both logits wired, and the objective it belongs to. */
@@ -40,16 +68,17 @@ export async function discriminatorMeans(session: TrainingSession, feed: HeldOut
   const found = discriminatorLoss(session.program);
   if (!found || count < 1) return undefined;
   const { objective, loss } = found;
+  const scale = balanceScale(loss);
   const feeds = nameRecord(objective.ops.filter((op) => op.kind === 'Data').map((op) => [op.id, feed(op, 0, count)]));
   try {
     const means = tf.tidy(() => {
       const values = runOps(objective.ops, session.program.analysis, { variables: session.variables, feeds, batchSize: count, training: false, random: createRandom(seed) });
-      const meanProbability = (key: string) => tf.mean(tf.sigmoid(values.get(key)!));
-      return tf.stack([meanProbability(loss.inputs.real!), meanProbability(loss.inputs.fake!)]);
+      const mean = (key: string) => tf.mean(scale === 'probability' ? tf.sigmoid(values.get(key)!) : values.get(key)!);
+      return tf.stack([mean(loss.inputs.real!), mean(loss.inputs.fake!)]);
     });
     const [real, fake] = await means.data();
     means.dispose();
-    return { real: real!, fake: fake! };
+    return { real: real!, fake: fake!, scale, gap: real! - fake! };
   } finally {
     for (const batch of Object.values(feeds)) tf.dispose(Object.values(batch));
   }

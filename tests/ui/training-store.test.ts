@@ -16,7 +16,7 @@ describe('the training store reducer', () => {
     const before = reduce([
       { type: 'worker', graphName: 'VAE', event: { type: 'backend', backend: 'wasm' } },
       { type: 'storedFound', info },
-      { type: 'worker', graphName: 'VAE', event: { type: 'discriminator', step: 10, real: 0.6, fake: 0.4 } },
+      { type: 'worker', graphName: 'VAE', event: { type: 'discriminator', step: 10, real: 0.6, fake: 0.4, scale: 'probability', gap: 0.2 } },
       { type: 'totalSteps', totalSteps: 500 },
     ]);
     const view = reduceTraining(before, { type: 'starting', step: 40, totalSteps: 500 });

@@ -103,11 +103,19 @@ describe('the training view', () => {
 
   it("keeps a GAN's D(real) and D(fake) as a series, cleared by a new run", () => {
     const view = run([
-      { type: 'discriminator', step: 10, real: 0.7, fake: 0.3 },
-      { type: 'discriminator', step: 20, real: 0.55, fake: 0.45 },
+      { type: 'discriminator', step: 10, real: 0.7, fake: 0.3, scale: 'probability', gap: 0.4 },
+      { type: 'discriminator', step: 20, real: 0.55, fake: 0.45, scale: 'probability', gap: 0.1 },
     ]);
     expect(view.discriminator).toEqual({ steps: [10, 20], names: ['D(real)', 'D(fake)'], values: [[0.7, 0.55], [0.3, 0.45]] });
     expect(clearRun(view).discriminator).toEqual(emptySeries);
+  });
+
+  it("keeps a Wasserstein critic's scores with their gap, the distance estimate", () => {
+    const view = run([
+      { type: 'discriminator', step: 10, real: 2.5, fake: -1, scale: 'score', gap: 3.5 },
+      { type: 'discriminator', step: 20, real: 0.75, fake: 0.5, scale: 'score', gap: 0.25 },
+    ]);
+    expect(view.discriminator).toEqual({ steps: [10, 20], names: ['D(real)', 'D(fake)', 'D(real) − D(fake)'], values: [[2.5, 0.75], [-1, 0.5], [3.5, 0.25]] });
   });
 
   it('keeps a NaN error naming the objective, and a new run clears it (a resume after pause does not)', () => {
