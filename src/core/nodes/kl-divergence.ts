@@ -8,13 +8,27 @@ import { defineNode } from './types.ts';
 /**
  * The VAE's regulariser: KL(N(mu, exp(logvar)) || N(0, I)) in closed form,
  * summed over the latent and averaged over the batch (nats per example).
+ * `weight` is a β-VAE's β (Higgins et al. 2017); `warmupSteps` N anneals it
+ * linearly from 0 (Bowman et al. 2016): at the objective's update t the
+ * weight is β · min(1, t / N). Outside training (no step) it is β.
  */
+/** The weight at the objective's update `step`: β · min(1, step / warmupSteps); β when there is no step or no warm-up. */
+export function klWeight(params: { weight: number; warmupSteps: number }, step: number | undefined): number {
+  if (params.warmupSteps === 0 || step === undefined) return params.weight;
+  return params.weight * Math.min(1, step / params.warmupSteps);
+}
+
 export const klDivergenceNode = defineNode({
   kind: 'KLDivergence',
   category: 'objective',
   title: 'KL divergence',
-  description: "How far the encoder's Gaussian N(mu, exp(logvar)) is from the standard normal prior, in nats per example: the VAE's second loss term.",
-  params: z.strictObject({ ...zLossFields }),
+  description:
+    "How far the encoder's Gaussian N(mu, exp(logvar)) is from the standard normal prior, in nats per example: the VAE's second loss term. weight is a β-VAE's β; warmupSteps anneals it linearly from 0 to β over that many of the objective's updates (KL annealing).",
+  params: z.strictObject({
+    ...zLossFields,
+    /** Updates over which the weight rises linearly from 0 to `weight`; 0 for none. */
+    warmupSteps: z.int().min(0).max(10_000_000).default(0),
+  }),
   ports: {
     inputs: [{ name: 'mu', type: 'tensor' }, { name: 'logvar', type: 'tensor' }],
     outputs: [{ name: 'loss', type: 'loss' }],
@@ -28,14 +42,14 @@ export const klDivergenceNode = defineNode({
     }
     return { loss: [] };
   },
-  forward: ({ inputs, params }) => ({
+  forward: ({ inputs, params, step }) => ({
     loss: tf.tidy(() => {
       const mu = inputs.mu!;
       const logvar = inputs.logvar!;
       // -0.5 · (1 + logvar − mu² − exp(logvar)), elementwise.
       const kl = tf.mul(-0.5, tf.sub(tf.sub(tf.add(1, logvar), tf.square(mu)), tf.exp(logvar)));
-      return tf.mul(tf.mean(sumPerExample(kl)), params.weight);
+      return tf.mul(tf.mean(sumPerExample(kl)), klWeight(params, step));
     }),
   }),
-  summary: (p) => p.objective,
+  summary: (p) => `${p.weight === 1 ? '' : `β ${p.weight} · `}${p.warmupSteps > 0 ? `warm-up ${p.warmupSteps} · ` : ''}${p.objective}`,
 });

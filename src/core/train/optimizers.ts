@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerSettings } from '../graph/schema.ts';
+import { learningRateAt } from './schedules.ts';
 
 const EPSILON = 1e-8;
 
@@ -64,9 +65,11 @@ export function createOptimizer(settings: OptimizerSettings, variables: Readonly
       return steps;
     },
     apply(grads) {
+      // The schedule's rate for this update (the constant learningRate without one).
+      const learningRate = learningRateAt(settings, steps);
       steps += 1;
       // Bias corrections folded into the step size, as in the Adam paper's efficient form.
-      const stepSize = adam ? (settings.learningRate * Math.sqrt(1 - settings.beta2 ** steps)) / (1 - settings.beta1 ** steps) : settings.learningRate;
+      const stepSize = adam ? (learningRate * Math.sqrt(1 - settings.beta2 ** steps)) / (1 - settings.beta1 ** steps) : learningRate;
       tf.tidy(() => {
         const present = keys.filter((key) => grads[key]);
         const clipped = clipByGlobalNorm(
@@ -90,7 +93,7 @@ export function createOptimizer(settings: OptimizerSettings, variables: Readonly
             update = tf.mul(velocity, stepSize);
           } else update = tf.mul(g, stepSize);
           // AdamW: decay the weights directly, not through the gradient.
-          if (settings.type === 'adamw' && settings.weightDecay > 0) update = tf.add(update, tf.mul(variable, settings.learningRate * settings.weightDecay));
+          if (settings.type === 'adamw' && settings.weightDecay > 0) update = tf.add(update, tf.mul(variable, learningRate * settings.weightDecay));
           variable.assign(tf.sub(variable, update));
           if (settings.ema > 0) {
             // The average starts at the weights after the first update.
