@@ -11,6 +11,7 @@ import '../../src/core/train/gradients.ts';
 import { createVariables, runOps } from '../../src/core/compiler/forward.ts';
 import { compile } from '../../src/core/compiler/program.ts';
 import { opsBetween } from '../../src/core/compiler/input-gradients.ts';
+import { initNodeBackend } from '../../src/core/train/backends/node.ts';
 import { useWasmBackend } from '../../src/core/train/backends/wasm.node.ts';
 import { analyze } from '../../src/core/shapes/analyze.ts';
 import { createRandom, Rng } from '../../src/core/base/random.ts';
@@ -194,7 +195,7 @@ const CRITICS: { label: string; layers: NodeSketch[]; dims: number[] }[] = [
   },
 ];
 
-function secondOrderCheck(critic: (typeof CRITICS)[number]): { checked: number; mismatches: string[]; largest: number } {
+async function secondOrderCheck(critic: (typeof CRITICS)[number]): Promise<{ checked: number; mismatches: string[]; largest: number }> {
   const batch = 3;
   const shape = critic.dims;
   const nodes: NodeSketch[] = [
@@ -229,20 +230,20 @@ function secondOrderCheck(critic: (typeof CRITICS)[number]): { checked: number; 
   let kinks = 0;
   const STEP = 1e-2;
   for (const [name, v] of variables) {
-    const analytic = grads[v.name] ? grads[v.name]!.dataSync() : new Float32Array(v.size);
-    const base = v.dataSync().slice() as Float32Array;
+    const analytic = grads[v.name] ? await grads[v.name]!.data() : new Float32Array(v.size);
+    const base = (await v.data()).slice() as Float32Array;
     for (let i = 0; i < Math.min(v.size, 8); i++) {
-      const at = (delta: number) => {
+      const at = async (delta: number) => {
         const moved = base.slice();
         moved[i] = base[i]! + delta;
         tf.tidy(() => v.assign(tf.tensor(moved, v.shape)));
         const f = loss();
-        const out = f.dataSync()[0]!;
+        const out = (await f.data())[0]!;
         f.dispose();
         return out;
       };
-      const coarse = (at(STEP) - at(-STEP)) / (2 * STEP);
-      const fd = (at(STEP / 4) - at(-STEP / 4)) / (STEP / 2);
+      const coarse = ((await at(STEP)) - (await at(-STEP))) / (2 * STEP);
+      const fd = ((await at(STEP / 4)) - (await at(-STEP / 4))) / (STEP / 2);
       tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
       // A step across a kink of relu or leakyRelu jumps (the penalty is only piecewise smooth there): the two steps then disagree; such a coordinate is not checked.
       if (Math.abs(coarse - fd) > 5e-2 * Math.abs(fd) + 5e-3) {
@@ -265,7 +266,7 @@ describe('the penalty differentiated again (a training step), against finite dif
       it(`${backend}: ${critic.label}`, async () => {
         if (backend === 'wasm') await useWasmBackend();
         else await tf.setBackend('cpu');
-        const { checked, mismatches, largest } = secondOrderCheck(critic);
+        const { checked, mismatches, largest } = await secondOrderCheck(critic);
         expect(mismatches).toEqual([]);
         expect(checked).toBeGreaterThan(10);
         // Not a vacuous check: the weights move the penalty.
@@ -273,6 +274,19 @@ describe('the penalty differentiated again (a training step), against finite dif
       });
     }
   }
+});
+
+// WebGPU here is Mesa's software rasterizer (as in tests/train/presets-webgpu.test.ts); the same kernels run on a GPU.
+describe('the penalty differentiated again on webgpu (Dawn)', () => {
+  it('MLP critics, against finite differences', { timeout: 300_000 }, async () => {
+    await initNodeBackend('webgpu');
+    expect(tf.getBackend()).toBe('webgpu');
+    for (const critic of CRITICS.slice(0, 2)) {
+      const { checked, mismatches } = await secondOrderCheck(critic);
+      expect(mismatches, critic.label).toEqual([]);
+      expect(checked).toBeGreaterThan(10);
+    }
+  });
 });
 
 describe('what validate says before training', () => {
