@@ -15,6 +15,8 @@
  * `batchCoupling` names the kinds that do not).
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tf.grad needs TF.js's gradient functions wherever a forward pass takes an input gradient (see train/gradients.ts).
+import '#register-gradients';
 import { nameRecord } from '../base/names.ts';
 import type { InputGradient } from '../nodes/types.ts';
 import { diagnostic, type Diagnostic } from '../base/diagnostics.ts';
