@@ -89,7 +89,7 @@ async function lossOf(doc: ReturnType<typeof makeDocument>, vars: Record<string,
   const ops = analysis.ops.filter((op) => op.phase === 'train');
   const values = runOps(ops, analysis, { variables, feeds, batchSize: batch, training: true, random: createRandom(seed) });
   const loss = (await values.get(analysis.nodes.get('n')!.outputKeys.loss!)!.data())[0]!;
-  tf.dispose([...values.values(), ...variables.values()]);
+  tf.dispose([...values.values(), ...variables.values(), ...Object.values(feeds).map((f) => f.x)]);
   return loss;
 }
 
@@ -113,6 +113,15 @@ describe('AdversarialLoss gradient penalty', () => {
     // The weight scales the whole loss, the penalty included.
     const halved = await lossOf(penaltyGraph({ gradientPenalty: 10, weight: 0.5 }, [{ id: 'critic', kind: 'Dense', params: { units: 1 } }]), { '/kernel': [3, 4], '/bias': [0.5] }, { pa: [1, 2, 3, 4], pb: [0, -1, 2, 2], real: [2, 1], fake: [-1, 0] }, 2, 3);
     expectClose([halved], [(-2 + 160) / 2]);
+  });
+
+  it("leaves no tensors behind: the input gradient lives only for the loss's forward", async () => {
+    const doc = penaltyGraph({ gradientPenalty: 10 }, [{ id: 'critic', kind: 'Dense', params: { units: 1, activation: 'tanh' } }]);
+    const inputs = { pa: [1, 2, 3, 4], pb: [0, -1, 2, 2], real: [2, 1], fake: [-1, 0] };
+    await lossOf(doc, {}, inputs, 2, 3);
+    const before = tf.memory().numTensors;
+    await lossOf(doc, {}, inputs, 2, 3);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('a tanh critic: ∇ tanh(w·x̂ + b) = (1 − tanh²)·w at each interpolate, by hand', async () => {
