@@ -87,6 +87,25 @@ export const zModule = z.strictObject({
   edges: z.array(zEdge).max(LIMITS.edges),
 });
 
+/**
+ * A learning-rate schedule over the objective's own updates t = 0, 1, ...
+ * (its optimizer's step count, which checkpoints keep, so a resumed run
+ * follows the same schedule): a linear warm-up, learningRate · (t + 1) /
+ * warmupSteps for t < warmupSteps, then with decay 'cosine' a half cosine
+ * from learningRate down to minLearningRate over decaySteps updates, after
+ * which it stays at minLearningRate. Absent: the constant learningRate.
+ */
+export const zLearningRateSchedule = z
+  .strictObject({
+    warmupSteps: z.int().min(0).max(10_000_000).default(0),
+    decay: z.enum(['none', 'cosine']).default('none'),
+    /** Updates the cosine lasts, after the warm-up. */
+    decaySteps: z.int().min(0).max(10_000_000).default(0),
+    /** Where the cosine ends (at most learningRate). */
+    minLearningRate: z.number().min(0).max(10).default(0),
+  })
+  .refine((s) => s.decay !== 'cosine' || s.decaySteps > 0, { message: 'a cosine decay needs decaySteps > 0, the updates it lasts after the warm-up', path: ['decaySteps'] });
+
 export const zOptimizer = z.strictObject({
   type: z.enum(['adam', 'adamw', 'sgd']).default('adam'),
   learningRate: z.number().gt(0).max(10).default(1e-3),
@@ -102,7 +121,9 @@ export const zOptimizer = z.strictObject({
    * updates, which sampling and evaluation then use (as DDPM does); 0 keeps none.
    */
   ema: z.number().min(0).max(0.99999).default(0),
-});
+  /** Optional: documents without one keep the constant learningRate. */
+  schedule: zLearningRateSchedule.optional(),
+}).refine((o) => !o.schedule || o.schedule.minLearningRate <= o.learningRate, { message: 'schedule.minLearningRate must not be above learningRate', path: ['schedule', 'minLearningRate'] });
 
 /**
  * One objective: the loss nodes that name it are summed and minimised over
