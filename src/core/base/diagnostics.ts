@@ -60,6 +60,8 @@ export const DIAGNOSTICS = {
   GC117: { severity: 'error', text: (a: Args) => `Weights "${s(a.key)}" would have shape ${s(a.here)} in this placement but have ${s(a.there)} in "${s(a.first)}": the placements of a module share its weights, so each must see inputs of the same shape.` },
   GC118: { severity: 'error', text: (a: Args) => `This node comes after a sampler, so it runs only when sampling, but ${s(a.reason)}.` },
   GC119: { severity: 'error', text: (a: Args) => `Parameter "${s(a.param)}" ties this node's weights to "${s(a.target)}", but ${s(a.reason)}.` },
+  GC130: { severity: 'error', text: (a: Args) => `The gradient penalty differentiates the critic's gradient again in training, but ${s(a.reason)}.` },
+  GC131: { severity: 'warning', text: (a: Args) => `The gradient penalty's critic has ${s(a.kind)} "${s(a.at)}", which mixes the examples of a batch: the penalised gradient of each example is then not its own (WGAN-GP's critic has none; use LayerNorm or no norm).` },
 
   GC201: { severity: 'error', text: (a: Args) => `Objective "${s(a.objective)}" ${s(a.reason)}.` },
   GC202: { severity: 'warning', text: () => `The graph has no objective node, so it has nothing to train.` },
