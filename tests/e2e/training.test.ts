@@ -214,6 +214,23 @@ describe.skipIf(!canRunBrowser)('training in the browser', () => {
     await screenshot(page, 'training-flow-scatter');
   }, 300_000);
 
+  it('trains the character LSTM and lists names it writes one character at a time', async () => {
+    await hooks(page, (h) => h.loadPreset('char-lstm'));
+    await page.getByTestId('node-lstm').waitFor();
+    // An unrolled LSTM step is some 1,400 small kernels: quick on wasm, slow on a software GPU.
+    await chooseBackend(page, 'wasm');
+    await settings(page, { ...QUICK, batchSize: 64, totalSteps: 20, previewSeconds: 3600, previewSteps: 20 });
+    await page.getByTestId('train-start').click();
+    await waitForStatus(page, 'done');
+    await waitForPreviewsAt(page, 20);
+    const names = await page.getByTestId('preview-text-sampler').locator('li').allTextContents();
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.every((name) => /^([a-z]*|∅)$/.test(name))).toBe(true);
+    expect(names.some((name) => name.length > 0 && name !== '∅')).toBe(true);
+    await screenshot(page, 'training-char-lstm');
+    await chooseBackend(page, 'auto');
+  }, 300_000);
+
   it('asks before the graph changes under a run, and moves to WebGL when the GPU device is lost', async () => {
     await settings(page, { ...QUICK, batchSize: 64, totalSteps: 400, logEvery: 2, checkpointEvery: 4 });
     await page.getByTestId('train-start').click();
