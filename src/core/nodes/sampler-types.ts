@@ -130,6 +130,15 @@ export interface SamplerDefinition<P, Plan extends SamplerPlan = SamplerPlan> {
   };
   /** Token samplers: the token input that generated tokens take the place of. */
   tokens?(plan: Plan): string;
+  /**
+   * Samplers that draw a value position by position from scores computed
+   * from that very value (a PixelCNN's image): the scores at each position
+   * read only the positions before it, so a likelihood of `replaces` under
+   * `scores` is the data's exact likelihood, not a bound.
+   */
+  autoregressive?(plan: Plan): { scores: string; replaces: string };
+  /** Runs of the model per draw when there are many (one per pixel): evaluation scores fewer samples of a sampler above 200. */
+  passes?(plan: Plan, values: SamplerValues): number | undefined;
 }
 
 /** The definition that plans and runs `plan`. */
