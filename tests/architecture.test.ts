@@ -14,9 +14,10 @@ import { describe, expect, it } from 'vitest';
  * src/core's folders, bottom first: each may import only itself and the
  * folders before it. data sits below nodes because the Data node reads the
  * dataset list; render draws plain arrays; edits sits above the catalogue
- * whose defaults and expansions its recipes write into documents.
+ * whose defaults and expansions its recipes write into documents; export
+ * reads trained programs, so it sits on top.
  */
-const CORE_LAYERS = ['base', 'graph', 'data', 'render', 'nodes', 'shapes', 'edits', 'compiler', 'train'] as const;
+const CORE_LAYERS = ['base', 'graph', 'data', 'render', 'nodes', 'shapes', 'edits', 'compiler', 'train', 'export'] as const;
 
 /** What each area of src/ must not import (inside src/core, CORE_LAYERS decides). */
 const FORBIDDEN: Record<string, readonly string[]> = {
