@@ -47,6 +47,9 @@ const EXPECTED: Record<string, ReturnType<typeof roles>> = {
   glow: { ...NONE, metrics: [{ metric: 'valNll', objective: 'main' }], inverse: 'sampler', judged: ['sampler'], walked: ['sampler'] },
   gan: { ...NONE, judged: ['sampler'], adversarial: ['D', 'G'] },
   'gan-2d': { ...NONE, adversarial: ['D', 'G'] },
+  'wgan-gp-2d': { ...NONE, adversarial: ['D', 'G'] },
+  // β = 4 with a KL warm-up: its objective is weighted, so the negative ELBO is its loss nodes at weight 1.
+  'beta-vae-conv': { ...NONE, metrics: [{ metric: 'negElbo', objective: 'elbo', atUnitWeight: true }], judged: ['sampler'], walked: ['sampler'] },
   diffusion: { ...NONE, judged: ['ddpm', 'ddim'] },
   'diffusion-2d': NONE,
   // Conditioned samplers are judged like the others (and their classAccuracy scored from the labels they ask for).
@@ -88,9 +91,17 @@ describe('roles of graphs built by hand', () => {
     expect(hasAdversarialBalance(program)).toBe(false);
   });
 
-  it('weighted, mean-reduced or squared-error losses are not an ELBO in nats per example', () => {
-    for (const variant of [{ kl: { weight: 0.5 } }, { rec: { weight: 2 } }, { rec: { reduction: 'mean' } }, { rec: { loss: 'mse' } }]) {
+  it('mean-reduced or squared-error losses are not an ELBO in nats per example', () => {
+    for (const variant of [{ rec: { reduction: 'mean' } }, { rec: { loss: 'mse' } }]) {
       expect(heldOutMetrics(programOf(handVae(variant))), JSON.stringify(variant)).toEqual([]);
+    }
+  });
+
+  it('weighted losses (a β, a KL warm-up) total another quantity: their ELBO is taken at weight 1', () => {
+    for (const variant of [{ kl: { weight: 0.5 } }, { rec: { weight: 2 } }, { kl: { warmupSteps: 100 } }]) {
+      const program = programOf(handVae(variant));
+      expect(objectiveMetric(program.objectives[0]!), JSON.stringify(variant)).toBeUndefined();
+      expect(heldOutMetrics(program), JSON.stringify(variant)).toEqual([{ metric: 'negElbo', objective: 'main', atUnitWeight: true }]);
     }
   });
 
