@@ -64,4 +64,20 @@ describe('held-out metrics by role', () => {
     expect(out.judge).toContain(NO_JUDGE);
     expect('valNll' in out || 'valNatsPerChar' in out || 'inverseError' in out).toBe(false);
   });
+
+  it('a β-VAE: its negative ELBO is the same loss nodes at weight 1, its weighted objective beside it', async () => {
+    const beta = 4;
+    const out = await evaluate(handVae({ kl: { weight: beta, warmupSteps: 100 } }), 'hand-vae.json');
+    const weighted = (out.heldOut as Record<string, { total: number; losses: Record<string, number> }>).main!;
+    const unweighted = (out.heldOutUnweighted as Record<string, { total: number; losses: Record<string, number> }>).main!;
+    expect(out.negElbo).toBe(unweighted.total);
+    expect(unweighted.losses.rec).toBeCloseTo(weighted.losses.rec!, 4);
+    // An untrained session has taken no update: the warm-up holds the weighted KL at 0, while the ELBO counts all of it.
+    expect(weighted.losses.kl).toBe(0);
+    expect(unweighted.losses.kl).toBeGreaterThan(0);
+    expect(unweighted.total).toBeCloseTo(unweighted.losses.rec! + unweighted.losses.kl!, 3);
+    // The same document unweighted gives the same ELBO.
+    const plain = await evaluate(handVae(), 'hand-vae.json');
+    expect(out.negElbo).toBeCloseTo(plain.negElbo as number, 3);
+  });
 });
