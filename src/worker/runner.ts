@@ -326,7 +326,7 @@ export class TrainingRunner {
         return;
       }
       case 'losses': {
-        const objectives = Object.fromEntries(Object.entries(event.report.objectives).map(([id, o]) => [id, { total: o.total, losses: o.losses }]));
+        const objectives = Object.fromEntries(Object.entries(event.report.objectives).map(([id, o]) => [id, { total: o.total, losses: o.losses, ...(o.metrics ? { metrics: o.metrics } : {}) }]));
         this.env.post({ type: 'losses', step: event.report.step, objectives, stepsPerSecond: event.stepsPerSecond, elapsedSeconds: event.elapsedSeconds });
         const { previewSeconds, previewSteps } = run.settings;
         const due = this.now() - this.lastPreview.at >= previewSeconds * 1000 || (previewSteps > 0 && step - this.lastPreview.step >= previewSteps);

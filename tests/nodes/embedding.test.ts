@@ -9,10 +9,12 @@ describe('Embedding', () => {
   it('adds a feature axis to token ids', () => {
     expect(inferNode('Embedding', { vocabSize: 28, dim: 8 }, { tokens: { shape: [16], dtype: 'int' } }).outputs.y?.shape).toEqual(['B', 16, 8]);
     expect(inferNode('Embedding', { vocabSize: 10, dim: 4 }, { tokens: { shape: [], dtype: 'int' } }).outputs.y?.shape).toEqual(['B', 4]);
+    // A map of code ids (a VQ-VAE's) gets a vector per position.
+    expect(inferNode('Embedding', { vocabSize: 10, dim: 4 }, { tokens: { shape: [7, 7], dtype: 'int' } }).outputs.y?.shape).toEqual(['B', 7, 7, 4]);
   });
 
   it('rejects wrong inputs and params', () => {
-    expect(inferNode('Embedding', { vocabSize: 10, dim: 4 }, { tokens: { shape: [2, 3], dtype: 'int' } }).codes).toEqual(['GC106@n.tokens']);
+    expect(inferNode('Embedding', { vocabSize: 10, dim: 4 }, { tokens: { shape: [2, 3, 2], dtype: 'int' } }).codes).toEqual(['GC106@n.tokens']);
     // Float features cannot feed token ids.
     expect(inferNode('Embedding', { vocabSize: 10, dim: 4 }, { tokens: { shape: [3] } }).codes).toContain('GC110@n.tokens');
     expect(inferNode('Embedding', { vocabSize: 0, dim: 4 }, { tokens: { shape: [3], dtype: 'int' } }).codes).toEqual(['GC107@n']);
@@ -34,7 +36,7 @@ describe('Embedding', () => {
     // d sum(y) / d table counts how often each row was looked up: row 0 twice, row 2 once, row 1 never.
     const tokens = tf.tensor2d([[0, 2, 0]], [1, 3], 'int32');
     const table = tf.zeros([3, 2]);
-    const forward = (t: tf.Tensor) => embeddingNode.forward!({ inputs: { tokens }, vars: { table: t } } as unknown as ForwardContext<never>).y!;
+    const forward = (t: tf.Tensor) => embeddingNode.forward!({ params: embeddingNode.params.parse({}), inputs: { tokens }, vars: { table: t } } as unknown as ForwardContext<never>).y!;
     const grad = tf.grad((t: tf.Tensor) => tf.sum(forward(t)))(table);
     expectClose(Array.from(grad.dataSync()), [2, 2, 0, 0, 1, 1]);
     tf.dispose([tokens, table, grad]);

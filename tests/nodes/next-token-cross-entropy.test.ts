@@ -81,3 +81,13 @@ describe('NextTokenCrossEntropy', () => {
     tf.dispose([t, l, loss!]);
   });
 });
+
+describe('NextTokenCrossEntropy over a map of codes', () => {
+  it('takes scores [B, H, W, K] and a code map [B, H, W], averaging over the positions of the map', async () => {
+    expect(inferNode('NextTokenCrossEntropy', { ignoreIndex: -1 }, { logits: { shape: [2, 2, 3] }, targets: { shape: [2, 2], dtype: 'int' } }).codes).toEqual([]);
+    expect(inferNode('NextTokenCrossEntropy', {}, { logits: { shape: [2, 2, 3] }, targets: { shape: [2, 3], dtype: 'int' } }).codes).toEqual(['GC106@n.targets']);
+    // A 1 × 2 map: the two positions above, read as a map; code 0 counts (ignoreIndex −1).
+    const run = await runNode('NextTokenCrossEntropy', { ignoreIndex: -1 }, { logits: { shape: [1, 1, 2, 3], values: logits.values }, targets: { shape: [1, 1, 2], values: [2, 0], dtype: 'int32' } });
+    expectClose(run.outputs.loss!.values, [(-Math.log(3 / 6) - Math.log(1 / 3)) / 2]);
+  });
+});

@@ -9,7 +9,7 @@ export const nextTokenCrossEntropyNode = defineNode({
   kind: 'NextTokenCrossEntropy',
   category: 'objective',
   title: 'Next-token cross-entropy',
-  description: "How surprised the model is by each next token: the mean of −log p(target) over all positions (in nats per token), skipping positions whose target is the ignored id.",
+  description: "How surprised the model is by each next token: the mean of −log p(target) over all positions (in nats per token), skipping positions whose target is the ignored id. Over a map of code ids [B, H, W] (scores [B, H, W, K]) it is the mean over the map's positions.",
   params: z.strictObject({
     /** Positions whose target is this id do not count (0 = padding); -1 counts every position. */
     ignoreIndex: z.int().min(-1).max(1 << 20).default(0),
@@ -17,15 +17,16 @@ export const nextTokenCrossEntropyNode = defineNode({
   }),
   ports: {
     inputs: [
-      { name: 'logits', type: 'tensor', doc: 'scores over the vocabulary, [B, T, V]' },
-      { name: 'targets', type: 'tokens', doc: 'the next tokens, [B, T]' },
+      { name: 'logits', type: 'tensor', doc: 'scores over the vocabulary, [B, T, V] (or [B, H, W, K] over the code ids of a map)' },
+      { name: 'targets', type: 'tokens', doc: 'the next tokens, [B, T] (or the code map [B, H, W])' },
     ],
     outputs: [{ name: 'loss', type: 'loss' }],
   },
   infer: ({ inputs }) => {
     const logits = input(inputs, 'logits');
     const targets = input(inputs, 'targets');
-    expectRank(logits, 'logits', 3, 3, 'scores [B, T, vocabulary]');
+    // A map of codes [B, H, W] (a PixelCNN prior over a VQ-VAE's codes) counts like a sequence of H · W positions.
+    expectRank(logits, 'logits', 3, 4, 'scores [B, T, vocabulary] or [B, H, W, codes]');
     lastDim(logits, 'logits');
     if (!sameShape(targets, logits.slice(0, -1))) throw mismatch('targets', `token ids ${formatShape(logits.slice(0, -1))}, one per position of the logits`, targets);
     return { loss: [] };
