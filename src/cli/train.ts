@@ -23,6 +23,7 @@ import { catchInterrupts, SIGNAL_EXIT_CODES, type Interrupts } from './interrupt
 import { progressLine } from './progress.ts';
 import { prepareOutputFolder, writeFileAtomic } from './run-files.ts';
 import { isFailed, writeSamples, type SamplesRecord, type WrittenSamples } from './samples.ts';
+import { writeReconstructions } from './reconstructions.ts';
 import { CliError } from './errors.ts';
 import { loadProgram, openData, requireObjectives, parseBackend, parseCount, startBackend } from './setup.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
@@ -171,9 +172,11 @@ export async function trainCommand(args: string[]): Promise<number> {
     interrupts.exitOnSignal();
 
     const evalStarted = performance.now();
+    let reconstructions: string[] = [];
     // Samples and held-out numbers come from the weight averages where objectives keep them (ema).
     const { samples, evaluation } = await session.withAveragedWeights(async () => {
       const samples: SamplesRecord[] = await writeSamples(session, sources, out);
+      reconstructions = await writeReconstructions(session, sources, out);
       log('evaluating on held-out data and scoring samples...');
       try {
         return { samples, evaluation: await evaluateRun(session, sources, { ...(values.judge ? { judgeDir: values.judge } : {}), ...(evalSamples ? { samples: evalSamples } : {}) }) };
@@ -184,7 +187,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     });
     // Writing samples and evaluating, after training.
     writeSummary({ checkpointStep: savedStep, evalSeconds: +((performance.now() - evalStarted) / 1000).toFixed(2), eval: evaluation, samples });
-    const written = samples.filter((s): s is WrittenSamples => !isFailed(s)).map((s) => s.file);
+    const written = [...samples.filter((s): s is WrittenSamples => !isFailed(s)).map((s) => s.file), ...reconstructions];
     log(`wrote ${out}/summary.json, metrics.jsonl, ${written.join(', ')}${written.length ? ', ' : ''}checkpoint/`);
     const failed = samples.find(isFailed);
     if (failed) throw new CliError(inert`${file}: ${failed.sampler}: the sampler failed after training: ${failed.error} (the checkpoint and summary.json are written)`, 1);
@@ -229,11 +232,16 @@ async function train(
   let lastElapsed = 0;
   const writeLosses = (report: LossReport, stepsPerSecond: number, elapsedSeconds: number) => {
     const flat: Record<string, number> = Object.create(null);
+    // Numbers to watch (a quantizer's perplexity), by op and port: shown with the losses, not part of them.
+    const metrics: Record<string, number> = Object.create(null);
     for (const [id, objective] of Object.entries(report.objectives)) {
       finalLosses[id] = { total: objective.total, ...objective.losses };
       flat[id] = objective.total;
+      Object.assign(metrics, objective.metrics);
     }
-    appendFileSync(options.metricsPath, `${JSON.stringify({ step: report.step, losses: finalLosses, stepsPerSecond: +stepsPerSecond.toFixed(3), elapsedSeconds: +elapsedSeconds.toFixed(3) })}\n`);
+    Object.assign(flat, metrics);
+    const watched = Object.keys(metrics).length > 0 ? { metrics } : {};
+    appendFileSync(options.metricsPath, `${JSON.stringify({ step: report.step, losses: finalLosses, ...watched, stepsPerSecond: +stepsPerSecond.toFixed(3), elapsedSeconds: +elapsedSeconds.toFixed(3) })}\n`);
     const line = progressLine({ step: report.step, totalSteps: options.totalSteps, losses: flat, stepsPerSecond });
     if (options.tty) process.stderr.write(`\r\x1b[2K${line}`);
     else options.log(line);
