@@ -85,9 +85,9 @@ describe('the training runner', () => {
     await h.runner.handle({ type: 'start', documentText: preset('flow'), settings: settings({ totalSteps: 8 }), resume: false });
     const loaded = loadText(preset('flow'));
     if (!loaded.ok) throw new Error('flow does not load');
-    const [current, older] = checkpointKeys(loaded.document);
+    const [current, older] = checkpointKeys(loaded.document) as [string, string];
     // As an earlier release stored it.
-    h.store.records.set(older!, h.store.records.get(current)!);
+    h.store.records.set(older, h.store.records.get(current)!);
     h.store.records.delete(current);
     h.events.length = 0;
     await h.runner.handle({ type: 'start', documentText: preset('flow'), settings: settings({ totalSteps: 16 }), resume: true });
