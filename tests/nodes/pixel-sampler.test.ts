@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { compile, type Program } from '../../src/core/compiler/program.ts';
 import type { GraphDocument } from '../../src/core/graph/schema.ts';
+import { sampleToken } from '../../src/core/nodes/autoregressive-sampler.ts';
 import { samplerOf } from '../../src/core/nodes/sampler-types.ts';
 import { Rng } from '../../src/core/base/random.ts';
 import { heldOutMetrics } from '../../src/core/train/roles.ts';
@@ -163,6 +164,74 @@ describe('PixelSampler: drawing', () => {
     expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
     shares.forEach((s, k) => expect(Math.abs(s - (k + 1) / 10), `level ${k}`).toBeLessThan(0.03));
     session.dispose();
+  });
+
+  it('draws a map of code ids position by position, fed back through an Embedding, as the hand-computed model does', async () => {
+    // codes [B, 3, 3] → Embedding (3 codes, 1 number each: e = [0.5, -1, 2]) → MaskedConv2D of mask A, 3 filters → scores [B, 3, 3, 3].
+    // scores_j(r, c) = b_j + Σ over the seen neighbours n of K_n,j · e(code at n); zero padding adds nothing outside.
+    const doc = makeDocument(
+      [
+        { id: 'codes', kind: 'Input', params: { shape: [3, 3], dtype: 'int' } },
+        { id: 'embed', kind: 'Embedding', params: { vocabSize: 3, dim: 1 } },
+        { id: 'mc', kind: 'MaskedConv2D', params: { filters: 3, kernelSize: 3, mask: 'A' } },
+        { id: 'prior', kind: 'PixelSampler', params: { count: 4, replaces: 'codes' } },
+      ],
+      ['codes.x->embed.tokens', 'embed.y->mc.x', 'mc.y->prior.scores', 'codes.x->prior.codes'],
+    );
+    const program = programOf(doc);
+    const session = new TrainingSession(program, (_op, _step, n) => ({ x: tf.zeros([n, 3, 3], 'int32') }), 4);
+    const e = [0.5, -1, 2];
+    const bias = [0.2, -0.4, 0.1];
+    // Seen kernel entries (raster positions 0..3 of the 3×3 window) per filter; the hidden ones get 7s, which must not matter.
+    const seen = [
+      [1, -2, 0.5],
+      [-1, 1.5, 2],
+      [0.3, -0.7, 1],
+      [2, 0.5, -1.5],
+    ];
+    const kernel = Array.from({ length: 9 }, (_, p) => (p < 4 ? seen[p]! : [7, 7, 7])).flat();
+    session.variables.get('embed/table')!.assign(tf.tensor2d(e, [3, 1]));
+    session.variables.get('mc/kernel')!.assign(tf.tensor(kernel, [3, 3, 1, 3]));
+    session.variables.get('mc/bias')!.assign(tf.tensor1d(bias));
+    const result = await runSampler(session, program.samplers[0]!, { seed: 9 });
+    if (result.kind !== 'tensor') throw new Error('expected a tensor');
+    expect(result.tensor.shape).toEqual([4, 3, 3]);
+    expect(result.tensor.dtype).toBe('int32');
+
+    const rng = new Rng(9);
+    const x = Array.from({ length: 4 }, () => new Array<number>(9).fill(0));
+    const emb = (b: number, r: number, c: number) => (r < 0 || c < 0 || c > 2 ? 0 : e[x[b]![r * 3 + c]!]!);
+    for (let r = 0; r < 3; r++) {
+      for (let c = 0; c < 3; c++) {
+        for (let b = 0; b < 4; b++) {
+          const neighbours = [emb(b, r - 1, c - 1), emb(b, r - 1, c), emb(b, r - 1, c + 1), emb(b, r, c - 1)];
+          const scores = bias.map((bj, j) => bj + neighbours.reduce((sum, v, n) => sum + seen[n]![j]! * v, 0));
+          x[b]![r * 3 + c] = sampleToken(scores, 1, 0, rng.uniform());
+        }
+      }
+    }
+    const drawn = Array.from(await result.tensor.data());
+    expect(drawn).toEqual(x.flat());
+    expect(new Set(drawn).size).toBe(3);
+    result.tensor.dispose();
+    session.dispose();
+  });
+
+  it('refuses to draw code ids that the table they feed cannot hold (GC205)', () => {
+    const doc = makeDocument(
+      [
+        { id: 'codes', kind: 'Input', params: { shape: [3, 3], dtype: 'int' } },
+        { id: 'embed', kind: 'Embedding', params: { vocabSize: 3, dim: 2 } },
+        { id: 'mc', kind: 'MaskedConv2D', params: { filters: 4, mask: 'A' } },
+        { id: 'prior', kind: 'PixelSampler', params: { replaces: 'codes' } },
+      ],
+      ['codes.x->embed.tokens', 'embed.y->mc.x', 'mc.y->prior.scores', 'codes.x->prior.codes'],
+    );
+    const compiled = compile(doc);
+    expect(compiled.ok).toBe(false);
+    expect(compiled.diagnostics.find((d) => d.code === 'GC205')?.message).toBe(
+      'Sampler "prior" cannot sample: it draws code ids up to 3 from the 4 scores at each position and feeds them to "embed", but its vocabSize is 3.',
+    );
   });
 
   it('runs the model once per pixel', () => {
