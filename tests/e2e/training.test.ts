@@ -231,6 +231,25 @@ describe.skipIf(!canRunBrowser)('training in the browser', () => {
     await chooseBackend(page, 'auto');
   }, 300_000);
 
+  it('trains the PixelCNN and draws its binary digits pixel by pixel in the sample grid', async () => {
+    await hooks(page, (h) => h.loadPreset('pixelcnn'));
+    await page.getByTestId('node-conv_a').waitFor();
+    // The preview runs the network once per pixel (784 runs): four digits, drawn once at the end.
+    await chooseBackend(page, 'wasm');
+    await settings(page, { ...QUICK, batchSize: 8, totalSteps: 6, logEvery: 2, previewCount: 4, previewSeconds: 3600, previewSteps: 6 });
+    await page.getByTestId('train-start').click();
+    await waitForStatus(page, 'done');
+    expect(await step(page)).toBe(6);
+    await waitForPreviewsAt(page, 6);
+    // Pixels are 0 or 1: the grid holds black and white (and its frame), not the greys of probabilities.
+    const grid = await canvasStats(page, 'preview-grid-sampler');
+    expect(grid.width).toBeGreaterThan(0);
+    expect(grid.levels).toBeGreaterThan(1);
+    expect(grid.levels).toBeLessThan(8);
+    await screenshot(page, 'training-pixelcnn');
+    await chooseBackend(page, 'auto');
+  }, 300_000);
+
   it('asks before the graph changes under a run, and moves to WebGL when the GPU device is lost', async () => {
     await settings(page, { ...QUICK, batchSize: 64, totalSteps: 400, logEvery: 2, checkpointEvery: 4 });
     await page.getByTestId('train-start').click();
