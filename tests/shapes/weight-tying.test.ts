@@ -6,6 +6,8 @@ import { compile } from '../../src/core/compiler/program.ts';
 import { createVariables, runOps } from '../../src/core/compiler/forward.ts';
 import { analyze } from '../../src/core/shapes/analyze.ts';
 import { createRandom } from '../../src/core/base/random.ts';
+import { readFileSync } from 'node:fs';
+import { loadText } from '../../src/core/graph/load.ts';
 import { codes, makeDocument, type NodeSketch } from '../helpers.ts';
 
 /** tokens [B, 3] → Embedding 5 × 3 → Dense 5 (the table, transposed) → next-token cross-entropy. */
@@ -125,5 +127,23 @@ describe('weight tying', () => {
     expect(analysis.parameterCount).toBe(15 + 5);
     const head = analysis.ops.find((op) => op.id === 'head')!;
     expect(head.tiedKeys).toEqual({ kernel: 'source/table' });
+  });
+
+  it('the gpt-tied preset is the transformer preset with one table for its input and output embeddings', () => {
+    const load = (name: string) => {
+      const loaded = loadText(readFileSync(`graph-presets/${name}.json`, 'utf8'));
+      if (!loaded.ok) throw new Error(name);
+      const compiled = compile(loaded.document);
+      if (!compiled.ok) throw new Error(JSON.stringify(compiled.diagnostics));
+      return compiled.program;
+    };
+    const tied = load('gpt-tied');
+    const untied = load('transformer');
+    expect(untied.analysis.parameterCount - tied.analysis.parameterCount).toBe(28 * 64);
+    const keys = tied.variables.map((v) => v.key);
+    expect(keys).toContain('embed/table');
+    expect(keys).not.toContain('head/kernel');
+    expect(untied.variables.map((v) => v.key)).toContain('head/kernel');
+    expect(tied.analysis.ops.find((op) => op.id === 'head')!.tiedKeys).toEqual({ kernel: 'embed/table' });
   });
 });
