@@ -234,6 +234,34 @@ describe('PixelSampler: drawing', () => {
     );
   });
 
+  it('draws with the class labels chosen for its condition input', async () => {
+    // scores = MaskedConv2D(image) (kernel 0, bias 0) + e(label), e = [-30, 30]: label 1 makes every pixel 1, label 0 every pixel 0.
+    const doc = makeDocument(
+      [
+        { id: 'x', kind: 'Input', params: { shape: [3, 3, 1] } },
+        { id: 'y', kind: 'Input', params: { shape: [], dtype: 'int' } },
+        { id: 'mc', kind: 'MaskedConv2D', params: { filters: 1, mask: 'A' } },
+        { id: 'embed', kind: 'Embedding', params: { vocabSize: 2, dim: 1 } },
+        { id: 'plane', kind: 'Reshape', params: { shape: [1, 1, 1] } },
+        { id: 'scores', kind: 'Add', params: {} },
+        { id: 'loss', kind: 'ReconstructionLoss', params: {} },
+        { id: 'pixels', kind: 'PixelSampler', params: { count: 4, condition: 'values', conditionValues: [1, 0] } },
+      ],
+      ['x.x->mc.x', 'y.x->embed.tokens', 'embed.y->plane.x', 'mc.y->scores.a', 'plane.y->scores.b', 'scores.y->loss.prediction', 'x.x->loss.target', 'scores.y->pixels.scores', 'x.x->pixels.image', 'y.x->pixels.condition'],
+    );
+    const program = programOf(doc);
+    const session = new TrainingSession(program, (op, _step, n) => ({ x: op.id === 'y' ? tf.zeros([n], 'int32') : tf.zeros([n, 3, 3, 1]) }), 4);
+    session.variables.get('mc/kernel')!.assign(tf.zeros([3, 3, 1, 1]));
+    session.variables.get('embed/table')!.assign(tf.tensor2d([-30, 30], [2, 1]));
+    const result = await runSampler(session, program.samplers[0]!, { seed: 2 });
+    if (result.kind !== 'tensor') throw new Error('expected a tensor');
+    // Labels [1, 0] in equal runs over 4 samples: 1, 1, 0, 0.
+    expect(result.labels).toEqual([1, 1, 0, 0]);
+    expect(Array.from(await result.tensor.data())).toEqual([...new Array(18).fill(1), ...new Array(18).fill(0)]);
+    result.tensor.dispose();
+    session.dispose();
+  });
+
   it('runs the model once per pixel', () => {
     const program = programOf(tinyPixelCnn({ size: 4 }));
     const plan = program.samplers[0]!;
