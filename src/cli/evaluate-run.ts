@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { readPublicAsset } from '../core/data/assets.node.ts';
 import { openTestSource, type DataParamsInput } from '../core/data/index.ts';
 import type { DataSource, HeldOutSource } from '../core/data/source.ts';
-import { classifierAccuracy, createJudge, flowRoundTrip, heldOutLosses, scoreSamplers, type HeldOutFeed, type Judge } from '../core/train/family-eval.ts';
+import { classifierAccuracy, codeUsage, createJudge, flowRoundTrip, heldOutLosses, scoreSamplers, type HeldOutFeed, type Judge } from '../core/train/family-eval.ts';
 import { streamBatches } from '../core/train/program-data.ts';
 import { dequantizedDimensions, heldOutMetrics, invertibleSampler, judgedSamplers } from '../core/train/roles.ts';
 import { sampleValueRange } from '../core/train/sampling.ts';
@@ -48,15 +48,21 @@ export async function evaluateRun(session: TrainingSession, sources: ReadonlyMap
   const split = onTest ? 'test' : 'validation';
   const heldOut = await heldOutLosses(session, feed, size);
   const out: Record<string, unknown> = { split, examples: size, heldOut };
-  // Named by what each objective's losses compute (core/train/roles.ts).
-  for (const { metric, objective } of heldOutMetrics(session.program)) {
-    const total = heldOut[objective]?.total;
+  // Named by what each objective's losses compute (core/train/roles.ts); a weighted objective's metric is its losses at weight 1.
+  const metrics = heldOutMetrics(session.program);
+  const unit = new Set(metrics.filter((m) => m.atUnitWeight).map((m) => m.objective));
+  const unweighted = unit.size > 0 ? await heldOutLosses(session, feed, size, unit) : {};
+  if (unit.size > 0) out.heldOutUnweighted = unweighted;
+  for (const { metric, objective, atUnitWeight } of metrics) {
+    const total = (atUnitWeight ? unweighted : heldOut)[objective]?.total;
     if (total === undefined) continue;
     out[metric] = total;
     const dimensions = metric === 'valNll' ? dequantizedDimensions(session.program, objective) : undefined;
     if (dimensions) out.valBitsPerDim = total / (dimensions * Math.LN2);
   }
   if (invertibleSampler(session.program)) out.inverseError = await flowRoundTrip(session, feed, size);
+  const codes = await codeUsage(session, feed, size);
+  if (codes) out.codes = codes;
   const accuracy = await classifierAccuracy(session, feed, size);
   if (accuracy !== undefined) out[`${split}Accuracy`] = accuracy;
 

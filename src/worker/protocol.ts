@@ -137,6 +137,8 @@ export type Preview = ImagePreview | TextPreview;
 export interface ObjectiveLosses {
   total: number;
   losses: Record<string, number>;
+  /** Numbers to watch on the objective's path, by `op.port` (a quantizer's code perplexity): charted apart from the losses. */
+  metrics?: Record<string, number>;
 }
 
 export type WorkerEvent =
@@ -147,8 +149,12 @@ export type WorkerEvent =
   /** Held-out losses per objective. */
   | { type: 'eval'; step: number; metrics: Record<string, number> }
   | { type: 'previews'; step: number; previews: Preview[] }
-  /** A GAN at preview time: the discriminator's mean σ(logit) on held-out real and on generated examples. */
-  | { type: 'discriminator'; step: number; real: number; fake: number }
+  /**
+   * A GAN at preview time: the discriminator's mean output on held-out real and on generated examples,
+   * as probabilities σ(logit) for the non-saturating loss, as raw outputs for the others (least-squares: 'target', pulled
+   * to 1 and 0; hinge and wasserstein: 'score', with no fixed scale), and their gap real − fake.
+   */
+  | { type: 'discriminator'; step: number; real: number; fake: number; scale: 'probability' | 'target' | 'score'; gap: number }
   | { type: 'checkpoint'; step: number; savedAt: string }
   | { type: 'weights'; step: number; manifest: unknown; weights: ArrayBuffer }
   /** Something the person should know that is not an error (a fallback after a lost device). */

@@ -87,6 +87,9 @@ const CASES: GradCase[] = [
   { kind: 'Conv2D', label: 'tanh, no bias', params: { filters: 2, kernelSize: 3, activation: 'tanh', useBias: false }, inputs: { x: float(2, 4, 4, 1) } },
   { kind: 'Conv2DTranspose', params: { filters: 3, kernelSize: 4, strides: 2 }, inputs: { x: float(2, 2, 2, 2) } },
   { kind: 'Conv2DTranspose', label: "stride 1, 'valid', tanh", params: { filters: 2, kernelSize: 3, strides: 1, padding: 'valid', activation: 'tanh' }, inputs: { x: float(2, 2, 2, 2) } },
+  // The hidden kernel entries get a zero gradient, rightly: the mask multiplies them before the convolution.
+  { kind: 'MaskedConv2D', params: { filters: 3, kernelSize: 3, mask: 'A' }, inputs: { x: float(2, 4, 4, 2) } },
+  { kind: 'MaskedConv2D', label: 'mask B 5×5, tanh, no bias', params: { filters: 2, kernelSize: 5, mask: 'B', activation: 'tanh', useBias: false }, inputs: { x: float(2, 4, 3, 2) } },
   { kind: 'Flatten', inputs: { x: float(2, 2, 2, 2) } },
   // Max-pool: values 0.1 apart, so the maximum of a window never changes within a step.
   { kind: 'MaxPool2D', params: { poolSize: 2 }, inputs: { x: drawn('distinct', 2, 4, 4, 2) } },
@@ -171,6 +174,8 @@ const CASES: GradCase[] = [
   { kind: 'AdversarialLoss', label: 'hinge generator', params: { loss: 'hinge', side: 'generator' }, inputs: { fake: float(2, 1) } },
   { kind: 'AdversarialLoss', label: 'wasserstein', params: { loss: 'wasserstein', weight: 0.5 }, inputs: { real: float(2, 1), fake: float(2, 1) } },
   { kind: 'AdversarialLoss', label: 'wasserstein generator', params: { loss: 'wasserstein', side: 'generator' }, inputs: { fake: float(2, 1) } },
+  // The gradient penalty's second-order gradient is checked in tests/nodes/gradient-penalty.test.ts (it needs a critic between its inputs).
+  { kind: 'Interpolate', inputs: { a: float(2, 3), b: float(2, 3) } },
   { kind: 'FlowNLL', inputs: { z: float(2, 4), logdet: float(2) } },
   { kind: 'FlowNLL', label: 'per dimension, image', params: { perDimension: true }, inputs: { z: float(2, 2, 2, 1), logdet: float(2) } },
   { kind: 'DiffusionLoss', inputs: { prediction: float(2, 3), noise: float(2, 3) } },
@@ -185,6 +190,8 @@ const SKIPPED: Record<string, string> = {
   Constant: 'no variables, and its value does not depend on the values of its input (only on its shape)',
   StopGradient: 'its gradient is zero by design, not the derivative of its forward (tests/nodes/stop-gradient.test.ts checks it)',
   StraightThrough: "its gradient is the identity's by design, not the derivative of its forward (tests/nodes/straight-through.test.ts checks it)",
+  VectorQuantizer:
+    "a nearest-code look-up: y and the ids are piecewise constant in z, and y's gradient is the straight-through identity by design, not the derivative of its forward; tests/nodes/vector-quantizer.test.ts checks it and the loss's gradients by hand, and the PyTorch oracle against detach()",
   Dequantize: 'no variables, and a step function of its input (it rounds to the nearest level): its gradient is zero almost everywhere',
   ConditionDropout: 'class labels in and out (int32 ids), no variables: nothing to differentiate',
   SinusoidalEmbedding: 'integer timesteps in, no variables: a fixed function of integers (its Dense layers are checked in TimeEmbedding)',
@@ -193,6 +200,7 @@ const SKIPPED: Record<string, string> = {
   FlowInverseSampler: 'a sampler: no forward or expansion; the sampling runtime runs the graph after training, without gradients',
   DDPMSampler: 'a sampler: no forward or expansion; the sampling runtime runs the graph after training, without gradients',
   DDIMSampler: 'a sampler: no forward or expansion; the sampling runtime runs the graph after training, without gradients',
+  PixelSampler: 'a sampler: no forward or expansion; the sampling runtime runs the graph after training, without gradients',
   Module: "no forward or expansion of its own: the analyser inlines the module's nodes, whose kinds are checked here",
   ModuleInput: "no forward: a port of a module, wired through by the analyser",
   ModuleOutput: "no forward: a port of a module, wired through by the analyser",

@@ -137,6 +137,20 @@ def conv2d(c, name, x, stride, padding, activation='linear'):
     return act(nhwc(F.conv2d(xc, weight, c.opt(f'{name}bias'), stride=stride)), activation)
 
 
+def masked_conv2d(c, x, k, mask_type, activation):
+    """
+    PixelCNN's masked convolution as PyTorch implementations write it: a
+    mask of ones over the [out, in, k, k] weight, zeroed in the centre row
+    from the centre on (past the centre for mask B) and in every row below.
+    """
+    weight = c.w('weight')
+    centre = k // 2
+    mask = torch.ones_like(weight)
+    mask[:, :, centre, centre + (1 if mask_type == 'B' else 0):] = 0
+    mask[:, :, centre + 1:] = 0
+    return act(nhwc(F.conv2d(nchw(x), weight * mask, c.opt('bias'), padding=centre)), activation)
+
+
 def conv2d_transpose(c, name, x, stride, padding, activation='linear'):
     """
     TensorFlow's conv2d_transpose: the gradient of the conv2d that maps the
@@ -309,6 +323,32 @@ def normal_nll(z):
 
 # ---------------------------------------------------------------- kinds
 
+def vector_quantizer(c, z, p):
+    """
+    VQ-VAE's quantiser (van den Oord et al. 2017) as PyTorch implementations
+    write it: the nearest code by torch.cdist, the straight-through output
+    z + (e − z).detach(), the codebook and commitment terms with detach(),
+    and the perplexity of the code frequencies (torch.bincount).
+    """
+    codebook = c.w('codebook')
+    if p['normalize']:
+        z = F.normalize(z, dim=-1)
+        codebook = F.normalize(codebook, dim=-1)
+    flat_z = z.reshape(-1, z.shape[-1])
+    ids = torch.cdist(flat_z, codebook).argmin(dim=1)
+    e = codebook[ids].reshape(z.shape)
+    if p['reduction'] == 'sum':
+        def reduce(t):
+            return t.reshape(t.shape[0], -1).sum(1).mean()
+    else:
+        def reduce(t):
+            return t.mean()
+    loss = (reduce((z.detach() - e) ** 2) + p['beta'] * reduce((z - e.detach()) ** 2)) * p['weight']
+    freq = torch.bincount(ids, minlength=p['codes']).to(DT) / ids.numel()
+    perplexity = torch.exp(-(freq * torch.log(freq + 1e-10)).sum())
+    return {'y': z + (e - z).detach(), 'tokens': ids.reshape(z.shape[:-1]), 'loss': loss, 'perplexity': perplexity}
+
+
 def run_kind(c):
     p = c.params
     k = c.kind
@@ -338,6 +378,8 @@ def run_kind(c):
         return {'y': torch.flatten(x, start_dim=1)}
     if k == 'Conv2D':
         return {'y': conv2d(c, '', x, p['strides'], p['padding'], p['activation'])}
+    if k == 'MaskedConv2D':
+        return {'y': masked_conv2d(c, x, p['kernelSize'], p['mask'], p['activation'])}
     if k == 'Conv2DTranspose':
         return {'y': conv2d_transpose(c, '', x, p['strides'], p['padding'], p['activation'])}
     if k in ('MaxPool2D', 'AvgPool2D'):
@@ -355,6 +397,8 @@ def run_kind(c):
         return {'y': group_norm(c, '', x, p['groups'], p['epsilon'])}
     if k == 'StopGradient':
         return {'y': x.detach()}
+    if k == 'VectorQuantizer':
+        return vector_quantizer(c, c.x('z'), p)
     if k == 'StraightThrough':
         g = c.x('gradient')
         return {'y': g + (c.x('value') - g).detach()}

@@ -39,7 +39,12 @@ const NONE = { metrics: [], inverse: null, judged: [], walked: [], adversarial: 
 const EXPECTED: Record<string, ReturnType<typeof roles>> = {
   vae: { ...NONE, metrics: [{ metric: 'negElbo', objective: 'elbo' }], judged: ['sampler'], walked: ['sampler'] },
   transformer: { ...NONE, metrics: [{ metric: 'valNatsPerChar', objective: 'main' }] },
+  'gpt-tied': { ...NONE, metrics: [{ metric: 'valNatsPerChar', objective: 'main' }] },
+  // The prior's cross-entropy is over the code map its PixelSampler draws: nats per code. Its samples end in the decoder placed after the sampler: digits, judged.
+  'vq-vae': { ...NONE, metrics: [{ metric: 'valNatsPerCode', objective: 'prior' }], judged: ['sampler'] },
   seq2seq: { ...NONE, metrics: [{ metric: 'valNatsPerChar', objective: 'main' }] },
+  // Its summed BCE is over the image its PixelSampler draws pixel by pixel: an exact NLL. Its samples are 28×28 digits, judged; no latent to walk.
+  pixelcnn: { ...NONE, metrics: [{ metric: 'valNll', objective: 'main' }], judged: ['sampler'] },
   'char-lstm': { ...NONE, metrics: [{ metric: 'valNatsPerChar', objective: 'main' }] },
   // Its latent is the data mapped forward, but 2D points get a scatter, not an interpolation.
   flow: { ...NONE, metrics: [{ metric: 'valNll', objective: 'main' }], inverse: 'sampler', walked: ['sampler'] },

@@ -4,13 +4,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { nameRecord, own } from '../base/names.ts';
-import type { Analysis, FlatOp } from '../shapes/analyze.ts';
 import type { Init, RandomSource, RecurrentState, VariableSpec } from '../nodes/types.ts';
+import { variableKeyOf, type Analysis, type FlatOp } from '../shapes/analysis.ts';
 import { concrete } from '../base/shape.ts';
 import { Rng } from '../base/random.ts';
+import { inputGradients } from './input-gradients.ts';
 
+/** A tied variable's key is the lender's, so both uses read one tf.Variable. */
 export function variableKey(op: FlatOp, spec: VariableSpec): string {
-  return `${op.varScope}/${spec.name}`;
+  return variableKeyOf(op, spec);
 }
 
 export function initialValues(init: Init, shape: readonly number[], rng: Rng): Float32Array {
@@ -68,6 +70,8 @@ export interface ForwardOptions {
   random: RandomSource;
   /** Which ops to run; samplers run elsewhere. */
   phase?: 'train' | 'sample';
+  /** Updates the objective being trained has taken (ForwardContext.step): schedules follow it. */
+  step?: number;
   /**
    * A sampler stepping a sequence one position at a time: recurrent ops
    * start from the state held here for them (in place of their initial-state
@@ -105,6 +109,7 @@ export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit
     if (carried && held) for (const port of Object.keys(carried)) if (own(held, port)) inputs[port] = held[port]!;
     const outputShapes = nameRecord<number[]>();
     for (const [port, key] of Object.entries(op.outputs)) outputShapes[port] = concrete(analysis.values.get(key)!.shape, options.batchSize);
+    const gradients = op.def.inputGradients ? inputGradients(op, ops, values, (between, given) => runOps(between, analysis, options, given)) : undefined;
     const outputs = op.def.forward!({
       params: op.params,
       inputs,
@@ -114,7 +119,11 @@ export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit
       training: options.training,
       random: options.random,
       feeds: own(options.feeds, op.id) ?? nameRecord(),
+      ...(gradients ? { gradients } : {}),
+      ...(options.step !== undefined ? { step: options.step } : {}),
     });
+    // The input gradients were for this op's forward alone.
+    if (gradients) tf.dispose(Object.values(gradients).filter((g) => !Object.values(outputs).includes(g)));
     for (const [port, key] of Object.entries(op.outputs)) {
       const value = own(outputs, port);
       if (!value) throw new Error(`op ${op.id}: output "${port}" was not produced`);

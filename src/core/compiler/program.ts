@@ -13,6 +13,7 @@ import { analyze, type Analysis, type FlatOp, type NodePlace } from '../shapes/a
 import { diagnostic, hasErrors, type Diagnostic } from '../base/diagnostics.ts';
 import { variableKey } from './forward.ts';
 import { tokenIdDiagnostics, tokenIdRanges } from './token-ids.ts';
+import { inputGradientDiagnostics } from './input-gradients.ts';
 import { formatShape, sameShape } from '../base/shape.ts';
 
 export interface VariableDecl {
@@ -32,6 +33,8 @@ export interface CompiledObjective {
   variables: string[];
   optimizer: OptimizerSettings;
   share: number;
+  /** Numbers to watch on its path (outputs a kind lists in `metrics`, such as a quantizer's perplexity), reported beside the losses as `op.port`. */
+  metrics: { name: string; key: string }[];
 }
 
 /** What every sampler's plan holds; each kind's plan (in its node file) adds its own fields. */
@@ -81,7 +84,7 @@ function objectiveSettings(doc: GraphDocument, lossOps: FlatOp[]): ObjectiveSett
 
 export function compile(doc: GraphDocument, analysis: Analysis = analyze(doc)): CompileResult {
   if (hasErrors(analysis.diagnostics)) return { ok: false, diagnostics: analysis.diagnostics };
-  const diagnostics: Diagnostic[] = [...analysis.diagnostics, ...tokenIdDiagnostics(analysis)];
+  const diagnostics: Diagnostic[] = [...analysis.diagnostics, ...tokenIdDiagnostics(analysis), ...inputGradientDiagnostics(analysis)];
   const trainOps = analysis.ops.filter((op) => op.phase === 'train');
   const producers = new Map<string, FlatOp>();
   for (const op of analysis.ops) for (const key of Object.values(op.outputs)) producers.set(key, op);
@@ -124,7 +127,8 @@ export function compile(doc: GraphDocument, analysis: Analysis = analyze(doc)): 
         diagnostic('GC204', { objective: settings.id, updates: settings.updates.length > 0 ? settings.updates.join(', ') : 'everything' }, { path: `training.objectives[${i}]` }),
       );
     }
-    if (losses.length > 0) objectives.push({ id: settings.id, losses, ops, variables: updated, optimizer: settings.optimizer, share: settings.share });
+    const metrics = ops.flatMap((op) => (op.def.metrics ?? []).flatMap((port) => (op.outputs[port] === undefined ? [] : [{ name: `${op.id}.${port}`, key: op.outputs[port]! }])));
+    if (losses.length > 0) objectives.push({ id: settings.id, losses, ops, variables: updated, optimizer: settings.optimizer, share: settings.share, metrics });
   });
 
   const trained = new Set(variables.map((v) => v.key));

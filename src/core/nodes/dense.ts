@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { activate, expectRank, fusedActivation, glorot, input, lastDim, positionwise, zActivation, zSize } from './common.ts';
+import { ownOrTied, zTiedTo } from './tying.ts';
 import { defineNode, type Init, type VariableSpec } from './types.ts';
 
 /** A fully connected layer on the last axis: y = act(x W + b). */
@@ -8,13 +9,15 @@ export const denseNode = defineNode({
   kind: 'Dense',
   category: 'layer',
   title: 'Dense',
-  description: 'Fully connected layer over the last axis: y = activation(x · W + b).',
+  description: 'Fully connected layer over the last axis: y = activation(x · W + b); with `tiedTo`, W is another node\'s matrix transposed (tied embeddings).',
   params: z.strictObject({
     units: zSize(65536, 128),
     activation: zActivation.default('linear'),
     useBias: z.boolean().default(true),
     /** 'zeros' starts kernel and bias at zero: a block that ends with this layer starts as the identity, as in RealNVP/Glow (s = t = 0). */
     kernelInit: z.enum(['glorot', 'zeros']).default('glorot'),
+    /** Weight tying: the id of a node whose matrix, transposed, is this kernel, one variable for both (an Embedding's table for a GPT's output layer, whose logits are then x · tableᵀ; a Dense's kernel for a tied autoencoder). That matrix must be units × features. */
+    tiedTo: zTiedTo,
   }),
   ports: { inputs: [{ name: 'x', type: 'tensor' }], outputs: [{ name: 'y', type: 'tensor' }] },
   infer: ({ inputs, params }) => {
@@ -26,7 +29,8 @@ export const denseNode = defineNode({
   variables: ({ inputs, params }) => {
     const fanIn = lastDim(input(inputs, 'x'), 'x');
     const kernelInit: Init = params.kernelInit === 'zeros' ? { kind: 'zeros' } : glorot(fanIn, params.units);
-    const vars: VariableSpec[] = [{ name: 'kernel', shape: [fanIn, params.units], init: kernelInit }];
+    // Tied, the kernel is the lender's units × features matrix, used transposed.
+    const vars: VariableSpec[] = [params.tiedTo ? ownOrTied('kernel', [params.units, fanIn], kernelInit, params.tiedTo) : { name: 'kernel', shape: [fanIn, params.units], init: kernelInit }];
     if (params.useBias) vars.push({ name: 'bias', shape: [params.units], init: { kind: 'zeros' } });
     return vars;
   },
@@ -39,6 +43,7 @@ export const denseNode = defineNode({
       let out: tf.Tensor = tf.fused.matMul({
         a: flat as tf.Tensor2D,
         b: vars.kernel as tf.Tensor2D,
+        transposeB: params.tiedTo !== '',
         bias: params.useBias ? vars.bias : undefined,
         activation: fused ?? 'linear',
       });
@@ -47,6 +52,7 @@ export const denseNode = defineNode({
     });
     return { y };
   },
-  summary: (p) => `${p.units}${p.activation === 'linear' ? '' : ` · ${p.activation}`}${p.kernelInit === 'zeros' ? ' · zero init' : ''}`,
+  lends: 'kernel',
+  summary: (p) => `${p.units}${p.activation === 'linear' ? '' : ` · ${p.activation}`}${p.kernelInit === 'zeros' ? ' · zero init' : ''}${p.tiedTo ? ` · ${p.tiedTo}ᵀ` : ''}`,
   sequence: positionwise,
 });

@@ -36,6 +36,7 @@ import type { NodeDefinition } from './types.ts';
 import { actNormNode } from './act-norm.ts';
 import { invertibleConv1x1Node } from './invertible-conv-1x1.ts';
 import { adversarialLossNode } from './adversarial-loss.ts';
+import { interpolateNode } from './interpolate.ts';
 import { affineCouplingNode } from './affine-coupling.ts';
 import { concatNode } from './concat.ts';
 import { conditionDropoutNode } from './condition-dropout.ts';
@@ -52,18 +53,21 @@ import { logitNode } from './logit.ts';
 import { noiseScheduleNode } from './noise-schedule.ts';
 import { permuteNode } from './permute.ts';
 import { priorSamplerNode } from './prior-sampler.ts';
+import { pixelSamplerNode } from './pixel-sampler.ts';
 import { splitNode } from './split.ts';
 // Image layers and blocks
 import { avgPool2dNode } from './avg-pool2d.ts';
 import { batchNormNode } from './batch-norm.ts';
 import { conv2dNode } from './conv2d.ts';
 import { conv2dTransposeNode } from './conv2d-transpose.ts';
+import { maskedConv2dNode } from './masked-conv2d.ts';
 import { decoderNode } from './decoder.ts';
 import { discriminatorNode } from './discriminator.ts';
 import { dropoutNode } from './dropout.ts';
 import { groupNormNode } from './group-norm.ts';
 import { stopGradientNode } from './stop-gradient.ts';
 import { straightThroughNode } from './straight-through.ts';
+import { vectorQuantizerNode } from './vector-quantizer.ts';
 import { encoderNode } from './encoder.ts';
 import { flattenNode } from './flatten.ts';
 import { generatorNode } from './generator.ts';
@@ -88,6 +92,7 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   reshapeNode,
   conv2dNode,
   conv2dTransposeNode,
+  maskedConv2dNode,
   flattenNode,
   maxPool2dNode,
   avgPool2dNode,
@@ -97,7 +102,9 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   dropoutNode,
   stopGradientNode,
   straightThroughNode,
+  vectorQuantizerNode,
   conditionDropoutNode,
+  interpolateNode,
   sinusoidalEmbeddingNode,
   // (image layers: add here)
   embeddingNode,
@@ -152,6 +159,7 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   flowInverseSamplerNode,
   ddpmSamplerNode,
   ddimSamplerNode,
+  pixelSamplerNode,
   // (samplers: add here)
   // Modules
   moduleInstanceNode,

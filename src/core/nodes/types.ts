@@ -59,6 +59,15 @@ export interface VariableSpec {
   name: string;
   shape: number[];
   init: Init;
+  /**
+   * Weight tying: this variable is another node's, the one that node lends
+   * (`lends`), so both uses are one tf.Variable (one parameter, gradients
+   * summed). `param` names this node's param that holds the lender's id (a
+   * node of the same graph or module body), `node` is that id; `shape` is
+   * the shape the lent variable must have. The analysis resolves the
+   * reference or reports GC119.
+   */
+  tied?: { param: string; node: string };
 }
 
 /** Random tensors, drawn in JavaScript from a seeded generator. */
@@ -75,6 +84,23 @@ export interface ForwardContext<P> {
   random: RandomSource;
   /** Tensors supplied from outside the graph (a Data or Input node's batch), by port. */
   feeds: Readonly<Record<string, tf.Tensor>>;
+  /** The gradients this kind asks for (`inputGradients`), by name. */
+  gradients?: Readonly<Record<string, tf.Tensor>>;
+  /** Updates the objective being trained has taken before this step (schedules read it); absent outside training and evaluation. */
+  step?: number;
+}
+
+/**
+ * A gradient a kind needs of one of its inputs with respect to another:
+ * d sum(of) / d wrt, per element of `wrt` (a gradient penalty's ∇D(x̂)).
+ */
+export interface InputGradient {
+  /** The name the forward finds it under in `gradients`. */
+  name: string;
+  /** The input port whose sum is differentiated. */
+  of: string;
+  /** The input port it is differentiated with respect to; `of` must depend on it. */
+  wrt: string;
 }
 
 /** The subgraph a block stands for. Inner ids are local to the block. */
@@ -132,6 +158,24 @@ export interface NodeDefinition<P = any> {
   /** A short line of the key params, shown on the node. */
   summary?(params: P): string;
   /**
+   * Gradients of one input with respect to another that the forward needs
+   * (see InputGradient); the compiler re-runs the ops between them under
+   * tf.grad, so a training step differentiates through them twice.
+   */
+  inputGradients?(params: P): readonly InputGradient[];
+  /** The variable other nodes may use as theirs (weight tying, VariableSpec.tied): an Embedding's table, a Dense's kernel, a quantizer's codebook. */
+  lends?: string;
+  /**
+   * A layer that also adds a loss to an objective, through its `loss` output
+   * and its `objective` and `weight` params, as objective kinds do (a vector
+   * quantizer's codebook and commitment terms).
+   */
+  addsLoss?: boolean;
+  /** Outputs that are numbers to watch, not to minimise: scalars that training reports beside the losses (a quantizer's code perplexity). */
+  metrics?: readonly string[];
+  /** A quantizer: its tokens output names the code chosen for each vector, of `count` codes; held-out evaluation reports how they are used. */
+  codes?(params: P): { port: string; count: number };
+  /**
    * How the kind treats the time axis of sequences [B, T, ...], so that a
    * sampler can run a model one position at a time instead of re-running
    * the whole prefix: 'positionwise' kinds compute each position from that
@@ -167,6 +211,11 @@ export type RecurrentState = Record<string, Record<string, tf.Tensor>>;
 
 export function defineNode<P>(def: NodeDefinition<P>): NodeDefinition<P> {
   return def;
+}
+
+/** Kinds whose `loss` output joins the objective their `objective` param names: the objectives, and layers that add a loss. */
+export function isLossKind(def: Pick<NodeDefinition, 'category' | 'addsLoss'>): boolean {
+  return def.category === 'objective' || def.addsLoss === true;
 }
 
 export function portsOf<P>(def: NodeDefinition<P>, params: P): NodePorts {

@@ -7,13 +7,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { nameRecord } from '../base/names.ts';
 import { runOps } from '../compiler/forward.ts';
-import { opsFor, type Program, type SamplerPlan } from '../compiler/program.ts';
+import { opsFor, type CompiledObjective, type Program, type SamplerPlan } from '../compiler/program.ts';
 import { EIGHT_GAUSSIANS_CENTRES, EIGHT_GAUSSIANS_STD } from '../data/toy2d.ts';
 import type { Batch, DataSource, HeldOutSource } from '../data/source.ts';
 import { samplerOf } from '../nodes/sampler-types.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
 import { createRandom } from '../base/random.ts';
-import { invertibleSampler, judgedSamplers } from './roles.ts';
+import { invertibleSampler, judgedSamplers, quantizers } from './roles.ts';
 import { invertFlow, runSampler } from './sampling.ts';
 import type { TrainingSession } from './session.ts';
 
@@ -24,7 +24,7 @@ export type HeldOutFeed = (op: FlatOp, start: number, count: number) => Batch;
 export interface EvalOptions {
   heldOutLimit?: number;
   samples?: number;
-  /** Samples for DDPM over schedules longer than 200 steps (its loop runs the denoiser once per step). */
+  /** Samples for samplers that run their model more than 200 times per draw: DDPM over a long schedule (once per step), a pixel-by-pixel loop (once per pixel). */
   ddpmSamples?: number;
   judge?: Judge;
   /** Held-out data for samplers that read more than their substituted input (an encoder-decoder's source). */
@@ -39,10 +39,25 @@ export interface Judge {
   dispose(): void;
 }
 
-/** Each objective's losses averaged over held-out examples, without updates and with fixed randomness. */
-export async function heldOutLosses(session: TrainingSession, feed: HeldOutFeed, size: number): Promise<Record<string, { total: number; examples: number; losses: Record<string, number> }>> {
+/**
+ * Each objective's losses averaged over held-out examples, without updates
+ * and with fixed randomness, weighted as training weighs them at its current
+ * update (a KL warm-up included). With `unitWeights`, the loss nodes of the
+ * objectives named run at weight 1 with no schedule: the unweighted sum a
+ * weighted objective stands for (a β-VAE's true negative ELBO); only those
+ * objectives are reported then.
+ */
+export async function heldOutLosses(
+  session: TrainingSession,
+  feed: HeldOutFeed,
+  size: number,
+  unitWeights?: ReadonlySet<string>,
+): Promise<Record<string, { total: number; examples: number; losses: Record<string, number> }>> {
   const out = nameRecord<{ total: number; examples: number; losses: Record<string, number> }>();
-  for (const objective of session.program.objectives) {
+  for (const trained of session.program.objectives) {
+    if (unitWeights && !unitWeights.has(trained.id)) continue;
+    const objective = unitWeights ? atUnitWeight(trained) : trained;
+    const step = unitWeights ? undefined : session.optimizers.get(trained.id)?.steps;
     const feedOps = objective.ops.filter((op) => op.kind === 'Data');
     if (feedOps.length === 0 || size <= 0) continue;
     const sums = new Array<number>(objective.losses.length).fill(0);
@@ -51,7 +66,7 @@ export async function heldOutLosses(session: TrainingSession, feed: HeldOutFeed,
       const count = Math.min(session.batchSize, size - start);
       const feeds = nameRecord(feedOps.map((op) => [op.id, feed(op, start, count)]));
       const lossValues = tf.tidy(() => {
-        const values = runOps(objective.ops, session.program.analysis, { variables: session.variables, feeds, batchSize: count, training: false, random: createRandom(start + 1) });
+        const values = runOps(objective.ops, session.program.analysis, { variables: session.variables, feeds, batchSize: count, training: false, random: createRandom(start + 1), ...(step !== undefined ? { step } : {}) });
         return tf.stack(objective.losses.map((op) => values.get(op.outputs.loss!)!));
       });
       const read = await lossValues.data();
@@ -65,6 +80,12 @@ export async function heldOutLosses(session: TrainingSession, feed: HeldOutFeed,
     out[objective.id] = { total: Object.values(losses).reduce((a, b) => a + b, 0), examples, losses };
   }
   return out;
+}
+
+/** The objective with its loss ops at weight 1 (no step is given, so weight schedules are off too). */
+function atUnitWeight(objective: CompiledObjective): CompiledObjective {
+  const unit = new Map(objective.losses.map((op) => [op, { ...op, params: { ...(op.params as Record<string, unknown>), weight: 1 } }]));
+  return { ...objective, losses: objective.losses.map((op) => unit.get(op)!), ops: objective.ops.map((op) => unit.get(op) ?? op) };
 }
 
 /**
@@ -206,11 +227,13 @@ export interface SamplerScore {
   [metric: string]: unknown;
 }
 
-/** A chain that runs the denoiser once per schedule step (DDPM): long schedules are scored on fewer samples. */
+/** A sampler that runs its model many times per draw (DDPM once per schedule step, a pixel sampler once per pixel) is scored on fewer samples. */
 function sampleCount(session: TrainingSession, plan: SamplerPlan, options: EvalOptions): number {
   const samples = options.samples ?? 1000;
-  const chain = samplerOf(plan).chain?.(plan, { valueOf: (key) => session.program.analysis.values.get(key) });
-  return chain?.everyStep && chain.steps > 200 ? Math.min(samples, options.ddpmSamples ?? 100) : samples;
+  const values = { valueOf: (key: string) => session.program.analysis.values.get(key) };
+  const chain = samplerOf(plan).chain?.(plan, values);
+  const passes = chain?.everyStep ? chain.steps : samplerOf(plan).passes?.(plan, values);
+  return passes !== undefined && passes > 200 ? Math.min(samples, options.ddpmSamples ?? 100) : samples;
 }
 
 /** Scores every sampler's output by what it produces. */
@@ -298,4 +321,35 @@ export async function flowRoundTrip(session: TrainingSession, feed: HeldOutFeed,
     tf.dispose([back, error, ...values.values(), ...Object.values(batch)]);
   }
   return worst;
+}
+
+/**
+ * How each quantizer's codes are used over held-out examples: of its
+ * `codes`, how many are `used` at least once, and the `perplexity`, exp of
+ * the entropy of the codes' frequencies over the whole split (how many codes
+ * it uses, as if it used them equally); undefined when the graph has none.
+ */
+export async function codeUsage(session: TrainingSession, feed: HeldOutFeed, size: number): Promise<Record<string, { codes: number; used: number; perplexity: number }> | undefined> {
+  const found = quantizers(session.program);
+  if (found.length === 0) return undefined;
+  const out = nameRecord<{ codes: number; used: number; perplexity: number }>();
+  for (const { op, tokens, count } of found) {
+    const ops = opsFor(session.program.analysis, session.program.producers, [tokens]);
+    const feedOps = ops.filter((o) => o.kind === 'Data');
+    if (feedOps.length === 0) continue;
+    const counts = new Float64Array(count);
+    for (let start = 0; start < size; start += session.batchSize) {
+      const n = Math.min(session.batchSize, size - start);
+      const feeds = nameRecord(feedOps.map((o) => [o.id, feed(o, start, n)]));
+      const ids = tf.tidy(() => runOps(ops, session.program.analysis, { variables: session.variables, feeds, batchSize: n, training: false, random: createRandom(start + 1) }).get(tokens)!.clone());
+      for (const id of await ids.data()) counts[id]! += 1;
+      ids.dispose();
+      for (const batch of Object.values(feeds)) tf.dispose(Object.values(batch));
+    }
+    const total = counts.reduce((a, b) => a + b, 0);
+    let entropy = 0;
+    for (const c of counts) if (c > 0) entropy -= (c / total) * Math.log(c / total);
+    out[op.id] = { codes: count, used: counts.filter((c) => c > 0).length, perplexity: Math.exp(entropy) };
+  }
+  return out;
 }

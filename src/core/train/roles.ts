@@ -35,23 +35,21 @@ export function samplerOutputShape(program: Pick<Program, 'analysis'>, plan: Sam
 }
 
 /** Held-out numbers named for what an objective's total is, each in one unit. */
-export type HeldOutMetric = 'negElbo' | 'valNatsPerChar' | 'valNll';
+export type HeldOutMetric = 'negElbo' | 'valNatsPerChar' | 'valNll' | 'valNatsPerCode';
 
 type LossOp = CompiledObjective['losses'][number];
 const param = (op: LossOp, name: string): unknown => (op.params as Record<string, unknown>)[name];
 
 /**
- * The metric an objective's total is, by its loss nodes; undefined when it
- * is none. Only unweighted losses count: a weighted sum is another quantity.
+ * The metric the unweighted sum of these loss nodes is; undefined when it is none.
  * - ReconstructionLoss (BCE summed per example) + KLDivergence: the negative
  *   ELBO, nats per example (`negElbo`);
  * - NextTokenCrossEntropy alone: nats per token, a character in this
  *   project's text data (`valNatsPerChar`);
  * - FlowNLL alone, per example rather than per dimension (`valNll`).
  */
-export function objectiveMetric(objective: Pick<CompiledObjective, 'losses'>): HeldOutMetric | undefined {
-  const { losses } = objective;
-  if (losses.length === 0 || losses.some((op) => (param(op, 'weight') ?? 1) !== 1)) return undefined;
+function metricOfLosses(losses: readonly LossOp[]): HeldOutMetric | undefined {
+  if (losses.length === 0) return undefined;
   const kinds = losses.map((op) => op.kind).sort().join(',');
   if (kinds === 'KLDivergence,ReconstructionLoss') {
     const reconstruction = losses.find((op) => op.kind === 'ReconstructionLoss')!;
@@ -62,11 +60,64 @@ export function objectiveMetric(objective: Pick<CompiledObjective, 'losses'>): H
   return undefined;
 }
 
-/** Each metric the graph has and the objective whose total it is, in objective order; one that two objectives have is ambiguous and left out. */
-export function heldOutMetrics(program: Pick<Program, 'objectives'>): { metric: HeldOutMetric; objective: string }[] {
+/** Whether training weighs any of the losses (a weight other than 1, or a weight schedule such as a KL warm-up). */
+export function isWeighted(objective: Pick<CompiledObjective, 'losses'>): boolean {
+  return objective.losses.some((op) => (param(op, 'weight') ?? 1) !== 1 || ((param(op, 'warmupSteps') as number | undefined) ?? 0) > 0);
+}
+
+/**
+ * The metric an objective's total is, by its loss nodes; undefined when it
+ * is none. Only unweighted losses count: a weighted sum is another quantity
+ * (heldOutMetrics then names the metric to be computed at weight 1).
+ */
+export function objectiveMetric(objective: Pick<CompiledObjective, 'losses'>): HeldOutMetric | undefined {
+  return isWeighted(objective) ? undefined : metricOfLosses(objective.losses);
+}
+
+/**
+ * A binary cross-entropy alone (from logits, summed per example) whose
+ * logits are the scores a sampler draws its target from position by
+ * position (a PixelCNN's image under a PixelSampler): the scores at each
+ * pixel read only the pixels before it, so the sum is the exact negative
+ * log-likelihood of the data, nats per example (`valNll`).
+ */
+function drawsItsTarget(losses: readonly LossOp[], samplers: readonly SamplerPlan[]): boolean {
+  const [loss] = losses;
+  if (losses.length !== 1 || loss!.kind !== 'ReconstructionLoss') return false;
+  if (param(loss!, 'loss') !== 'bce' || param(loss!, 'fromLogits') !== true || param(loss!, 'reduction') !== 'sum') return false;
+  return samplers.some((plan) => {
+    const ends = samplerOf(plan).autoregressive?.(plan);
+    return ends !== undefined && ends.scores === loss!.inputs.prediction && ends.replaces === loss!.inputs.target;
+  });
+}
+
+/**
+ * A next-token cross-entropy whose logits are the scores a sampler draws a
+ * map of codes from, position by position, and whose targets are that map
+ * (a PixelCNN prior over a VQ-VAE's codes): nats per code of the map
+ * (`valNatsPerCode`), not per character.
+ */
+function priorOverCodes(losses: readonly LossOp[], samplers: readonly SamplerPlan[]): boolean {
+  const [loss] = losses;
+  if (losses.length !== 1 || loss!.kind !== 'NextTokenCrossEntropy') return false;
+  return samplers.some((plan) => {
+    const ends = samplerOf(plan).autoregressive?.(plan);
+    return ends !== undefined && ends.scores === loss!.inputs.logits && ends.replaces === loss!.inputs.targets;
+  });
+}
+
+/**
+ * Each metric the graph has and the objective whose losses compute it, in
+ * objective order; one that two objectives have is ambiguous and left out.
+ * `atUnitWeight`: the objective weighs its losses (a β-VAE's β, a KL
+ * warm-up), so its total is not the metric; the metric is its loss nodes'
+ * sum at weight 1 (heldOutLosses with unitWeights).
+ */
+export function heldOutMetrics(program: Pick<Program, 'objectives'> & Partial<Pick<Program, 'samplers'>>): { metric: HeldOutMetric; objective: string; atUnitWeight?: true }[] {
   const found = program.objectives.flatMap((o) => {
-    const metric = objectiveMetric(o);
-    return metric ? [{ metric, objective: o.id }] : [];
+    const base = metricOfLosses(o.losses);
+    const metric = base === 'valNatsPerChar' && priorOverCodes(o.losses, program.samplers ?? []) ? 'valNatsPerCode' : (base ?? (drawsItsTarget(o.losses, program.samplers ?? []) ? 'valNll' : undefined));
+    return metric ? [{ metric, objective: o.id, ...(isWeighted(o) ? { atUnitWeight: true as const } : {}) }] : [];
   });
   return found.filter((f) => found.filter((g) => g.metric === f.metric).length === 1);
 }
@@ -121,4 +172,35 @@ export function dequantizedDimensions(program: Pick<Program, 'objectives' | 'ana
   const dequantize = ops.find((op) => op.kind === 'Dequantize');
   const shape = dequantize && program.analysis.values.get(Object.values(dequantize.inputs)[0]!)?.shape;
   return shape ? concrete(shape, 1).reduce((a, b) => a * b, 1) : undefined;
+}
+
+/** The quantizers on training paths (kinds that declare `codes`, such as VectorQuantizer): evaluation reports how their codes are used on held-out data. */
+export function quantizers(program: Pick<Program, 'analysis'>): { op: CompiledObjective['ops'][number]; tokens: string; count: number }[] {
+  return program.analysis.ops.flatMap((op) => {
+    const codes = op.phase === 'train' ? op.def.codes?.(op.params) : undefined;
+    const tokens = codes ? op.outputs[codes.port] : undefined;
+    return codes && tokens !== undefined ? [{ op, tokens, count: codes.count }] : [];
+  });
+}
+
+/**
+ * Reconstruction losses whose target is an image a Data node reads and whose
+ * prediction has its shape (an autoencoder's output): held-out images can be
+ * shown beside what the model makes of them. `logits`: the prediction is
+ * Bernoulli logits (a BCE from logits), shown through the sigmoid.
+ */
+export function reconstructedImages(program: Pick<Program, 'analysis' | 'objectives' | 'producers'>): { loss: string; prediction: string; target: string; logits: boolean }[] {
+  return program.objectives.flatMap((o) =>
+    o.losses.flatMap((op) => {
+      if (op.kind !== 'ReconstructionLoss') return [];
+      const target = op.inputs.target;
+      const prediction = op.inputs.prediction;
+      const shape = target === undefined ? undefined : program.analysis.values.get(target)?.shape;
+      if (!target || !prediction || !shape || program.producers.get(target)?.kind !== 'Data') return [];
+      const layout = sampleLayout(concrete(shape, 1));
+      if (layout.kind !== 'image') return [];
+      const p = op.params as { loss?: string; fromLogits?: boolean };
+      return [{ loss: op.id, prediction, target, logits: p.loss === 'bce' && p.fromLogits === true }];
+    }),
+  );
 }

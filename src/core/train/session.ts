@@ -23,7 +23,7 @@ export interface LossReport {
    * Mean since the last report, per objective: its total and each loss node.
    * Both records are keyed by document names and have no prototype.
    */
-  objectives: Record<string, { total: number; losses: Record<string, number>; steps: number }>;
+  objectives: Record<string, { total: number; losses: Record<string, number>; steps: number; metrics?: Record<string, number> }>;
 }
 
 export interface NonFinite {
@@ -41,6 +41,8 @@ export function stepSeed(seed: number, step: number, salt = 0): number {
 
 interface Accumulator {
   sum: tf.Tensor | undefined;
+  /** The objective's metrics (CompiledObjective.metrics), summed like the losses. */
+  metrics: tf.Tensor | undefined;
   steps: number;
 }
 
@@ -63,7 +65,7 @@ export class TrainingSession {
     this.variables = createVariables(program.analysis, seed);
     for (const objective of program.objectives) {
       this.optimizers.set(objective.id, createOptimizer(objective.optimizer, this.variables, objective.variables));
-      this.accumulators.set(objective.id, { sum: undefined, steps: 0 });
+      this.accumulators.set(objective.id, { sum: undefined, metrics: undefined, steps: 0 });
     }
     // A GAN with shares D 1, G 1 alternates; shares 5 and 1 take five D steps per G step.
     this.cycle = program.objectives.flatMap((o) => Array.from({ length: o.share }, () => o));
@@ -84,10 +86,14 @@ export class TrainingSession {
     for (const op of objective.ops) if (op.kind === 'Data' || op.kind === 'Input') feeds[op.id] = this.batches(op, step, this.batchSize);
     const random = createRandom(stepSeed(this.seed, step));
     const varList = objective.variables.map((key) => this.variables.get(key)!);
+    // Schedules in the losses (a KL warm-up) follow the objective's own updates, as its learning rate does.
+    const updates = this.optimizers.get(objective.id)!.steps;
     let lossVector: tf.Tensor | undefined;
+    let metricVector: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const values = runOps(objective.ops, this.program.analysis, { variables: this.variables, feeds, batchSize: this.batchSize, training: true, random });
+      const values = runOps(objective.ops, this.program.analysis, { variables: this.variables, feeds, batchSize: this.batchSize, training: true, random, step: updates });
       lossVector = tf.keep(tf.stack(objective.losses.map((op) => values.get(op.outputs.loss!)!)));
+      if (objective.metrics.length > 0) metricVector = tf.keep(tf.stack(objective.metrics.map((m) => values.get(m.key)!)));
       return tf.sum(lossVector) as tf.Scalar;
     }, varList);
     const byKey = nameRecord<tf.Tensor>();
@@ -102,6 +108,12 @@ export class TrainingSession {
     acc.steps += 1;
     previous?.dispose();
     lossVector!.dispose();
+    if (metricVector) {
+      const before = acc.metrics;
+      acc.metrics = before ? tf.add(before, metricVector) : metricVector.clone();
+      before?.dispose();
+      metricVector.dispose();
+    }
     value.dispose();
     tf.dispose(grads);
     for (const batch of Object.values(feeds)) tf.dispose(Object.values(batch));
@@ -124,6 +136,12 @@ export class TrainingSession {
         total += mean;
       });
       report.objectives[objective.id] = { total, losses, steps: acc.steps };
+      if (acc.metrics) {
+        const read = await acc.metrics.data();
+        acc.metrics.dispose();
+        acc.metrics = undefined;
+        report.objectives[objective.id]!.metrics = nameRecord(objective.metrics.map((m, i) => [m.name, read[i]! / acc.steps]));
+      }
       acc.sum = undefined;
       acc.steps = 0;
     }
@@ -161,7 +179,7 @@ export class TrainingSession {
   dispose(): void {
     for (const v of this.variables.values()) v.dispose();
     for (const o of this.optimizers.values()) o.dispose();
-    for (const acc of this.accumulators.values()) acc.sum?.dispose();
+    for (const acc of this.accumulators.values()) tf.dispose([acc.sum, acc.metrics].filter((t): t is tf.Tensor => t !== undefined));
   }
 }
 

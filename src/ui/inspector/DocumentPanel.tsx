@@ -1,7 +1,8 @@
 /** The document's own settings: name, description, family, and how it trains. */
 import type { z } from 'zod';
-import { zFamily, zId, zMeta, zObjectiveSettings, zOptimizer, zTraining, type GraphDocument, type ObjectiveSettings } from '../../core/graph/schema.ts';
+import { zFamily, zId, zLearningRateSchedule, zMeta, zObjectiveSettings, zOptimizer, zTraining, type GraphDocument, type ObjectiveSettings } from '../../core/graph/schema.ts';
 import { getNodeDefinition } from '../../core/nodes/registry.ts';
+import { isLossKind } from '../../core/nodes/types.ts';
 import { formatCount } from '../canvas/to-flow.ts';
 import { memoryLimitIssue, setMemoryLimit, useSettings } from '../store/app-settings.ts';
 import { getEditor, useEditor } from '../store/editor-store.ts';
@@ -19,7 +20,8 @@ function lossObjectives(doc: GraphDocument): string[] {
   const names: string[] = [];
   for (const level of [doc, ...doc.modules]) {
     for (const node of level.nodes) {
-      if (getNodeDefinition(node.kind)?.category !== 'objective') continue;
+      const def = getNodeDefinition(node.kind);
+      if (!def || !isLossKind(def)) continue;
       const name = typeof node.params.objective === 'string' ? node.params.objective : 'main';
       if (!names.includes(name)) names.push(name);
     }
@@ -81,6 +83,7 @@ function ObjectiveCard({ objective, index }: { objective: ObjectiveSettings; ind
         {number('weightDecay', 'Weight decay')}
         {number('clipNorm', 'Clip norm', '0: off')}
         {number('ema', 'Weight average', 'EMA decay for sampling; 0: off')}
+        <ScheduleFields objective={objective} index={index} />
         <NumberField
           label="Share"
           testId={`objective-${objective.id}-share`}
@@ -114,6 +117,71 @@ function ObjectiveCard({ objective, index }: { objective: ObjectiveSettings; ind
         }
       />
     </div>
+  );
+}
+
+type Schedule = NonNullable<ObjectiveSettings['optimizer']['schedule']>;
+const NO_SCHEDULE: Schedule = { warmupSteps: 0, decay: 'none', decaySteps: 0, minLearningRate: 0 };
+
+/**
+ * The schedule after an edit: a cosine chosen without a length lasts the rest of
+ * the run (`runSteps` less the warm-up); no warm-up and no decay is no schedule.
+ */
+export function scheduleAfter(current: Schedule | undefined, patch: Partial<Schedule>, runSteps: number): Schedule | undefined {
+  const next = { ...(current ?? NO_SCHEDULE), ...patch };
+  if (next.decay === 'cosine' && next.decaySteps === 0) next.decaySteps = Math.max(1, runSteps - next.warmupSteps);
+  return next.warmupSteps === 0 && next.decay === 'none' ? undefined : next;
+}
+
+/** The learning-rate schedule of an objective: a warm-up and a cosine decay; none of either leaves the document without a schedule. */
+function ScheduleFields({ objective, index }: { objective: ObjectiveSettings; index: number }) {
+  const schedule = objective.optimizer.schedule ?? NO_SCHEDULE;
+  const change = (label: string, patch: Partial<Schedule>, group?: string) =>
+    edit(
+      `Set ${label}`,
+      (doc) => {
+        const optimizer = doc.training.objectives[index]!.optimizer;
+        const next = scheduleAfter(optimizer.schedule, patch, doc.training.steps);
+        if (next) optimizer.schedule = next;
+        else delete optimizer.schedule;
+      },
+      group ? `doc:${group}` : undefined,
+    );
+  const steps = (key: 'warmupSteps' | 'decaySteps', label: string, hint: string) => (
+    <NumberField
+      label={label}
+      testId={`objective-${objective.id}-${key}`}
+      value={schedule[key]}
+      integer
+      min={0}
+      hint={hint}
+      validate={(v) => zodIssue(zLearningRateSchedule.shape[key], v)}
+      commit={(v, group) => change(label.toLowerCase(), { [key]: v ?? 0 }, group)}
+    />
+  );
+  return (
+    <>
+      {steps('warmupSteps', 'LR warm-up', 'updates; 0: none')}
+      <SelectField
+        label="LR decay"
+        testId={`objective-${objective.id}-decay`}
+        value={schedule.decay}
+        options={[{ value: 'none', label: 'None' }, { value: 'cosine', label: 'Cosine' }]}
+        commit={(v) => change('learning-rate decay', { decay: v })}
+      />
+      {schedule.decay === 'cosine' ? steps('decaySteps', 'Decay steps', 'updates after the warm-up') : null}
+      {schedule.decay === 'cosine' ? (
+        <NumberField
+          label="Min LR"
+          testId={`objective-${objective.id}-minLearningRate`}
+          value={schedule.minLearningRate}
+          integer={false}
+          hint="where the cosine ends"
+          validate={(v) => (v !== undefined && v > objective.optimizer.learningRate ? 'at most the learning rate' : zodIssue(zLearningRateSchedule.shape.minLearningRate, v))}
+          commit={(v, group) => change('minimum learning rate', { minLearningRate: v ?? 0 }, group)}
+        />
+      ) : null}
+    </>
   );
 }
 

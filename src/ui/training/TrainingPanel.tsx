@@ -16,7 +16,7 @@ import { ImagePreviewView, TextPreviewView } from './PreviewView.tsx';
 import { formatDuration, progressOf, progressText } from './progress.ts';
 import { mergeSeries, pick } from './series.ts';
 import { loadWeightsFiles, requestWeights, sampleAt, sampleWithCondition } from './training-client.ts';
-import { D_FAKE, D_REAL, dispatchTraining, isActive, useTraining } from './training-store.ts';
+import { D_FAKE, D_GAP, D_REAL, dispatchTraining, isActive, useTraining } from './training-store.ts';
 
 const STATUS_TEXT = { idle: 'Not trained yet', running: 'Training', paused: 'Paused', stopped: 'Stopped', done: 'Done', failed: 'Stopped by an error' } as const;
 
@@ -141,6 +141,7 @@ function Checkpoint() {
 function Charts() {
   const losses = useTraining((s) => s.losses);
   const evals = useTraining((s) => s.evals);
+  const watched = useTraining((s) => s.watched);
   const document = useEditor((s) => s.document);
   const analysis = useEditor((s) => s.analysis);
   const balance = useMemo(() => {
@@ -154,15 +155,24 @@ function Charts() {
     <>
       <LossChart series={losses} testId="chart-losses" title="Losses (training batches)" />
       {balanceSeries ? (
-        <LossChart series={balanceSeries} testId="chart-balance" title="Discriminator / generator balance" height={130} sparse={[D_REAL, D_FAKE]}>
+        <LossChart series={balanceSeries} testId="chart-balance" title="Discriminator / generator balance" height={130} sparse={[D_REAL, D_FAKE, D_GAP]}>
           {latest ? (
-            <p className="train-note" data-testid="train-discriminator" title="The discriminator's mean σ(logit) on held-out real and on generated examples: both near 0.5 is a balanced game">
+            <p
+              className="train-note"
+              data-testid="train-discriminator"
+              title={
+                discriminator.names.includes(D_GAP)
+                  ? "The discriminator's mean score on held-out real and on generated examples, and their gap: a Wasserstein critic's estimate of the distance between the data and the samples, falling as the generator catches up"
+                  : "The discriminator's mean σ(logit) on held-out real and on generated examples: both near 0.5 is a balanced game"
+              }
+            >
               {discriminator.names.map((name, i) => `${name} ${latest[i]?.toFixed(2) ?? '–'}`).join(' · ')} at step {discriminator.steps.at(-1)!.toLocaleString('en')}
             </p>
           ) : null}
         </LossChart>
       ) : null}
       {evals.steps.length ? <LossChart series={evals} testId="chart-eval" title="Held-out losses" height={130} /> : null}
+      {watched.steps.length ? <LossChart series={watched} testId="chart-watched" title="Watched numbers (training batches)" height={130} /> : null}
     </>
   );
 }

@@ -24,6 +24,8 @@ export interface TrainingView {
   elapsedSeconds: number;
   losses: Series;
   evals: Series;
+  /** Numbers watched while training that are not losses (a quantizer's code perplexity). */
+  watched: Series;
   /** A GAN's D(real) and D(fake), one point per round of previews. */
   discriminator: Series;
   /** The latest preview of each slot, in the order they first came. */
@@ -46,6 +48,7 @@ export const initialTrainingView: TrainingView = {
   elapsedSeconds: 0,
   losses: emptySeries,
   evals: emptySeries,
+  watched: emptySeries,
   discriminator: emptySeries,
   previews: [],
   previewStep: undefined,
@@ -81,6 +84,8 @@ function unsettledRequests(requested: TrainingView['requestedConditions'], previ
 /** The names of the discriminator's lines in the balance chart. */
 export const D_REAL = 'D(real)';
 export const D_FAKE = 'D(fake)';
+/** Scores with no fixed scale (hinge, Wasserstein): the gap is what reads, a Wasserstein critic's distance estimate. */
+export const D_GAP = 'D(real) − D(fake)';
 
 export function reduceTrainingEvent(view: TrainingView, event: WorkerEvent, graphName = ''): TrainingView {
   switch (event.type) {
@@ -101,12 +106,16 @@ export function reduceTrainingEvent(view: TrainingView, event: WorkerEvent, grap
         speed: smoothSpeed(view.speed, event.stepsPerSecond),
         elapsedSeconds: event.elapsedSeconds,
         losses: appendPoint(view.losses, event.step, lossPoint(event.objectives)),
+        ...(Object.values(event.objectives).some((o) => o.metrics) ? { watched: appendPoint(view.watched, event.step, Object.assign({}, ...Object.values(event.objectives).map((o) => o.metrics ?? {}))) } : {}),
       };
     }
     case 'eval':
       return { ...view, evals: appendPoint(view.evals, event.step, Object.fromEntries(Object.entries(event.metrics).map(([id, v]) => [`${id} (held-out)`, v]))) };
     case 'discriminator':
-      return { ...view, discriminator: appendPoint(view.discriminator, event.step, { [D_REAL]: event.real, [D_FAKE]: event.fake }) };
+      return {
+        ...view,
+        discriminator: appendPoint(view.discriminator, event.step, { [D_REAL]: event.real, [D_FAKE]: event.fake, ...(event.scale === 'score' ? { [D_GAP]: event.gap } : {}) }),
+      };
     case 'previews':
       return { ...view, previews: mergePreviews(view.previews, event.previews), previewStep: event.step, requestedConditions: unsettledRequests(view.requestedConditions, event.previews) };
     case 'checkpoint':
