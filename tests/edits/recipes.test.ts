@@ -39,7 +39,7 @@ describe('edit recipes', () => {
   it('add a node with its defaults written out and a fresh id', () => {
     const { document, result } = applyEdit(chain(), addNode({ kind: 'Dense', position: { x: 5, y: 6 } }));
     expect(result).toBe('dense');
-    expect(document.nodes.at(-1)).toEqual({ id: 'dense', kind: 'Dense', params: { units: 128, activation: 'linear', useBias: true, kernelInit: 'glorot' }, position: { x: 5, y: 6 } });
+    expect(document.nodes.at(-1)).toEqual({ id: 'dense', kind: 'Dense', params: { units: 128, activation: 'linear', useBias: true, kernelInit: 'glorot', tiedTo: '' }, position: { x: 5, y: 6 } });
     const again = applyEdit(document, addNode({ kind: 'Dense' }));
     expect(again.result).toBe('dense_2');
     expect(() => applyEdit(chain(), addNode({ kind: 'Nope' }))).toThrow(EditError);
@@ -105,6 +105,26 @@ describe('edit recipes', () => {
     const again = analyze(back);
     expect(again.parameterCount).toBe(before.parameterCount);
     expect(again.nodes.get('fc2')!.outputs.y!.shape).toEqual(['B', 2]);
+  });
+
+  it('a tie inside a module follows its nodes to their new ids when the module is opened up', () => {
+    const tied = makeDocument(
+      [
+        { id: 'tokens', kind: 'Input', params: { shape: [4], dtype: 'int' } },
+        { id: 'embed', kind: 'Embedding', params: { vocabSize: 6, dim: 3 } },
+        { id: 'head', kind: 'Dense', params: { units: 6, tiedTo: 'embed' } },
+      ],
+      ['tokens.x->embed.tokens', 'embed.y->head.x'],
+    );
+    const grouped = applyEdit(tied, groupIntoModule(['embed', 'head'], 'Lm'));
+    const back = applyEdit(grouped.document, ungroup(grouped.result.instanceId)).document;
+    const embed = back.nodes.find((n) => n.kind === 'Embedding')!;
+    const head = back.nodes.find((n) => n.kind === 'Dense')!;
+    expect(embed.id).not.toBe('embed');
+    expect(head.params.tiedTo).toBe(embed.id);
+    const analysis = analyze(back);
+    expect(codes(analysis)).toEqual(codes(analyze(tied)));
+    expect(analysis.parameterCount).toBe(6 * 3 + 6);
   });
 
   it('two instances of a module share one set of weights', () => {

@@ -84,6 +84,8 @@ function renameDocument(doc: GraphDocument, names: Names, pick: Picks): { doc: G
       if (n.kind === 'Module' && typeof params.module === 'string') params.module = module(params.module);
       if (isLoss(n)) params.objective = objective((params.objective as string | undefined) ?? 'main');
       if (ports && portName(n) !== undefined) params.name = ports(portName(n)!);
+      // Weight tying names a node of the same level.
+      if (typeof params.tiedTo === 'string' && params.tiedTo !== '') params.tiedTo = id(params.tiedTo);
       return { ...n, id: id(n.id), label: label('label'), params };
     });
   const renameEdges = (edges: readonly GraphEdge[], nodes: readonly GraphNode[], id: Rename, edgeId: Rename): GraphEdge[] => {

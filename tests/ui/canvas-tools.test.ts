@@ -95,7 +95,7 @@ describe('palette catalogue', () => {
     expect(searchCatalog(all, 'zzzz')).toEqual([]);
     expect(searchCatalog(all, 'att').map((i) => i.kind)).toEqual(['AttentionBlock', 'Flatten']);
     expect(searchCatalog(all, 'layer norm').map((i) => i.kind)).toEqual(['LayerNorm']);
-    expect(searchCatalog(all, 'conv').map((i) => i.kind)).toEqual(['Conv2D', 'Conv2DTranspose', 'InvertibleConv1x1']);
+    expect(searchCatalog(all, 'conv').map((i) => i.kind)).toEqual(['Conv2D', 'Conv2DTranspose', 'MaskedConv2D', 'InvertibleConv1x1']);
     // No name matches: descriptions do.
     expect(searchCatalog(all, 'gaussian').length).toBeGreaterThan(0);
   });

@@ -254,7 +254,7 @@ describe('gallery presets', () => {
   it('holds every preset of graph-presets/, in family order', () => {
     const files = readdirSync('graph-presets').filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
     expect(PRESETS.map((p) => p.id).sort()).toEqual(files.sort());
-    const order = ['vae', 'gan', 'transformer', 'flow', 'diffusion', 'custom'];
+    const order = ['vae', 'gan', 'transformer', 'rnn', 'flow', 'diffusion', 'custom'];
     const ranks = PRESETS.map((p) => order.indexOf(p.document.meta.family));
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
     for (const p of PRESETS) expect(p.summary.length).toBeGreaterThan(20);

@@ -268,7 +268,9 @@ export const ungroup =
     const offset = { x: instance.position.x - centroid(mod.nodes).x, y: instance.position.y - centroid(mod.nodes).y };
     const added = mod.nodes
       .filter((n) => rename.has(n.id))
-      .map((n) => ({ ...cloneJson(n), id: rename.get(n.id)!, position: { x: n.position.x + offset.x, y: n.position.y + offset.y } }));
+      .map((n) => ({ ...cloneJson(n), id: rename.get(n.id)!, position: { x: n.position.x + offset.x, y: n.position.y + offset.y } }))
+      // A tie between two nodes of the body follows them to their new ids.
+      .map((n) => (typeof n.params.tiedTo === 'string' && rename.has(n.params.tiedTo) ? { ...n, params: { ...n.params, tiedTo: rename.get(n.params.tiedTo)! } } : n));
 
     const feeding = new Map(doc.edges.filter((e) => e.target.node === instanceId).map((e) => [e.target.port, e.source]));
     const consumers = doc.edges.filter((e) => e.source.node === instanceId);
