@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/core/compiler/program.ts';
 import { loadText, loadValue } from '../../src/core/graph/load.ts';
 import { zId, type GraphDocument, type GraphEdge, type GraphNode } from '../../src/core/graph/schema.ts';
+import { isLossKind } from '../../src/core/nodes/types.ts';
 import { getNodeDefinition } from '../../src/core/nodes/registry.ts';
 import { analyze } from '../../src/core/shapes/analyze.ts';
 import { openProgramData, streamBatches } from '../../src/core/train/program-data.ts';
@@ -44,7 +45,11 @@ interface Names {
   scopes: Map<string, { nodes: string[]; edges: string[]; ports: string[] }>;
 }
 
-const isLoss = (node: GraphNode) => getNodeDefinition(node.kind)?.category === 'objective';
+/** Loss nodes and layers that add a loss (a vector quantizer) name their objective. */
+const isLoss = (node: GraphNode) => {
+  const def = getNodeDefinition(node.kind);
+  return def !== undefined && isLossKind(def);
+};
 const portName = (node: GraphNode) => (node.kind === 'ModuleInput' || node.kind === 'ModuleOutput' ? (node.params.name as string | undefined) : undefined);
 
 function namesOf(doc: GraphDocument): Names {
