@@ -13,7 +13,7 @@ const lossLines = (path: string) => lines(path).filter((m) => m.losses);
 describe('gencomposer train and sample', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gencomposer-train-'));
 
-  it('trains, writes the run record, and resumes to the same numbers', { timeout: 120_000 }, async () => {
+  it('trains, writes the run record, and resumes to the same numbers', { timeout: 240_000 }, async () => {
     const straight = join(dir, 'straight');
     const first = await cli('train', 'graph-presets/flow.json', '--steps', '40', '--log-every', '10', '--validate-every', '20', '--backend', 'cpu', '--out', straight);
     expect(first.code, first.stderr).toBe(0);
