@@ -214,41 +214,6 @@ describe.skipIf(!canRunBrowser)('training in the browser', () => {
     await screenshot(page, 'training-flow-scatter');
   }, 300_000);
 
-  it('trains the character LSTM and lists names it writes one character at a time', async () => {
-    await hooks(page, (h) => h.loadPreset('char-lstm'));
-    await page.getByTestId('node-lstm').waitFor();
-    // An unrolled LSTM step is some 1,400 small kernels: quick on wasm, slow on a software GPU.
-    await chooseBackend(page, 'wasm');
-    await settings(page, { ...QUICK, batchSize: 64, totalSteps: 20, previewSeconds: 3600, previewSteps: 20 });
-    await page.getByTestId('train-start').click();
-    await waitForStatus(page, 'done');
-    await waitForPreviewsAt(page, 20);
-    const names = await page.getByTestId('preview-text-sampler').locator('li').allTextContents();
-    expect(names.length).toBeGreaterThan(0);
-    expect(names.every((name) => /^([a-z]*|∅)$/.test(name))).toBe(true);
-    expect(names.some((name) => name.length > 0 && name !== '∅')).toBe(true);
-    await screenshot(page, 'training-char-lstm');
-    await chooseBackend(page, 'auto');
-  }, 300_000);
-
-  it('trains the PixelCNN and draws its binary digits pixel by pixel in the sample grid', async () => {
-    await hooks(page, (h) => h.loadPreset('pixelcnn'));
-    await page.getByTestId('node-conv_a').waitFor();
-    // The preview runs the network once per pixel (784 runs): four digits, drawn once at the end.
-    await chooseBackend(page, 'wasm');
-    await settings(page, { ...QUICK, batchSize: 8, totalSteps: 6, logEvery: 2, previewCount: 4, previewSeconds: 3600, previewSteps: 6 });
-    await page.getByTestId('train-start').click();
-    await waitForStatus(page, 'done');
-    expect(await step(page)).toBe(6);
-    await waitForPreviewsAt(page, 6);
-    // Pixels are 0 or 1: the grid holds black and white (and its frame), not the greys of probabilities.
-    const grid = await canvasStats(page, 'preview-grid-sampler');
-    expect(grid.width).toBeGreaterThan(0);
-    expect(grid.levels).toBeGreaterThan(1);
-    expect(grid.levels).toBeLessThan(8);
-    await screenshot(page, 'training-pixelcnn');
-    await chooseBackend(page, 'auto');
-  }, 300_000);
 
   it('asks before the graph changes under a run, and moves to WebGL when the GPU device is lost', async () => {
     await settings(page, { ...QUICK, batchSize: 64, totalSteps: 400, logEvery: 2, checkpointEvery: 4 });
@@ -400,6 +365,42 @@ describe.skipIf(!canRunBrowser)('training in the browser', () => {
     const legend = await page.getByTestId('chart-balance').locator('.u-legend').textContent();
     for (const line of ['D', 'G', 'D(real)', 'D(fake)']) expect(legend).toContain(line);
     await screenshot(page, 'training-gan-balance');
+    await chooseBackend(page, 'auto');
+  }, 300_000);
+
+  it('trains the character LSTM and lists names it writes one character at a time', async () => {
+    await hooks(page, (h) => h.loadPreset('char-lstm'));
+    await page.getByTestId('node-lstm').waitFor();
+    // An unrolled LSTM step is some 1,400 small kernels: quick on wasm, slow on a software GPU.
+    await chooseBackend(page, 'wasm');
+    await settings(page, { ...QUICK, batchSize: 64, totalSteps: 20, previewSeconds: 3600, previewSteps: 20 });
+    await page.getByTestId('train-start').click();
+    await waitForStatus(page, 'done');
+    await waitForPreviewsAt(page, 20);
+    const names = await page.getByTestId('preview-text-sampler').locator('li').allTextContents();
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.every((name) => /^([a-z]*|∅)$/.test(name))).toBe(true);
+    expect(names.some((name) => name.length > 0 && name !== '∅')).toBe(true);
+    await screenshot(page, 'training-char-lstm');
+    await chooseBackend(page, 'auto');
+  }, 300_000);
+
+  it('trains the PixelCNN and draws its binary digits pixel by pixel in the sample grid', async () => {
+    await hooks(page, (h) => h.loadPreset('pixelcnn'));
+    await page.getByTestId('node-conv_a').waitFor();
+    // The preview runs the network once per pixel (784 runs): four digits, drawn once at the end.
+    await chooseBackend(page, 'wasm');
+    await settings(page, { ...QUICK, batchSize: 8, totalSteps: 6, logEvery: 2, previewCount: 4, previewSeconds: 3600, previewSteps: 6 });
+    await page.getByTestId('train-start').click();
+    await waitForStatus(page, 'done');
+    expect(await step(page)).toBe(6);
+    await waitForPreviewsAt(page, 6);
+    // Pixels are 0 or 1: the grid holds black and white (and its frame), not the greys of probabilities.
+    const grid = await canvasStats(page, 'preview-grid-sampler');
+    expect(grid.width).toBeGreaterThan(0);
+    expect(grid.levels).toBeGreaterThan(1);
+    expect(grid.levels).toBeLessThan(8);
+    await screenshot(page, 'training-pixelcnn');
     await chooseBackend(page, 'auto');
   }, 300_000);
 });
