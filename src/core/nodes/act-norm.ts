@@ -37,6 +37,10 @@ export const actNormNode = defineNode({
         logdet: chainLogdet(inputs.logdet, tf.mul(tf.sum(logScale), positions), x.shape[0]!),
       };
     }),
+  torch: {
+    module: ({ inputs }) => ({ class: 'ActNorm', args: { channels: lastDim(input(inputs, 'x'), 'x') } }),
+    weights: () => ({ logScale: ['log_scale', 'same'], bias: ['bias', 'same'] }),
+  },
   invertible: {
     inputs: ['x'],
     outputs: ['y'],

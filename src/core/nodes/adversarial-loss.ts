@@ -113,5 +113,12 @@ export const adversarialLossNode = defineNode({
       return tf.mul(loss, params.weight);
     }),
   }),
+  // With a gradient penalty, model.py passes gradients={'penalty': d interpolateScores / d interpolates}.
+  torch: {
+    module: ({ params }) => ({
+      class: 'AdversarialLoss',
+      args: { side: params.side, loss: params.loss, gradient_penalty: params.gradientPenalty, weight: params.weight },
+    }),
+  },
   summary: (p) => `${p.side}${p.loss === 'non-saturating' ? '' : ` · ${p.loss}`}${p.gradientPenalty > 0 ? ` · GP ${p.gradientPenalty}` : ''} · ${p.objective}`,
 });

@@ -65,5 +65,6 @@ export const affineCouplingNode = defineNode({
         return { x: tf.mul(tf.sub(outputs.y!, inputs.t!), tf.exp(tf.neg(s))) };
       }),
   },
+  torch: { module: ({ params }) => ({ class: 'AffineCoupling', args: { clamp: params.clamp } }) },
   summary: (p) => (p.clamp > 0 ? `clamp ${p.clamp}` : 'affine'),
 });

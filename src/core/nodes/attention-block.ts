@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Shape } from '../base/shape.ts';
 import { expectRank, headsError, input, lastDim, mismatch, zHeads } from './common.ts';
+import { torchLayer, type TorchWeightMap } from './expansion-builder.ts';
 import { defineNode, type Expansion, type NodePorts } from './types.ts';
 
 /** Ports of AttentionBlock and TransformerBlock: a sequence x, optionally attending to a context. */
@@ -27,6 +28,11 @@ export function checkAttentionInputs(inputs: Readonly<Record<string, Shape>>, he
     lastDim(context, 'context');
   }
   return { x, context };
+}
+
+/** The projections q, k, v and out as the Python AttentionBlock's q_proj, k_proj, v_proj and out_proj. */
+export function torchAttentionWeights(): TorchWeightMap {
+  return Object.assign({}, ...['q', 'k', 'v', 'out'].map((p) => torchLayer(p, `${p}_proj.`, 'linear'))) as TorchWeightMap;
 }
 
 /**
@@ -94,6 +100,13 @@ export const attentionBlockNode = defineNode({
         : { x: [['q', 'x'], ['k', 'x'], ['v', 'x']] },
       outputs: { y: ['out', 'y'] },
     };
+  },
+  torch: {
+    module: ({ inputs, params }) => ({
+      class: 'AttentionBlock',
+      args: { features: lastDim(input(inputs, 'x'), 'x'), heads: params.heads, causal: params.causal, context_features: inputs.context ? lastDim(inputs.context, 'context') : null },
+    }),
+    weights: () => torchAttentionWeights(),
   },
   summary: (p) => `${p.heads} heads${p.causal ? ' · causal' : ''}`,
 });

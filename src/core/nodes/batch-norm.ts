@@ -41,5 +41,10 @@ export const batchNormNode = defineNode({
     });
     return { y };
   },
+  // Batch statistics in training and sampling alike, as here; momentum has nothing to act on.
+  torch: {
+    module: ({ inputs, params }) => ({ class: 'BatchNorm', args: { channels: lastDim(input(inputs, 'x'), 'x'), epsilon: params.epsilon } }),
+    weights: () => ({ gamma: ['weight', 'same'], beta: ['bias', 'same'] }),
+  },
   summary: (p) => `ε ${p.epsilon}`,
 });

@@ -37,4 +37,6 @@ export const causalMaskNode = defineNode({
     const t = scores.shape[scores.rank - 1]!;
     return { y: tf.tidy(() => tf.add(scores, tf.tensor2d(causalMaskValues(t), [t, t]))) };
   },
+  // Added, as here, rather than filled: masked scores are score − 1e9.
+  torch: { inline: (_params, { scores }) => ({ y: `${scores} + gc.causal_mask(${scores})` }) },
 });

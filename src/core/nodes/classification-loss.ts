@@ -29,6 +29,7 @@ export const classificationLossNode = defineNode({
   forward: ({ inputs, params }) => ({
     loss: tf.tidy(() => tf.mul(tf.neg(tf.mean(targetLogProb(inputs.logits!, inputs.labels!))), params.weight)),
   }),
+  torch: { module: ({ params }) => ({ class: 'ClassificationLoss', args: { weight: params.weight } }) },
   summary: (p) => p.objective,
   // A label is an index into the scores: one past them has no score to pick.
   tokenIds: { indexes: (_p, inputs) => [{ port: 'labels', limit: inputs.logits!.at(-1) as number, what: `its logits hold ${String(inputs.logits!.at(-1))} class scores` }] },

@@ -48,6 +48,7 @@ export const concatNode = defineNode({
       return { a: a!, b: b! };
     },
   },
+  torch: { inline: (params, inputs) => ({ y: `torch.cat([${inputs.a}, ${inputs.b}], dim=${params.axis})` }) },
   summary: (p) => `axis ${p.axis}`,
   sequence: positionwiseOnLastAxis,
 });

@@ -34,6 +34,7 @@ export const conditionDropoutNode = defineNode({
     if (!training || params.rate === 0) return { labels };
     return { labels: tf.tidy(() => tf.where(tf.less(random.uniform(labels.shape), params.rate), tf.fill(labels.shape, params.nullLabel, 'int32'), tf.cast(labels, 'int32'))) };
   },
+  torch: { module: ({ params }) => ({ class: 'ConditionDropout', args: { rate: params.rate, null_label: params.nullLabel }, context: true }) },
   nullLabel: (p) => p.nullLabel,
   tokenIds: { produces: (p) => ({ labels: p.nullLabel + 1 }), passes: () => ({ labels: 'labels' }) },
   summary: (p) => `${p.rate} → ${p.nullLabel}`,

@@ -95,6 +95,20 @@ export const constantNode = defineNode({
         };
     }
   },
+  // ctx gives the batch when `like` is unconnected.
+  torch: {
+    module: ({ params: p, inputs }) => ({
+      class: 'Constant',
+      args: {
+        fill: p.fill,
+        ...(p.fill === 'value' ? { value: p.value } : {}),
+        ...(p.fill === 'values' ? { values: p.values } : {}),
+        ...(inputs.like ? {} : { shape: p.shape }),
+        ...(p.type === 'tokens' ? { tokens: true } : {}),
+      },
+      context: true,
+    }),
+  },
   tokenIds: { produces: (p): Record<string, number> => (p.type === 'tokens' ? { y: largestId(p) + 1 } : {}) },
   summary: (p) => {
     const what = p.fill === 'value' ? `${p.value}` : p.fill === 'values' ? `[${p.values.slice(0, 4).join(', ')}${p.values.length > 4 ? ', …' : ''}]` : p.fill;

@@ -47,5 +47,20 @@ export const conv2dTransposeNode = defineNode({
     });
     return { y };
   },
+  torch: {
+    module: ({ inputs, params }) => ({
+      class: 'Conv2DTranspose',
+      args: {
+        in_channels: expectImage(input(inputs, 'x'), 'x').c,
+        filters: params.filters,
+        kernel_size: params.kernelSize,
+        strides: params.strides,
+        padding: params.padding,
+        activation: params.activation,
+        use_bias: params.useBias,
+      },
+    }),
+    weights: ({ params }) => ({ kernel: ['weight', 'convT'], ...(params.useBias ? { bias: ['bias', 'same'] as const } : {}) }),
+  },
   summary: (p) => `${p.filters} · ${p.kernelSize}×${p.kernelSize}${p.strides > 1 ? ` ×${p.strides}` : ''}${p.activation === 'linear' ? '' : ` · ${p.activation}`}`,
 });

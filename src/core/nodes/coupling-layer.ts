@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { checkLogdet, input, logdetInput, logdetOutput, mismatch, zActivation, zSize } from './common.ts';
+import { checkLogdet, input, lastDim, logdetInput, logdetOutput, mismatch, zActivation, zSize } from './common.ts';
+import { torchLayer, type TorchWeightMap } from './expansion-builder.ts';
 import { defineNode, type Expansion } from './types.ts';
 
 /**
@@ -74,6 +75,27 @@ export const couplingLayerNode = defineNode({
       outputs = { y: ['permute', 'y'], logdet: ['permute', 'logdet'] };
     }
     return { nodes, edges, inputs: { x: [['split', 'x']], logdet: [['coupling', 'logdet']] }, outputs };
+  },
+  torch: {
+    module: ({ inputs, params }) => ({
+      class: 'CouplingLayer',
+      args: {
+        features: lastDim(input(inputs, 'x'), 'x'),
+        hidden: params.hidden,
+        layers: params.layers,
+        activation: params.activation,
+        flip: params.flip,
+        permute: params.permute,
+        clamp: params.clamp,
+      },
+    }),
+    weights: ({ params }) =>
+      Object.assign(
+        {},
+        ...Array.from({ length: params.layers }, (_, i) => torchLayer(`h${i + 1}`, `net.${i}.`, 'linear')),
+        torchLayer('s', 's.', 'linear'),
+        torchLayer('t', 't.', 'linear'),
+      ) as TorchWeightMap,
   },
   summary: (p) => `${p.layers}×${p.hidden} ${p.activation}${p.flip ? ' · flip' : ''}${p.permute === 'reverse' ? ' · reverse' : ''}`,
 });

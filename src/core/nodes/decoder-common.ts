@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { expectRank, input, lastDim, mismatch, zActivation, type ActivationName } from './common.ts';
-import { ExpansionBuilder, type Ref } from './expansion-builder.ts';
+import { ExpansionBuilder, torchLayer, torchNorm, type Ref, type TorchWeightMap } from './expansion-builder.ts';
 import { defineNode, type NodeDefinition } from './types.ts';
 
 const zOutputActivation = z.enum(['linear', 'sigmoid', 'tanh']);
@@ -85,6 +85,21 @@ function expandDecoder(p: DecoderParams) {
   return b.build();
 }
 
+/** The expansion's variables as the Python Decoder / Generator names them: body.i / out, or fc, bn.i, up.i and out. */
+function torchDecoderWeights(p: DecoderParams): TorchWeightMap {
+  if (p.architecture === 'mlp') {
+    return Object.assign({}, ...p.hidden.map((_, i) => torchLayer(`fc${i}`, `body.${i}.`, 'linear')), torchLayer('out', 'out.', 'linear')) as TorchWeightMap;
+  }
+  const bias = !p.batchNorm;
+  return Object.assign(
+    {},
+    torchLayer('fc', 'fc.', 'linear', bias),
+    ...p.hidden.slice(1).map((_, j) => torchLayer(`deconv${j + 1}`, `up.${j + 1}.`, 'convT', bias)),
+    ...(p.batchNorm ? p.hidden.map((_, i) => torchNorm(`bn${i}`, `bn.${i}.`)) : []),
+    torchLayer('out', 'out.', 'convT'),
+  ) as TorchWeightMap;
+}
+
 export function makeDecoderNode(kind: string, title: string, description: string, defaults: DecoderDefaults): NodeDefinition<DecoderParams> {
   return defineNode({
     kind,
@@ -101,6 +116,21 @@ export function makeDecoderNode(kind: string, title: string, description: string
       return { x: ['B', ...params.outputShape] };
     },
     expand: ({ params }) => expandDecoder(params),
+    torch: {
+      module: ({ inputs, params }) => ({
+        class: kind,
+        args: {
+          latent: lastDim(input(inputs, 'z'), 'z'),
+          architecture: params.architecture,
+          hidden: params.hidden,
+          activation: params.activation,
+          output_activation: params.outputActivation,
+          output_shape: params.outputShape,
+          batch_norm: params.batchNorm,
+        },
+      }),
+      weights: ({ params }) => torchDecoderWeights(params),
+    },
     summary: (p) => `${p.architecture} [${p.hidden.join(', ')}] → [${p.outputShape.join(', ')}]${p.outputActivation === 'linear' ? '' : ` · ${p.outputActivation}`}`,
   });
 }

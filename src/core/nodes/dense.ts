@@ -53,6 +53,14 @@ export const denseNode = defineNode({
     return { y };
   },
   lends: 'kernel',
+  // A tied kernel is the lender's [units, features] matrix, nn.Linear's [out, in] as it stands: model.py assigns the lender's parameter (docs/export.md).
+  torch: {
+    module: ({ inputs, params }) => ({
+      class: 'Dense',
+      args: { in_features: lastDim(input(inputs, 'x'), 'x'), units: params.units, activation: params.activation, use_bias: params.useBias },
+    }),
+    weights: ({ params }) => ({ kernel: ['weight', params.tiedTo ? 'same' : 'linear'], ...(params.useBias ? { bias: ['bias', 'same'] as const } : {}) }),
+  },
   summary: (p) => `${p.units}${p.activation === 'linear' ? '' : ` · ${p.activation}`}${p.kernelInit === 'zeros' ? ' · zero init' : ''}${p.tiedTo ? ` · ${p.tiedTo}ᵀ` : ''}`,
   sequence: positionwise,
 });

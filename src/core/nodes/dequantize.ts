@@ -96,5 +96,7 @@ export const dequantizeNode = defineNode({
         return { x: tf.add(tf.mul(level, (high - low) / (params.bins - 1)), low) };
       }),
   },
+  // Training draws u from ctx.random; otherwise the module makes the same fixed offsets (EVALUATION_SEED) itself.
+  torch: { module: ({ params }) => ({ class: 'Dequantize', args: { bins: params.bins, range: params.range }, context: true }) },
   summary: (p) => `${p.bins} levels · ${p.range}`,
 });

@@ -29,6 +29,8 @@ export const diffuseNode = defineNode({
     scheduleSteps(inputs);
     return { xt: x0, t: ['B'], noise: x0 };
   },
+  // t and eps are drawn from ctx.random.
+  torch: { module: () => ({ class: 'Diffuse', args: {}, context: true }) },
   forward: ({ inputs, random }) =>
     tf.tidy(() => {
       const x0 = inputs.x0!;

@@ -27,5 +27,6 @@ export const diffusionLossNode = defineNode({
   forward: ({ inputs, params }) => ({
     loss: tf.tidy(() => tf.mul(tf.mean(tf.squaredDifference(inputs.prediction!, inputs.noise!)), params.weight)),
   }),
+  torch: { module: ({ params }) => ({ class: 'DiffusionLoss', args: { weight: params.weight } }) },
   summary: (p) => `eps MSE · ${p.objective}`,
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { input, zActivation } from './common.ts';
-import { ExpansionBuilder, type Ref } from './expansion-builder.ts';
+import { ExpansionBuilder, fixedShape, torchLayer, type Ref, type TorchWeightMap } from './expansion-builder.ts';
 import { expectFeaturesOrImage } from './image-common.ts';
 import { defineNode } from './types.ts';
 
@@ -41,6 +41,22 @@ export const discriminatorNode = defineNode({
     }
     b.output('logit', b.then(h, 'logit', 'Dense', { units: 1 }));
     return b.build();
+  },
+  torch: {
+    // Dropout draws its masks from ctx.random.
+    module: ({ inputs, params }) => ({
+      class: 'Discriminator',
+      args: { in_shape: fixedShape(input(inputs, 'x'), 'x'), architecture: params.architecture, hidden: params.hidden, activation: params.activation, dropout: params.dropout },
+      context: params.dropout > 0,
+    }),
+    weights: ({ params }) => {
+      const conv = params.architecture === 'conv';
+      return Object.assign(
+        {},
+        ...params.hidden.map((_, i) => torchLayer(conv ? `conv${i}` : `fc${i}`, `body.${i}.`, conv ? 'conv' : 'linear')),
+        torchLayer('logit', 'logit.', 'linear'),
+      ) as TorchWeightMap;
+    },
   },
   summary: (p) => `${p.architecture} [${p.hidden.join(', ')}]${p.dropout > 0 ? ` · dropout ${p.dropout}` : ''}`,
 });

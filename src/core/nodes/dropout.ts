@@ -21,6 +21,7 @@ export const dropoutNode = defineNode({
     });
     return { y };
   },
+  torch: { module: ({ params }) => ({ class: 'Dropout', args: { rate: params.rate }, context: true }) },
   summary: (p) => `${p.rate}`,
   sequence: positionwise,
 });

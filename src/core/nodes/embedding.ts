@@ -36,6 +36,11 @@ export const embeddingNode = defineNode({
     // At unit length, computed as the quantizer computes it.
     return { y: tf.tidy(() => tf.div(y, tf.sqrt(tf.add(tf.sum(tf.square(y), -1, true), 1e-12)))) };
   },
+  // A tied table is the lender's matrix as it stands: model.py assigns the lender's parameter (docs/export.md).
+  torch: {
+    module: ({ params }) => ({ class: 'Embedding', args: { vocab_size: params.vocabSize, dim: params.dim, ...(params.normalize ? { normalize: true } : {}) } }),
+    weights: () => ({ table: ['weight', 'same'] }),
+  },
   summary: (p) => `${p.vocabSize} → ${p.dim}${p.tiedTo ? ` · table of ${p.tiedTo}` : ''}${p.normalize ? ' · unit' : ''}`,
   sequence: positionwise,
   tokenIds: { indexes: (p) => [{ port: 'tokens', limit: p.vocabSize, what: `its vocabSize is ${p.vocabSize}` }] },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { input, zActivation, zSize } from './common.ts';
-import { ExpansionBuilder, type Ref } from './expansion-builder.ts';
+import { ExpansionBuilder, fixedShape, torchLayer, type Ref, type TorchWeightMap } from './expansion-builder.ts';
 import { expectFeaturesOrImage } from './image-common.ts';
 import { defineNode } from './types.ts';
 
@@ -47,6 +47,21 @@ export const encoderNode = defineNode({
     b.output('mu', b.then(h, 'mu', 'Dense', { units: params.latent }));
     b.output('logvar', b.then(h, 'logvar', 'Dense', { units: params.latent }));
     return b.build();
+  },
+  torch: {
+    module: ({ inputs, params }) => ({
+      class: 'Encoder',
+      args: { in_shape: fixedShape(input(inputs, 'x'), 'x'), architecture: params.architecture, hidden: params.hidden, latent: params.latent, activation: params.activation },
+    }),
+    weights: ({ params }) => {
+      const conv = params.architecture === 'conv';
+      return Object.assign(
+        {},
+        ...params.hidden.map((_, i) => torchLayer(conv ? `conv${i}` : `fc${i}`, `body.${i}.`, conv ? 'conv' : 'linear')),
+        torchLayer('mu', 'mu.', 'linear'),
+        torchLayer('logvar', 'logvar.', 'linear'),
+      ) as TorchWeightMap;
+    },
   },
   summary: (p) => `${p.architecture} [${p.hidden.join(', ')}] → ${p.latent}`,
 });

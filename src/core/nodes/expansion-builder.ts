@@ -1,5 +1,6 @@
 /** A small helper to write block expansions as chains of inner nodes. */
-import type { Expansion } from './types.ts';
+import type { Shape } from '../base/shape.ts';
+import type { Expansion, TorchLayout } from './types.ts';
 
 /** An inner node's output, or one of the block's own inputs. */
 export type Ref = readonly [node: string, port: string] | { readonly input: string };
@@ -33,4 +34,30 @@ export class ExpansionBuilder {
   build(): Expansion {
     return { nodes: this.nodes, edges: this.edges, inputs: this.inputs, outputs: this.outputs };
   }
+}
+
+/** A block's `torch.weights`: its inner nodes' variables (`fc0/kernel`) by their PyTorch parameter names (`body.0.weight`). */
+export type TorchWeightMap = Record<string, readonly [string, TorchLayout]>;
+
+/** An inner Dense or convolution `ours` as the PyTorch layer `torch` (a prefix with its dot, e.g. 'body.0.'). */
+export function torchLayer(ours: string, torch: string, kernel: 'linear' | 'conv' | 'convT', bias = true): TorchWeightMap {
+  return { [`${ours}/kernel`]: [`${torch}weight`, kernel], ...(bias ? { [`${ours}/bias`]: [`${torch}bias`, 'same'] as const } : {}) };
+}
+
+/** An inner normalisation's gamma and beta as a PyTorch norm's weight and bias. */
+export function torchNorm(ours: string, torch: string): TorchWeightMap {
+  return { [`${ours}/gamma`]: [`${torch}weight`, 'same'], [`${ours}/beta`]: [`${torch}bias`, 'same'] };
+}
+
+/** A block's inner block `ours` (its own map) placed under the PyTorch prefix `torch`. */
+export function torchNested(ours: string, torch: string, inner: TorchWeightMap): TorchWeightMap {
+  return Object.fromEntries(Object.entries(inner).map(([path, [name, layout]]) => [`${ours}/${path}`, [`${torch}${name}`, layout] as const]));
+}
+
+/** One example's shape (the batch axis dropped) as numbers, for a module's constructor. */
+export function fixedShape(shape: Shape, port: string): number[] {
+  return shape.slice(1).map((d) => {
+    if (typeof d !== 'number') throw new Error(`${port}: the PyTorch module needs fixed sizes, got ${String(d)}`);
+    return d;
+  });
 }

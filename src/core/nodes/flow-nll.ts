@@ -40,5 +40,6 @@ export const flowNllNode = defineNode({
       return tf.mul(params.perDimension ? tf.div(mean, d) : mean, params.weight);
     }),
   }),
+  torch: { module: ({ params }) => ({ class: 'FlowNLL', args: { per_dimension: params.perDimension, weight: params.weight } }) },
   summary: (p) => `${p.perDimension ? 'nats/dim' : 'nats'} · ${p.objective}`,
 });

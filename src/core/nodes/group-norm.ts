@@ -55,5 +55,9 @@ export const groupNormNode = defineNode({
     });
     return { y };
   },
+  torch: {
+    module: ({ inputs, params }) => ({ class: 'GroupNorm', args: { channels: lastDim(input(inputs, 'x'), 'x'), groups: params.groups, epsilon: params.epsilon } }),
+    weights: () => ({ gamma: ['weight', 'same'], beta: ['bias', 'same'] }),
+  },
   summary: (p) => `${p.groups} groups`,
 });

@@ -8,6 +8,7 @@ import {
   recurrentPorts,
   recurrentProjection,
   recurrentSequence,
+  recurrentTorch,
   recurrentVariables,
   sequenceOutput,
   zRecurrentParams,
@@ -49,5 +50,6 @@ export const gruNode = defineNode({
       return { y: sequenceOutput(hiddens, params), h };
     }),
   sequence: recurrentSequence({ h0: 'h' }),
+  torch: recurrentTorch('GRU'),
   summary: (p) => `${p.units}${p.returnSequences ? '' : ' · last'}`,
 });

@@ -39,4 +39,5 @@ export const interpolateNode = defineNode({
     epsilon.dispose();
     return { x };
   },
+  torch: { module: () => ({ class: 'Interpolate', args: {}, context: true }) },
 });

@@ -117,5 +117,12 @@ export const invertibleConv1x1Node = defineNode({
     outputs: ['y'],
     inverse: ({ outputs, vars, params }) => ({ x: tf.tidy(() => mixChannels(outputs.y!, inverseWeight(vars, params))) }),
   },
+  torch: {
+    module: ({ inputs, params }) => {
+      const channels = lastDim(input(inputs, 'x'), 'x');
+      return { class: 'InvertibleConv1x1', args: { channels, order: permutation(channels, 'random', params.seed) } };
+    },
+    weights: () => ({ lower: ['lower', 'same'], upper: ['upper', 'same'], logScale: ['log_scale', 'same'] }),
+  },
   summary: (p) => `seed ${p.seed}`,
 });

@@ -51,5 +51,7 @@ export const klDivergenceNode = defineNode({
       return tf.mul(tf.mean(sumPerExample(kl)), klWeight(params, step));
     }),
   }),
+  // The warm-up reads the objective's update count, ctx.step.
+  torch: { module: ({ params }) => ({ class: 'KLDivergence', args: { weight: params.weight, warmup_steps: params.warmupSteps }, context: true }) },
   summary: (p) => `${p.weight === 1 ? '' : `β ${p.weight} · `}${p.warmupSteps > 0 ? `warm-up ${p.warmupSteps} · ` : ''}${p.objective}`,
 });

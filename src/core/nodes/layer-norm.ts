@@ -27,6 +27,10 @@ export const layerNormNode = defineNode({
     });
     return { y };
   },
+  torch: {
+    module: ({ inputs, params }) => ({ class: 'LayerNorm', args: { features: lastDim(input(inputs, 'x'), 'x'), epsilon: params.epsilon } }),
+    weights: () => ({ gamma: ['weight', 'same'], beta: ['bias', 'same'] }),
+  },
   summary: (p) => `ε ${p.epsilon}`,
   sequence: positionwise,
 });

@@ -45,5 +45,6 @@ export const logitNode = defineNode({
     outputs: ['y'],
     inverse: ({ outputs, params }) => ({ x: tf.tidy(() => tf.div(tf.sub(tf.sigmoid(outputs.y!), params.alpha), 1 - 2 * params.alpha)) }),
   },
+  torch: { module: ({ params }) => ({ class: 'Logit', args: { alpha: params.alpha } }) },
   summary: (p) => `α ${p.alpha}`,
 });

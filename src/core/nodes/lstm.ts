@@ -8,6 +8,7 @@ import {
   recurrentPorts,
   recurrentProjection,
   recurrentSequence,
+  recurrentTorch,
   recurrentVariables,
   sequenceOutput,
   zRecurrentParams,
@@ -50,5 +51,6 @@ export const lstmNode = defineNode({
       return { y: sequenceOutput(hiddens, params), h, c };
     }),
   sequence: recurrentSequence({ h0: 'h', c0: 'c' }),
+  torch: recurrentTorch('LSTM'),
   summary: (p) => `${p.units}${p.returnSequences ? '' : ' · last'}`,
 });

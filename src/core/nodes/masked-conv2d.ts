@@ -84,5 +84,19 @@ export const maskedConv2dNode = defineNode({
     });
     return { y };
   },
+  torch: {
+    module: ({ inputs, params }) => ({
+      class: 'MaskedConv2D',
+      args: {
+        in_channels: expectImage(input(inputs, 'x'), 'x').c,
+        filters: params.filters,
+        kernel_size: params.kernelSize,
+        mask: params.mask,
+        activation: params.activation,
+        use_bias: params.useBias,
+      },
+    }),
+    weights: ({ params }) => ({ kernel: ['weight', 'conv'], ...(params.useBias ? { bias: ['bias', 'same'] as const } : {}) }),
+  },
   summary: (p) => `${p.filters} · ${p.kernelSize}×${p.kernelSize} · mask ${p.mask}${p.activation === 'linear' ? '' : ` · ${p.activation}`}`,
 });

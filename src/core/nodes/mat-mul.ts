@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { sameShape } from '../base/shape.ts';
 import { BINARY_PORTS, expectRank, input, mismatch } from './common.ts';
+import { pyLiteral } from '../export/python.ts';
 import { defineNode } from './types.ts';
 
 /** Batched matrix product over the last two axes, e.g. attention scores q·kᵀ. */
@@ -40,6 +41,11 @@ export const matMulNode = defineNode({
       return params.scale === 1 ? product : tf.mul(product, params.scale);
     });
     return { y };
+  },
+  torch: {
+    inline: (params, inputs) => ({
+      y: `${inputs.a} @ ${inputs.b}${params.transposeB ? '.transpose(-2, -1)' : ''}${params.scale === 1 ? '' : ` * ${pyLiteral(params.scale)}`}`,
+    }),
   },
   summary: (p) => `${p.transposeB ? 'a·bᵀ' : 'a·b'}${p.scale === 1 ? '' : ` · ${Number(p.scale.toPrecision(4))}`}`,
 });

@@ -23,4 +23,5 @@ export const mergeHeadsNode = defineNode({
     const [b, h, t, d] = x.shape as [number, number, number, number];
     return { y: tf.tidy(() => tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b, t, h * d])) };
   },
+  torch: { inline: (_params, inputs) => ({ y: `${inputs.x}.transpose(1, 2).flatten(2)` }) },
 });

@@ -12,5 +12,6 @@ export const multiplyNode = defineNode({
   ports: BINARY_PORTS,
   infer: ({ inputs }) => inferBroadcast(inputs),
   forward: ({ inputs }) => ({ y: tf.mul(inputs.a!, inputs.b!) }),
+  torch: { inline: (_params, inputs) => ({ y: `${inputs.a} * ${inputs.b}` }) },
   sequence: positionwise,
 });

@@ -42,6 +42,7 @@ export const nextTokenCrossEntropyNode = defineNode({
     });
     return { loss };
   },
+  torch: { module: ({ params }) => ({ class: 'NextTokenCrossEntropy', args: { ignore_index: params.ignoreIndex, weight: params.weight } }) },
   summary: (p) => `${p.ignoreIndex >= 0 ? `ignore ${p.ignoreIndex} · ` : ''}${p.objective}`,
   tokenIds: { indexes: (_p, inputs) => [{ port: 'targets', limit: inputs.logits!.at(-1) as number, what: `its logits hold ${String(inputs.logits!.at(-1))} scores per position` }] },
 });

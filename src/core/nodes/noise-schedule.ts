@@ -82,5 +82,11 @@ export const noiseScheduleNode = defineNode({
     }
     return { schedule: tf.tensor2d(table, [params.steps, 3]) };
   },
+  torch: {
+    module: ({ params }) => ({
+      class: 'NoiseSchedule',
+      args: { steps: params.steps, kind: params.kind, beta_start: params.betaStart, beta_end: params.betaEnd, cosine_offset: params.cosineOffset },
+    }),
+  },
   summary: (p) => `${p.kind} · ${p.steps} steps`,
 });

@@ -19,5 +19,6 @@ export const noiseNode = defineNode({
     if (params.distribution === 'normal') return { z: random.normal(shape) };
     return { z: tf.tidy(() => tf.sub(tf.mul(random.uniform(shape), 2), 1)) };
   },
+  torch: { module: ({ params }) => ({ class: 'Noise', args: { shape: params.shape, distribution: params.distribution }, context: true }) },
   summary: (p) => `${p.distribution} [B, ${p.shape.join(', ')}]`,
 });

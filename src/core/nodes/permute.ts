@@ -61,5 +61,9 @@ export const permuteNode = defineNode({
       return { x: tf.tidy(() => tf.gather(y, tf.tensor1d(order, 'int32'), y.rank - 1)) };
     },
   },
+  // The order itself, drawn here from the seed, so that PyTorch needs no copy of our generator.
+  torch: {
+    module: ({ inputs, params }) => ({ class: 'Permute', args: { order: permutation(lastDim(input(inputs, 'x'), 'x'), params.mode, params.seed) } }),
+  },
   summary: (p) => (p.mode === 'reverse' ? 'reverse' : `random · seed ${p.seed}`),
 });

@@ -31,6 +31,8 @@ export function makePoolNode(
     ports: { inputs: [{ name: 'x', type: 'tensor' }], outputs: [{ name: 'y', type: 'tensor' }] },
     infer: ({ inputs, params }) => ({ y: windowShape(input(inputs, 'x'), 'x', params.poolSize, stride(params), params.padding) }),
     forward: ({ inputs, params }) => ({ y: pool(inputs.x as tf.Tensor4D, params.poolSize, stride(params), params.padding) }),
+    // TF's padding: 'same' windows see only the image (python/gencomposer/layers.py).
+    torch: { module: ({ params }) => ({ class: kind, args: { pool_size: params.poolSize, strides: stride(params), padding: params.padding } }) },
     summary: (p) => `${p.poolSize}×${p.poolSize}${stride(p) === p.poolSize ? '' : ` /${stride(p)}`}`,
   });
 }

@@ -54,5 +54,12 @@ export const positionalEncodingNode = defineNode({
     });
     return { y };
   },
+  torch: {
+    module: ({ inputs, params }) => ({
+      class: 'PositionalEncoding',
+      args: { features: lastDim(input(inputs, 'x'), 'x'), max_length: params.maxLength, ...(params.mode === 'learned' ? {} : { mode: params.mode }) },
+    }),
+    weights: ({ params }): Record<string, readonly [string, 'same']> => (params.mode === 'learned' ? { positions: ['positions', 'same'] } : {}),
+  },
   summary: (p) => `${p.mode} · ≤${p.maxLength}`,
 });

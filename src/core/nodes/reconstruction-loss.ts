@@ -53,5 +53,8 @@ export const reconstructionLossNode = defineNode({
     });
     return { loss };
   },
+  torch: {
+    module: ({ params }) => ({ class: 'ReconstructionLoss', args: { loss: params.loss, from_logits: params.fromLogits, reduction: params.reduction, weight: params.weight } }),
+  },
   summary: (p) => `${p.loss} · ${p.objective}`,
 });

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { sameShape, type Shape } from '../base/shape.ts';
 import { expectRank, input, lastDim, mismatch, zSize } from './common.ts';
-import type { NodePorts, SequenceBehaviour, VariableSpec } from './types.ts';
+import type { NodePorts, SequenceBehaviour, TorchForm, VariableSpec } from './types.ts';
 
 export const zRecurrentParams = z.strictObject({
   /** Size of the hidden state (and of each output). */
@@ -44,6 +44,26 @@ export function inferRecurrent(inputs: Readonly<Record<string, Shape>>, params: 
   const out: Record<string, Shape> = { y: params.returnSequences ? [x[0]!, x[1]!, params.units] : state };
   for (const port of stateOutputs) out[port] = state;
   return out;
+}
+
+/**
+ * The kind in PyTorch: gencomposer.LSTM / GRU, torch.nn.LSTM / nn.GRU of
+ * one layer, batch first; our kernels are its weight_ih_l0 and weight_hh_l0
+ * transposed, our biases its bias_ih_l0 and bias_hh_l0.
+ */
+export function recurrentTorch(kind: 'LSTM' | 'GRU'): TorchForm<RecurrentParams> {
+  return {
+    module: ({ inputs, params }) => ({
+      class: kind,
+      args: { in_features: lastDim(input(inputs, 'x'), 'x'), units: params.units, return_sequences: params.returnSequences },
+    }),
+    weights: () => ({
+      kernel: ['weight_ih_l0', 'linear'],
+      recurrentKernel: ['weight_hh_l0', 'linear'],
+      bias: ['bias_ih_l0', 'same'],
+      recurrentBias: ['bias_hh_l0', 'same'],
+    }),
+  };
 }
 
 /**

@@ -26,6 +26,8 @@ export const reparameterizeNode = defineNode({
     }
     return { z: mu };
   },
+  // eps is drawn from ctx.random.
+  torch: { module: () => ({ class: 'Reparameterize', args: {}, context: true }) },
   expand: ({ inputs }) => ({
     nodes: [
       { id: 'half', kind: 'ScaleShift', params: { scale: 0.5 } },

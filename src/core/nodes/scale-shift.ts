@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { elementsPerItem } from '../base/shape.ts';
 import { checkLogdet, input, logdetInput, logdetOutput, mismatch } from './common.ts';
+import { pyLiteral } from '../export/python.ts';
 import { defineNode } from './types.ts';
 
 const NOT_INVERTIBLE = 'scale 0 maps every input to the shift, so it has no inverse (log|det| = −∞); a flow step needs a non-zero scale';
@@ -54,6 +55,17 @@ export const scaleShiftNode = defineNode({
       const y = outputs.y!;
       if (params.scale === 1 && params.shift === 0) return { x: y };
       return { x: tf.tidy(() => tf.div(tf.sub(y, params.shift), params.scale)) };
+    },
+  },
+  torch: {
+    inline: (params, inputs, shapes) => {
+      const x = inputs.x!;
+      const plus = (expr: string, n: number) => (n < 0 ? `${expr} - ${pyLiteral(-n)}` : `${expr} + ${pyLiteral(n)}`);
+      let y = params.scale === 1 ? x : `${x} * ${pyLiteral(params.scale)}`;
+      if (params.shift !== 0) y = plus(y, params.shift);
+      const own = elementsPerItem(shapes.x!.slice(1)) * Math.log(Math.abs(params.scale));
+      const logdet = inputs.logdet ? (own === 0 ? inputs.logdet : plus(inputs.logdet, own)) : `${x}.new_full((${x}.shape[0],), ${pyLiteral(own)})`;
+      return { y, logdet };
     },
   },
   summary: (p) => `·${p.scale} + ${p.shift}`,

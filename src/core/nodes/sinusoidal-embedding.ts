@@ -38,5 +38,6 @@ export const sinusoidalEmbeddingNode = defineNode({
     });
     return { y };
   },
+  torch: { module: ({ params }) => ({ class: 'SinusoidalEmbedding', args: { dim: params.dim, max_period: params.maxPeriod } }) },
   summary: (p) => `${p.dim}`,
 });

@@ -32,6 +32,7 @@ export const softmaxNode = defineNode({
     });
     return { y };
   },
+  torch: { inline: (params, inputs) => ({ y: `torch.softmax(${inputs.x}, dim=${params.axis})` }) },
   summary: (p) => `axis ${p.axis}`,
   sequence: positionwiseOnLastAxis,
 });

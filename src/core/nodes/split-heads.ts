@@ -23,5 +23,6 @@ export const splitHeadsNode = defineNode({
     const [b, t, width] = x.shape as [number, number, number];
     return { y: tf.tidy(() => tf.transpose(tf.reshape(x, [b, t, params.heads, width / params.heads]), [0, 2, 1, 3])) };
   },
+  torch: { inline: (params, inputs) => ({ y: `${inputs.x}.unflatten(-1, (${params.heads}, -1)).transpose(1, 2)` }) },
   summary: (p) => `${p.heads} heads`,
 });

@@ -55,5 +55,13 @@ export const splitNode = defineNode({
       return { x: tf.concat([a, outputs.b!], normalizeAxis(params.axis, a.rank)!) };
     },
   },
+  torch: {
+    inline: (params, inputs, shapes) => {
+      const { axis, at } = splitPoint(shapes.x!, params);
+      // x[..., :at] on the last axis, else x[:, :at] with a ':' per axis before it.
+      const lead = axis === shapes.x!.length - 1 ? '..., ' : ':, '.repeat(axis);
+      return { a: `${inputs.x}[${lead}:${at}]`, b: `${inputs.x}[${lead}${at}:]` };
+    },
+  },
   summary: (p) => `axis ${p.axis}${p.at === undefined ? ' · half' : ` · at ${p.at}`}`,
 });

@@ -17,5 +17,6 @@ export const stopGradientNode = defineNode({
   ports: { inputs: [{ name: 'x', type: 'tensor' }], outputs: [{ name: 'y', type: 'tensor' }] },
   infer: ({ inputs }) => ({ y: input(inputs, 'x') }),
   forward: ({ inputs }) => ({ y: stopGradient(inputs.x!) }),
+  torch: { inline: (_params, inputs) => ({ y: `${inputs.x}.detach()` }) },
   sequence: positionwise,
 });

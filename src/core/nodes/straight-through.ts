@@ -39,4 +39,5 @@ export const straightThroughNode = defineNode({
     }));
     return { y: passThrough(inputs.value!, inputs.gradient!) };
   },
+  torch: { inline: (_params, { value, gradient }) => ({ y: `${gradient} + (${value} - ${gradient}).detach()` }) },
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { input, mismatch, zSize } from './common.ts';
-import { ExpansionBuilder } from './expansion-builder.ts';
+import { ExpansionBuilder, torchLayer } from './expansion-builder.ts';
 import { defineNode } from './types.ts';
 
 /** DDPM's timestep embedding: sinusoids, then a small MLP with SiLU. */
@@ -25,6 +25,10 @@ export const timeEmbeddingNode = defineNode({
     const fc1 = b.then(sin, 'fc1', 'Dense', { units: params.hidden, activation: 'silu' });
     b.output('emb', b.then(fc1, 'fc2', 'Dense', { units: params.dim }));
     return b.build();
+  },
+  torch: {
+    module: ({ params }) => ({ class: 'TimeEmbedding', args: { dim: params.dim, hidden: params.hidden } }),
+    weights: () => ({ ...torchLayer('fc1', 'fc1.', 'linear'), ...torchLayer('fc2', 'fc2.', 'linear') }),
   },
   summary: (p) => `${p.dim} (hidden ${p.hidden})`,
 });

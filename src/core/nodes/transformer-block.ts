@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { attentionPorts, checkAttentionInputs } from './attention-block.ts';
+import { attentionPorts, checkAttentionInputs, torchAttentionWeights } from './attention-block.ts';
 import { input, lastDim, zHeads } from './common.ts';
+import { torchLayer, torchNested, torchNorm } from './expansion-builder.ts';
 import { defineNode, type Expansion } from './types.ts';
 
 /**
@@ -69,6 +70,26 @@ export const transformerBlockNode = defineNode({
       inputs: cross ? { x: [['ln_attn', 'x'], ['res_attn', 'a']], context: [['cross', 'context']] } : { x: [['ln_attn', 'x'], ['res_attn', 'a']] },
       outputs: { y: ['res_mlp', 'y'] },
     };
+  },
+  torch: {
+    module: ({ inputs, params }) => ({
+      class: 'TransformerBlock',
+      args: {
+        features: lastDim(input(inputs, 'x'), 'x'),
+        heads: params.heads,
+        causal: params.causal,
+        mlp_ratio: params.mlpRatio,
+        context_features: inputs.context ? lastDim(inputs.context, 'context') : null,
+      },
+    }),
+    weights: ({ inputs }) => ({
+      ...torchNorm('ln_attn', 'ln1.'),
+      ...torchNested('attn', 'attn.', torchAttentionWeights()),
+      ...(inputs.context ? { ...torchNorm('ln_cross', 'ln_cross.'), ...torchNested('cross', 'cross.', torchAttentionWeights()) } : {}),
+      ...torchNorm('ln_mlp', 'ln2.'),
+      ...torchLayer('mlp_fc', 'mlp.fc.', 'linear'),
+      ...torchLayer('mlp_proj', 'mlp.proj.', 'linear'),
+    }),
   },
   summary: (p) => `${p.heads} heads${p.causal ? ' · causal' : ''} · mlp ×${p.mlpRatio}`,
 });

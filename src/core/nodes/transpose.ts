@@ -32,5 +32,6 @@ export const transposeNode = defineNode({
       return { x: tf.transpose(outputs.y!, back) };
     },
   },
+  torch: { inline: (params, inputs) => ({ y: `${inputs.x}.permute(${params.perm.join(', ')})` }) },
   summary: (p) => `[${p.perm.join(', ')}]`,
 });

@@ -135,6 +135,46 @@ export interface Invertible<P> {
   }): Record<string, tf.Tensor>;
 }
 
+/** How a variable's values go from GenComposer's layout to PyTorch's (kernels are stored [in, out] and [kh, kw, in, out] here). */
+export type TorchLayout =
+  /** As stored (biases, scales, tables). */
+  | 'same'
+  /** A Dense kernel [in, out] as nn.Linear's weight [out, in]. */
+  | 'linear'
+  /** A conv kernel [kh, kw, in, out] as nn.Conv2d's weight [out, in, kh, kw]. */
+  | 'conv'
+  /** A transposed-conv kernel [kh, kw, out, in] as nn.ConvTranspose2d's weight [in, out, kh, kw]. */
+  | 'convT';
+
+/** A Python value written into model.py (numbers, strings, booleans, None, lists, tuples of those). */
+export type PyValue = number | string | boolean | null | readonly PyValue[] | { tuple: readonly PyValue[] };
+
+/**
+ * How a kind is written in an exported PyTorch project (docs/export.md):
+ * either a module of the `gencomposer` Python package, built once in
+ * `__init__` and called in `forward` with its inputs as keyword arguments
+ * named like the ports, or an expression of its inputs (kinds without
+ * weights). Tensors keep GenComposer's layout (channels last).
+ */
+export interface TorchForm<P> {
+  /**
+   * The module: `class` is a name in python/gencomposer (usually the kind's
+   * own), `args` its constructor's keyword arguments. `context` adds the
+   * keyword `ctx` (gencomposer.Context: random draws, the objective's update
+   * count, the batch size) to its call. The module returns a tensor for a
+   * kind with one output port and a dict by port otherwise.
+   */
+  module?(ctx: InferContext<P>): { class: string; args: Readonly<Record<string, PyValue>>; context?: boolean };
+  /** Or an expression per output port, of Python expressions for the connected inputs (by port). */
+  inline?(params: P, inputs: Readonly<Record<string, string>>, shapes: Readonly<Record<string, Shape>>): Readonly<Record<string, string>>;
+  /**
+   * Our variables (by the path below the node that the analysis gives them:
+   * `kernel`, `fc0/kernel`) → the parameter's name in the module's
+   * state_dict and the layout it takes there.
+   */
+  weights?(ctx: InferContext<P>): Readonly<Record<string, readonly [string, TorchLayout]>>;
+}
+
 export interface NodeDefinition<P = any> {
   kind: string;
   category: NodeCategory;
@@ -155,6 +195,8 @@ export interface NodeDefinition<P = any> {
   sampler?: SamplerDefinition<P, any>;
   /** Condition dropout: the label that stands for "no condition", which classifier-free guidance samples with. */
   nullLabel?(params: P): number;
+  /** The kind in an exported PyTorch project (docs/export.md); kinds without it are refused by export, naming the node. */
+  torch?: TorchForm<P>;
   /** A short line of the key params, shown on the node. */
   summary?(params: P): string;
   /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { input, mismatch, zActivation, zSize } from './common.ts';
-import { ExpansionBuilder, type Ref } from './expansion-builder.ts';
+import { input, lastDim, mismatch, zActivation, zSize } from './common.ts';
+import { ExpansionBuilder, torchLayer, torchNorm, type Ref } from './expansion-builder.ts';
 import { groupsProblem, zGroups } from './group-norm.ts';
 import { expectImage } from './image-common.ts';
 import { defineNode } from './types.ts';
@@ -68,6 +68,30 @@ export const unetBlockNode = defineNode({
     const skip = c === filters ? x : b.then(x, 'skip', 'Conv2D', { filters, kernelSize: 1, strides: 1, padding: 'same' });
     b.output('y', b.add('residual', 'Add', {}, { a: h, b: skip }));
     return b.build();
+  },
+  torch: {
+    module: ({ inputs, params }) => ({
+      class: 'UNetBlock',
+      args: {
+        in_channels: expectImage(input(inputs, 'x'), 'x').c,
+        filters: params.filters,
+        activation: params.activation,
+        norm: params.norm,
+        groups: params.groups,
+        temb_features: inputs.temb ? lastDim(inputs.temb, 'temb') : null,
+      },
+    }),
+    weights: ({ inputs, params }) => {
+      const grouped = params.norm === 'group';
+      return {
+        ...(grouped ? torchNorm('norm1', 'norm1.') : {}),
+        ...torchLayer('conv1', 'conv1.', 'conv'),
+        ...(inputs.temb ? torchLayer('temb_proj', 'temb_proj.', 'linear') : {}),
+        ...(grouped ? torchNorm('norm2', 'norm2.') : {}),
+        ...torchLayer('conv2', 'conv2.', 'conv'),
+        ...(expectImage(input(inputs, 'x'), 'x').c === params.filters ? {} : torchLayer('skip', 'skip.', 'conv')),
+      };
+    },
   },
   summary: (p) => `${p.filters} · ${p.activation}${p.norm === 'group' ? ` · GroupNorm ${p.groups}` : ''}`,
 });

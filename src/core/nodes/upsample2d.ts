@@ -34,5 +34,6 @@ export const upsample2dNode = defineNode({
     });
     return { y };
   },
+  torch: { inline: ({ factor }, inputs) => ({ y: factor === 1 ? inputs.x! : `${inputs.x}.repeat_interleave(${factor}, dim=1).repeat_interleave(${factor}, dim=2)` }) },
   summary: (p) => `×${p.factor}`,
 });

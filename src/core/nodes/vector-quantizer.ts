@@ -121,6 +121,20 @@ export const vectorQuantizerNode = defineNode({
     ids.dispose();
     return out;
   },
+  torch: {
+    module: ({ inputs, params }) => ({
+      class: 'VectorQuantizer',
+      args: {
+        codes: params.codes,
+        features: lastDim(input(inputs, 'z'), 'z'),
+        beta: params.beta,
+        reduction: params.reduction,
+        normalize: params.normalize,
+        weight: params.weight,
+      },
+    }),
+    weights: () => ({ codebook: ['codebook', 'same'] }),
+  },
   summary: (p) => `${p.codes} codes${p.normalize ? ' · unit' : ''} · β ${p.beta} · ${p.objective}`,
   tokenIds: { produces: (p) => ({ tokens: p.codes }) },
 });
