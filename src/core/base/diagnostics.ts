@@ -5,6 +5,7 @@
  * GC0xx: the file itself (reading, JSON, format, version, limits, schema).
  * GC1xx: the graph (nodes, ports, edges, modules, shapes, budget).
  * GC2xx: training settings.
+ * GC3xx: export (PyTorch, ONNX, weight files).
  */
 import { printable } from './text.ts';
 import { formatShape, type Shape } from './shape.ts';
@@ -71,6 +72,8 @@ export const DIAGNOSTICS = {
   GC206: { severity: 'error', text: (a: Args) => `Training stopped at step ${s(a.step)}: the loss of objective "${s(a.objective)}" became ${s(a.value)}. Try a lower learning rate or gradient clipping.` },
   GC207: { severity: 'error', text: (a: Args) => `The objective id "${s(a.objective)}" is used more than once; each objective needs its own id.` },
   GC208: { severity: 'warning', text: (a: Args) => `The document asks for a memory budget of ${s(a.requestedMB)} MB; the limit set here is ${s(a.limitMB)} MB (--memory-budget, or Memory limit in the app), so the budget is ${s(a.limitMB)} MB.` },
+
+  GC301: { severity: 'error', text: (a: Args) => `Export to ${s(a.to)} cannot write this node: ${s(a.reason)}.` },
 } as const satisfies Record<string, { severity: Severity; text: (a: Args) => string }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

@@ -11,7 +11,7 @@ import type { CompiledObjective, Program } from '../compiler/program.ts';
 import { createVariables, runOps } from '../compiler/forward.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
 import { createOptimizer, type Optimizer } from './optimizers.ts';
-import { createRandom } from '../base/random.ts';
+import { createRandom, type RandomSource } from '../base/random.ts';
 
 /** Supplies a feed op's tensors for a training step. */
 export type BatchProvider = (op: FlatOp, step: number, batchSize: number) => Record<string, tf.Tensor>;
@@ -61,6 +61,8 @@ export class TrainingSession {
     private readonly batches: BatchProvider,
     readonly batchSize = program.document.training.batchSize,
     readonly seed = program.document.training.seed,
+    /** The random source of each step; tests record its draws to replay them elsewhere (an exported model). */
+    private readonly randomFor: (step: number) => RandomSource = (step) => createRandom(stepSeed(seed, step)),
   ) {
     this.variables = createVariables(program.analysis, seed);
     for (const objective of program.objectives) {
@@ -84,7 +86,7 @@ export class TrainingSession {
     const step = this.step;
     const feeds = nameRecord<Record<string, tf.Tensor>>();
     for (const op of objective.ops) if (op.kind === 'Data' || op.kind === 'Input') feeds[op.id] = this.batches(op, step, this.batchSize);
-    const random = createRandom(stepSeed(this.seed, step));
+    const random = this.randomFor(step);
     const varList = objective.variables.map((key) => this.variables.get(key)!);
     // Schedules in the losses (a KL warm-up) follow the objective's own updates, as its learning rate does.
     const updates = this.optimizers.get(objective.id)!.steps;
