@@ -127,7 +127,7 @@ class ModelWriter {
     const model = this.writeModelClass(graph, modules, objectiveMethods);
     const header = [
       `"""`,
-      `${this.doc.meta.name}: the graph as PyTorch modules, written by \`gencomposer export\`.`,
+      `${pyDocText(this.doc.meta.name)}: the graph as PyTorch modules, written by \`gencomposer export\`.`,
       ``,
       `Each attribute is a node of the graph (its id in the comment beside it);`,
       `tensors are channels last, as on the canvas. Model.forward(batch, objective, ctx)`,
@@ -178,7 +178,7 @@ class ModelWriter {
     const placedArgs = placed.map((id) => `, ${this.moduleAttrs.get(id)}`).join('');
     return [
       `class ${this.classNames.get(mod.id)}(nn.Module):`,
-      `    """Module ${pyDocText(mod.name)} (id ${pyDocText(mod.id)})${mod.description ? `: ${pyDocText(mod.description)}` : ''}."""`,
+      ...docstring(`Module ${mod.name} (id ${mod.id})${mod.description ? `: ${mod.description.replace(/[.\s]+$/, '')}` : ''}.`, '    '),
       '',
       `    def __init__(self${placedArgs}):`,
       '        super().__init__()',
@@ -434,8 +434,8 @@ function inEdgeSource(scope: GraphScope, node: string, port: string): string | u
 /** Text from the document inside a docstring or comment: printable ASCII, no quotes that could end the docstring, one line. */
 export function pyDocText(text: string): string {
   const literal = pyString(text.replace(/\s+/g, ' ').trim());
-  // The literal's escapes keep it ASCII; its quotes are dropped and triple quotes broken up.
-  return literal.slice(1, -1).replace(/"/g, "'");
+  // The literal's escapes keep it ASCII and its backslashes escaped; a double quote becomes a single one, so no docstring can end early.
+  return literal.slice(1, -1).replace(/\\'/g, "'").replace(/"/g, "'");
 }
 
 /** A docstring of document text, wrapped at 100 columns. */

@@ -11,7 +11,7 @@ import type { Program } from '../../compiler/program.ts';
 import { dataParamApplies, type DataParamName, type DataParams } from '../../data/datasets.ts';
 import type { PyValue } from '../../nodes/types.ts';
 import { pyLiteral, pyString } from '../python.ts';
-import type { TorchModel } from './model.ts';
+import { pyDocText, type TorchModel } from './model.ts';
 
 /** A JSON-like value as a Python literal (dicts too). */
 export function pyData(value: unknown): string {
@@ -53,7 +53,7 @@ function dataLiteral(program: Program): string {
 export function writeTrainScript(program: Program, model: TorchModel): string {
   const t = program.document.training;
   return `"""
-Trains ${program.document.meta.name.replace(/[^\x20-\x7e]/g, '?').replace(/"/g, "'")} as GenComposer does, in PyTorch.
+Trains ${pyDocText(program.document.meta.name)} as GenComposer does, in PyTorch.
 
   python train.py                                   one process (GPU if there is one)
   torchrun --standalone --nproc_per_node=N train.py N processes, DistributedDataParallel
