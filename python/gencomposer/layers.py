@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .runtime import activation, batch_statistics_synced, nchw, nhwc, same_pads
+from .runtime import activation, global_batch_synced, nchw, nhwc, same_pads
 
 __all__ = [
     'Dense', 'Conv2D', 'Conv2DTranspose', 'MaskedConv2D', 'MaxPool2D', 'AvgPool2D',
@@ -225,7 +225,7 @@ class BatchNorm(nn.Module):
 
     def forward(self, x):
         axes = tuple(range(x.dim() - 1))
-        if batch_statistics_synced():
+        if global_batch_synced():
             mean, variance = synced_moments(x, axes)
         else:
             mean = x.mean(dim=axes, keepdim=True)

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .runtime import per_example_sum
+from .runtime import global_batch_synced, per_example_sum
 
 __all__ = [
     'ReconstructionLoss',
@@ -71,8 +71,14 @@ class NextTokenCrossEntropy(nn.Module):
         if self.ignore_index < 0:
             return F.cross_entropy(flat_logits, flat_targets) * self.weight
         nll = F.cross_entropy(flat_logits, flat_targets, ignore_index=self.ignore_index, reduction='none')
-        counted = (flat_targets != self.ignore_index).sum().clamp(min=1)
-        return nll.sum() / counted * self.weight
+        counted = (flat_targets != self.ignore_index).sum()
+        if global_batch_synced():
+            # The mean over the global batch's tokens: DDP averages the ranks' losses, so each rank
+            # divides its sum by the global count over the number of ranks.
+            total = counted.clone()
+            torch.distributed.all_reduce(total)
+            return nll.sum() * torch.distributed.get_world_size() / total.clamp(min=1) * self.weight
+        return nll.sum() / counted.clamp(min=1) * self.weight
 
 
 class ClassificationLoss(nn.Module):

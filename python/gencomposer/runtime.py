@@ -8,7 +8,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ['Context', 'TorchRandom', 'ReplayRandom', 'activation', 'ACTIVATIONS', 'nchw', 'nhwc', 'same_pads', 'init_', 'init_parameters', 'per_example_sum', 'differentiable', 'sync_batch_statistics', 'batch_statistics_synced']
+__all__ = ['Context', 'TorchRandom', 'ReplayRandom', 'activation', 'ACTIVATIONS', 'nchw', 'nhwc', 'same_pads', 'init_', 'init_parameters', 'per_example_sum', 'differentiable', 'sync_global_batch', 'global_batch_synced']
 
 
 class TorchRandom:
@@ -158,14 +158,18 @@ def differentiable(x):
     return x if x.requires_grad else x.detach().requires_grad_(True)
 
 
-_SYNC_BATCH_STATISTICS = False
+_SYNC_GLOBAL_BATCH = False
 
 
-def sync_batch_statistics(on):
-    """train.py turns it on under DDP: BatchNorm then takes its statistics over every rank's part of the batch."""
-    global _SYNC_BATCH_STATISTICS
-    _SYNC_BATCH_STATISTICS = bool(on)
+def sync_global_batch(on):
+    """
+    train.py turns it on under DDP: what a loss or a layer computes over the
+    whole batch (BatchNorm's statistics, a language model's count of tokens)
+    is then taken over every rank's part of it, as one process would.
+    """
+    global _SYNC_GLOBAL_BATCH
+    _SYNC_GLOBAL_BATCH = bool(on)
 
 
-def batch_statistics_synced():
-    return _SYNC_BATCH_STATISTICS and torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1
+def global_batch_synced():
+    return _SYNC_GLOBAL_BATCH and torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/core/compiler/program.ts';
 import { writeTorchModel } from '../../src/core/export/pytorch/model.ts';
-import { pyString } from '../../src/core/export/python.ts';
+import { pyString } from '../../src/core/base/python.ts';
 import { analyze } from '../../src/core/shapes/analyze.ts';
 import { makeDocument } from '../documents.ts';
 

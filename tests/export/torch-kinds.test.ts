@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { variableKey } from '../../src/core/compiler/forward.ts';
-import { pyKeywords } from '../../src/core/export/python.ts';
+import { pyKeywords } from '../../src/core/base/python.ts';
 import { getNodeDefinition } from '../../src/core/nodes/registry.ts';
 import type { TorchLayout } from '../../src/core/nodes/types.ts';
 import type { Shape } from '../../src/core/base/shape.ts';

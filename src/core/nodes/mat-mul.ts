@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { sameShape } from '../base/shape.ts';
 import { BINARY_PORTS, expectRank, input, mismatch } from './common.ts';
-import { pyLiteral } from '../export/python.ts';
+import { pyLiteral } from '../base/python.ts';
 import { defineNode } from './types.ts';
 
 /** Batched matrix product over the last two axes, e.g. attention scores q·kᵀ. */

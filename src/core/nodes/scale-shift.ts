@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { elementsPerItem } from '../base/shape.ts';
 import { checkLogdet, input, logdetInput, logdetOutput, mismatch } from './common.ts';
-import { pyLiteral } from '../export/python.ts';
+import { pyLiteral } from '../base/python.ts';
 import { defineNode } from './types.ts';
 
 const NOT_INVERTIBLE = 'scale 0 maps every input to the shift, so it has no inverse (log|det| = −∞); a flow step needs a non-zero scale';

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { Shape } from '../base/shape.ts';
 import type { SamplerDefinition } from './sampler-types.ts';
 import type { RandomSource } from '../base/random.ts';
+import type { PyValue } from '../base/python.ts';
 
 /** What flows along an edge; an edge joins ports of the same type. */
 export type PortType = 'tensor' | 'tokens' | 'schedule' | 'loss';
@@ -146,8 +147,7 @@ export type TorchLayout =
   /** A transposed-conv kernel [kh, kw, out, in] as nn.ConvTranspose2d's weight [in, out, kh, kw]. */
   | 'convT';
 
-/** A Python value written into model.py (numbers, strings, booleans, None, lists, tuples of those). */
-export type PyValue = number | string | boolean | null | readonly PyValue[] | { tuple: readonly PyValue[] };
+export type { PyValue } from '../base/python.ts';
 
 /**
  * How a kind is written in an exported PyTorch project (docs/export.md):

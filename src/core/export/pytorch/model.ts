@@ -18,7 +18,7 @@ import type { CompiledObjective, Program } from '../../compiler/program.ts';
 import { getNodeDefinition } from '../../nodes/registry.ts';
 import { isLossKind, type Init, type NodeDefinition, type PyValue, type TorchLayout } from '../../nodes/types.ts';
 import type { NodeInfo } from '../../shapes/analysis.ts';
-import { pyIdentifier, pyKeywords, pyLiteral, pyString } from '../python.ts';
+import { pyIdentifier, pyKeywords, pyLiteral, pyString } from '../../base/python.ts';
 
 /** One parameter of model.py: the variable it holds, its name in the state_dict, and how its values are laid out there. */
 export interface TorchParameter {

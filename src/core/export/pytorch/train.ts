@@ -10,7 +10,7 @@
 import type { Program } from '../../compiler/program.ts';
 import { dataParamApplies, type DataParamName, type DataParams } from '../../data/datasets.ts';
 import type { PyValue } from '../../nodes/types.ts';
-import { pyLiteral, pyString } from '../python.ts';
+import { pyLiteral, pyString } from '../../base/python.ts';
 import { pyDocText, type TorchModel } from './model.ts';
 
 /** A JSON-like value as a Python literal (dicts too). */
@@ -66,6 +66,7 @@ OUT/checkpoint/ holds weights.safetensors (the names of model.py's
 state_dict), the optimizers' state and the step.
 """
 import argparse
+import gc as gc_module
 import json
 import os
 import time
@@ -139,8 +140,9 @@ def main():
         # behind discrete codes) get no gradient in its steps: DDP must look for them (PyTorch warns when a
         # step had none). BatchNorm keeps no running averages, so there are no buffers to broadcast.
         model = DDP(model, device_ids=[local_rank] if device.type == 'cuda' else None, find_unused_parameters=True, broadcast_buffers=False)
-        # BatchNorm normalises over the global batch, every rank's part of it, as one process would.
-        gc.sync_batch_statistics(True)
+        # BatchNorm statistics and token counts (a language model's mean over tokens) are the global batch's,
+        # every rank's part of it, as one process would have them.
+        gc.sync_global_batch(True)
 
     optimizers = {o['id']: gc.make_optimizer(raw_model, o['parameters'], o['optimizer']) for o in OBJECTIVES}
     averages = {o['id']: gc.WeightAverage(raw_model, o['parameters'], o['optimizer']['ema']) for o in OBJECTIVES if o['optimizer']['ema'] > 0}
@@ -155,6 +157,7 @@ def main():
         os.makedirs(args.out, exist_ok=True)
     log = open(os.path.join(args.out, 'metrics.jsonl'), 'a') if master else None
     sums, started = {}, time.time()
+    out = loss = None
 
     while step < args.steps:
         objective = cycle[step % len(cycle)]
@@ -211,8 +214,10 @@ def main():
         difference = gc.rank_disagreement(raw_model)
         if master:
             print(f'parameters on all {world} ranks: largest difference from rank 0 {difference:g}', flush=True)
-        # The DDP wrapper goes before its process group: with gloo, a reducer outliving the group can hang the exit.
-        del model
+        # Everything that holds DDP's hooks goes before the process group does: with gloo (PyTorch 1.13) a
+        # reducer freed after destroy_process_group can hang the exit.
+        del model, raw_model, optimizers, averages, out, loss
+        gc_module.collect()
         dist.barrier()
         dist.destroy_process_group()
         if difference != 0:

@@ -4,7 +4,9 @@
  * of their quotes (documents are untrusted: a node id or a param string is
  * data in the exported code, never code).
  */
-import type { PyValue } from '../nodes/types.ts';
+
+/** A Python value written into model.py (numbers, strings, booleans, None, lists, tuples of those). */
+export type PyValue = number | string | boolean | null | readonly PyValue[] | { tuple: readonly PyValue[] };
 
 /** A Python string literal: single-quoted, every character outside printable ASCII escaped. */
 export function pyString(text: string): string {
