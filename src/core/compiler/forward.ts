@@ -44,19 +44,27 @@ export function initialValues(init: Init, shape: readonly number[], rng: Rng): F
 
 let nextVariable = 0;
 
-/** One tf.Variable per distinct variable scope, initialised from `seed` in op order. */
-export function createVariables(analysis: Analysis, seed: number): Map<string, tf.Variable> {
+/** Every distinct variable's initial values and shape, drawn from `seed` in op order (what training starts from). */
+export function initialVariableValues(analysis: Analysis, seed: number): Map<string, { values: Float32Array; shape: number[] }> {
   const rng = new Rng(seed);
-  const vars = new Map<string, tf.Variable>();
+  const out = new Map<string, { values: Float32Array; shape: number[] }>();
   for (const op of analysis.ops) {
     for (const spec of op.variables) {
       const key = variableKey(op, spec);
-      if (vars.has(key)) continue;
-      const initial = tf.tensor(initialValues(spec.init, spec.shape, rng), spec.shape);
-      // Variable names are global in TF.js; the counter keeps two programs apart.
-      vars.set(key, tf.variable(initial, true, `${key.replace(/[^A-Za-z0-9_]/g, '_')}_${nextVariable++}`));
-      initial.dispose();
+      if (!out.has(key)) out.set(key, { values: initialValues(spec.init, spec.shape, rng), shape: spec.shape });
     }
+  }
+  return out;
+}
+
+/** One tf.Variable per distinct variable scope, initialised from `seed` in op order. */
+export function createVariables(analysis: Analysis, seed: number): Map<string, tf.Variable> {
+  const vars = new Map<string, tf.Variable>();
+  for (const [key, { values, shape }] of initialVariableValues(analysis, seed)) {
+    const initial = tf.tensor(values, shape);
+    // Variable names are global in TF.js; the counter keeps two programs apart.
+    vars.set(key, tf.variable(initial, true, `${key.replace(/[^A-Za-z0-9_]/g, '_')}_${nextVariable++}`));
+    initial.dispose();
   }
   return vars;
 }

@@ -319,8 +319,8 @@ class ModelWriter {
         this.refuse(id, `kind ${node.kind} has no PyTorch form yet`, where);
         continue;
       }
-      const shapes = Object.fromEntries(Object.entries(info.inputs).map(([port, value]) => [port, value.shape])) as Record<string, Shape>;
-      const ctx = { params: info.params, inputs: shapes };
+      const ctx = inferContext(info);
+      const shapes = ctx.inputs;
       const gradientLines = this.inputGradientLines(def, info.params, inputs, locals);
       lines.push(...gradientLines.lines);
       const name = locals.take(pyIdentifier(id));
@@ -333,7 +333,7 @@ class ModelWriter {
           init.push(`self.${attr} = gc.${spec.class}(${pyKeywords(spec.args)})  ${comment}`);
           const weights = form.weights?.(ctx) ?? {};
           this.nameVariables(view, id, attr, weights);
-          init.push(...this.tieLines(view, id, attr, def, info.params, weights, built));
+          init.push(...this.tieLines(view, id, attr, def, ctx, weights, built));
         }
         const args = [...inputs].map(([port, expr]) => `${port}=${expr}`);
         if (gradientLines.name) args.push(`gradients=${gradientLines.name}`);
@@ -394,12 +394,10 @@ class ModelWriter {
     id: string,
     attr: string,
     def: NodeDefinition,
-    params: unknown,
+    ctx: ReturnType<typeof inferContext>,
     weights: Readonly<Record<string, readonly [string, TorchLayout]>>,
     built: Map<string, string>,
   ): string[] {
-    const info = view.infos.get(id)!;
-    const ctx = { params, inputs: Object.fromEntries(Object.entries(info.inputs).map(([p, v]) => [p, v.shape])) as Record<string, Shape> };
     const lines: string[] = [];
     for (const spec of def.variables?.(ctx) ?? []) {
       if (!spec.tied) continue;
@@ -412,8 +410,7 @@ class ModelWriter {
         this.refuse(id, `its weights are tied to "${lenderId}", which is built after it or has no PyTorch form; place the lender first`, view.module?.id);
         continue;
       }
-      const lenderCtx = { params: lenderInfo.params, inputs: Object.fromEntries(Object.entries(lenderInfo.inputs).map(([p, v]) => [p, v.shape])) as Record<string, Shape> };
-      const [lenderName, lenderLayout] = lenderDef.torch.weights(lenderCtx)[lenderDef.lends] ?? [];
+      const [lenderName, lenderLayout] = lenderDef.torch.weights(inferContext(lenderInfo))[lenderDef.lends] ?? [];
       const [ownName, ownLayout] = weights[spec.name] ?? [];
       if (!lenderName || !ownName || lenderLayout !== ownLayout) {
         this.refuse(id, `its tie to "${lenderId}" would need the lent matrix transposed in PyTorch, which export does not write yet`, view.module?.id);
@@ -423,6 +420,11 @@ class ModelWriter {
     }
     return lines;
   }
+}
+
+/** What a kind's torch form is asked with: the node's params and its connected inputs' shapes. */
+function inferContext(info: NodeInfo): { params: unknown; inputs: Record<string, Shape> } {
+  return { params: info.params, inputs: Object.fromEntries(Object.entries(info.inputs).map(([port, value]) => [port, value.shape])) };
 }
 
 /** The source node:port of the edge into `node`'s `port` in a scope. */

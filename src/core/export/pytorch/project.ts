@@ -6,9 +6,8 @@
  * (the CLI to a folder, the app into a zip).
  */
 import type { Diagnostic } from '../../base/diagnostics.ts';
-import { Rng } from '../../base/random.ts';
 import type { Program } from '../../compiler/program.ts';
-import { initialValues, variableKey } from '../../compiler/forward.ts';
+import { initialVariableValues } from '../../compiler/forward.ts';
 import { encodeSafetensors, type NamedTensor } from '../safetensors.ts';
 import { toTorchLayout, torchShape } from './layouts.ts';
 import { writeTorchModel, type TorchParameter } from './model.ts';
@@ -34,15 +33,7 @@ export type PytorchProjectResult = { ok: true; files: ProjectFile[]; parameters:
 
 /** The values training would start from: every variable drawn from the seed in op order, as the app does. */
 export function initialWeights(program: Program, seed = program.document.training.seed): Map<string, Float32Array> {
-  const rng = new Rng(seed);
-  const out = new Map<string, Float32Array>();
-  for (const op of program.analysis.ops) {
-    for (const spec of op.variables) {
-      const key = variableKey(op, spec);
-      if (!out.has(key)) out.set(key, initialValues(spec.init, spec.shape, rng));
-    }
-  }
-  return out;
+  return new Map([...initialVariableValues(program.analysis, seed)].map(([key, { values }]) => [key, values]));
 }
 
 /** The weights under model.py's names, in PyTorch's layouts. */
