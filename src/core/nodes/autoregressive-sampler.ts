@@ -5,6 +5,7 @@ import { expectRank, input, lastDim } from './common.ts';
 import type { SamplerDefinition, SamplerOp, SamplerPlan, SamplerPlanContext, SamplerRunContext } from './sampler-types.ts';
 import { defineNode, type RecurrentState } from './types.ts';
 import { nameRecord } from '../base/names.ts';
+import { exampleShape } from './sampler-condition.ts';
 
 /**
  * Draws one token from softmax(logits / temperature), keeping only the topK
@@ -181,6 +182,16 @@ const sampler: SamplerDefinition<Params, AutoregressivePlan> = {
   run: async (ctx, plan) => ({ kind: 'tokens', tokens: await generateTokens(ctx, plan) }),
   output: () => ({ kind: 'tokens' }),
   tokens: (plan) => plan.tokens,
+  export: {
+    networks: (plan) => [{ name: 'logits', inputs: [{ name: 'tokens', key: plan.tokens }], output: plan.logits, ops: plan.ops }],
+    torch: (params, plan, values) => {
+      const [context, vocab] = exampleShape(values, plan.logits);
+      return {
+        function: 'tokens',
+        args: { context: context!, vocab: vocab!, temperature: params.temperature, top_k: params.topK, length: params.maxLength || context!, start_token: params.startToken, stop_token: params.stopToken },
+      };
+    },
+  },
 };
 
 /**

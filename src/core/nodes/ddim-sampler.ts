@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { input, mismatch, zSize } from './common.ts';
 import type { StepTables } from './ddpm-sampler.ts';
-import { denoise, diffusionOutput, guidanceParams, planDiffusion, scheduleLength, type DenoiseLoop, type DiffusionPlan } from './diffusion-sampling.ts';
+import { denoise, denoiseLoop, diffusionNetworks, diffusionOutput, guidanceParams, planDiffusion, scheduleLength, type DenoiseLoop, type DiffusionPlan } from './diffusion-sampling.ts';
 import { scheduleSteps } from './noise-schedule.ts';
 import type { SamplerDefinition } from './sampler-types.ts';
 import { conditionParams, conditionPort } from './sampler-condition.ts';
@@ -99,6 +99,10 @@ const sampler: SamplerDefinition<Params, DiffusionPlan> = {
     return { kind: 'tensor', tensor: await denoise(ctx, plan, loop) };
   },
   output: diffusionOutput,
+  export: {
+    networks: diffusionNetworks,
+    torch: (params, plan) => denoiseLoop(plan, params.guidance, { loop: 'ddim', steps: params.steps, eta: params.eta, clip_denoised: params.clipDenoised }),
+  },
   chain: (plan, values) => {
     const length = scheduleLength(plan, values);
     return length === undefined ? undefined : { name: 'ddim', steps: Math.min(length, (plan.op.params as Params).steps), everyStep: false };

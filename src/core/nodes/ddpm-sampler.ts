@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { input, mismatch, zSize } from './common.ts';
 import { ddimLoop } from './ddim-sampler.ts';
-import { denoise, diffusionOutput, guidanceParams, planDiffusion, scheduleLength, type DenoiseLoop, type DiffusionPlan } from './diffusion-sampling.ts';
+import { denoise, denoiseLoop, diffusionNetworks, diffusionOutput, guidanceParams, planDiffusion, scheduleLength, type DenoiseLoop, type DiffusionPlan } from './diffusion-sampling.ts';
 import { scheduleSteps } from './noise-schedule.ts';
 import type { SamplerDefinition } from './sampler-types.ts';
 import { conditionParams, conditionPort } from './sampler-condition.ts';
@@ -84,6 +84,10 @@ const sampler: SamplerDefinition<Params, DiffusionPlan> = {
     return { kind: 'tensor', tensor: await denoise(ctx, plan, loop) };
   },
   output: diffusionOutput,
+  export: {
+    networks: diffusionNetworks,
+    torch: (params, plan) => denoiseLoop(plan, params.guidance, { loop: 'ddpm', clip_denoised: params.clipDenoised, variance: params.variance }),
+  },
   chain: (plan, values) => {
     const steps = scheduleLength(plan, values);
     return steps === undefined ? undefined : { name: 'ddpm', steps, everyStep: true };

@@ -9,7 +9,8 @@ import { concrete, type Shape } from '../base/shape.ts';
 import type { StepTables } from './ddpm-sampler.ts';
 import { diffuseNode } from './diffuse.ts';
 import { SCHEDULE_ALPHA, SCHEDULE_ALPHA_BAR, SCHEDULE_BETA } from './noise-schedule.ts';
-import type { SamplerOp, SamplerOutput, SamplerPlan, SamplerPlanContext, SamplerRunContext, SamplerValues } from './sampler-types.ts';
+import type { SamplerNetwork, SamplerOp, SamplerOutput, SamplerPlan, SamplerPlanContext, SamplerRunContext, SamplerValues, TorchLoop } from './sampler-types.ts';
+import type { PyValue } from './types.ts';
 
 export interface DiffusionPlan extends SamplerPlan {
   /** The denoiser's eps prediction. */
@@ -50,6 +51,20 @@ export function planDiffusion<P>({ op, opsFor, isFeed, valueOf, condition }: Sam
   const dataShape = valueOf(diffuse.inputs.x0!)!.shape;
   const setup = opsFor([schedule]);
   return { kind, op, prediction, schedule, xt, t, dataShape, ops, setup };
+}
+
+/** The networks a denoising loop runs: the schedule (once) and the denoiser (each step). */
+export function diffusionNetworks(plan: DiffusionPlan): SamplerNetwork[] {
+  return [
+    { name: 'schedule', inputs: [], output: plan.schedule, ops: plan.setup },
+    { name: 'denoise', inputs: [{ name: 'x_t', key: plan.xt }, { name: 't', key: plan.t }], output: plan.prediction, ops: plan.ops },
+  ];
+}
+
+/** gencomposer.sampling.denoise's arguments for a plan: the loop's own (`loop`) and guidance's. */
+export function denoiseLoop(plan: DiffusionPlan, guidance: number, loop: Readonly<Record<string, PyValue>>): TorchLoop {
+  const nullLabel = plan.condition?.nullLabel;
+  return { function: 'denoise', args: { shape: plan.dataShape.slice(1).map(Number), ...loop, guidance, ...(guidance > 0 && nullLabel !== undefined ? { null_label: nullLabel } : {}) } };
 }
 
 export function diffusionOutput(plan: DiffusionPlan): SamplerOutput {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { input, mismatch, zSize } from './common.ts';
-import type { SamplerDefinition, SamplerOp, SamplerPlan, SamplerPlanContext, SamplerRunContext } from './sampler-types.ts';
+import { exampleShape } from './sampler-condition.ts';
+import type { InverseStep, SamplerDefinition, SamplerOp, SamplerPlan, SamplerPlanContext, SamplerRunContext } from './sampler-types.ts';
 import { defineNode } from './types.ts';
 
 const params = z.strictObject({
@@ -11,12 +12,6 @@ const params = z.strictObject({
 });
 
 type Params = z.infer<typeof params>;
-
-/** One step of running a flow backwards. */
-export type InverseStep =
-  | { kind: 'inverse'; op: SamplerOp }
-  /** A conditioning op (e.g. a coupling's s/t network) run forwards on values already recovered. */
-  | { kind: 'forward'; op: SamplerOp };
 
 export interface FlowPlan extends SamplerPlan {
   latent: string;
@@ -108,6 +103,10 @@ const sampler: SamplerDefinition<Params, FlowPlan> = {
   output: (plan, values) => ({ kind: 'tensor', shape: values.valueOf(plan.data)?.shape }),
   latent: (plan) => plan.latent,
   inverse: { ends: (plan) => ({ latent: plan.latent, data: plan.data }), invert },
+  export: {
+    networks: (plan) => [{ name: 'invert', inputs: [{ name: 'z', key: plan.latent }], output: plan.data, ops: [], inverse: plan.steps }],
+    torch: (params, plan, values) => ({ function: 'flow', args: { shape: exampleShape(values, plan.latent), temperature: params.temperature } }),
+  },
 };
 
 /**

@@ -5,7 +5,7 @@ import { sampleToken } from './autoregressive-sampler.ts';
 import { input, mismatch, zSize } from './common.ts';
 import { expectImage } from './image-common.ts';
 import type { SamplerDefinition, SamplerOp, SamplerPlan, SamplerPlanContext, SamplerRunContext, SamplerValues } from './sampler-types.ts';
-import { conditionParams, conditionPort } from './sampler-condition.ts';
+import { conditionParams, conditionPort, exampleShape } from './sampler-condition.ts';
 import { defineNode, type NodePorts } from './types.ts';
 
 const params = z.strictObject({
@@ -129,6 +129,13 @@ const sampler: SamplerDefinition<Params, PixelPlan> = {
     return typeof h === 'number' && typeof w === 'number' ? h * w : undefined;
   },
   autoregressive: (plan) => ({ scores: plan.scores, replaces: plan.replaced }),
+  export: {
+    networks: (plan) => [{ name: 'scores', inputs: [{ name: 'values', key: plan.replaced }], output: plan.scores, ops: plan.ops }],
+    torch: (params, plan, values) => ({
+      function: 'pixels',
+      args: { shape: exampleShape(values, plan.replaced), scores: exampleShape(values, plan.scores).at(-1)!, draw: plan.draw, temperature: params.temperature },
+    }),
+  },
 };
 
 function ports(p: Params): NodePorts {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { input, mismatch, zSize } from './common.ts';
 import type { SamplerDefinition, SamplerOp, SamplerPlan } from './sampler-types.ts';
-import { conditionParams, conditionPort } from './sampler-condition.ts';
+import { conditionParams, conditionPort, exampleShape } from './sampler-condition.ts';
 import { defineNode } from './types.ts';
 
 const params = z.strictObject({
@@ -42,6 +42,10 @@ const sampler: SamplerDefinition<z.infer<typeof params>, PriorPlan> = {
   },
   output: (plan, values) => ({ kind: 'tensor', shape: values.valueOf(plan.output)?.shape }),
   latent: (plan) => plan.latent,
+  export: {
+    networks: (plan) => [{ name: 'decode', inputs: [{ name: 'z', key: plan.latent }], output: plan.output, ops: plan.ops }],
+    torch: (params, plan, values) => ({ function: 'prior', args: { shape: exampleShape(values, plan.latent), distribution: params.distribution, transform: params.transform } }),
+  },
 };
 
 /**

@@ -7,6 +7,7 @@
  * kind only spreads the port and the params below into its definition.
  */
 import { z } from 'zod';
+import type { SamplerValues } from './sampler-types.ts';
 
 export const conditionPort = {
   name: 'condition',
@@ -64,4 +65,10 @@ export function parseConditionChoice(text: string): ConditionChoice | undefined 
   if (!/^\d+(\s*,\s*\d+)*$/.test(t)) return undefined;
   const values = t.split(',').map((v) => Number(v.trim()));
   return values.every((v) => Number.isSafeInteger(v) && v <= 1 << 20) && values.length <= 4096 ? { kind: 'values', values } : undefined;
+}
+
+/** One example's shape of a value (its batch axis dropped), for an exported loop's draws. */
+export function exampleShape(values: SamplerValues, key: string): number[] {
+  const shape = values.valueOf(key)?.shape ?? [];
+  return shape.slice(1).map((d) => (typeof d === 'number' ? d : 0));
 }

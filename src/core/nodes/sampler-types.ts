@@ -6,7 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Shape } from '../base/shape.ts';
-import type { NodeDefinition, PortType, RandomSource, RecurrentState, VariableSpec } from './types.ts';
+import type { NodeDefinition, PortType, PyValue, RandomSource, RecurrentState, VariableSpec } from './types.ts';
 
 /** An op of the analysed graph, as a sampler's plan sees it (the compiler's ops satisfy it). */
 export interface SamplerOp {
@@ -115,6 +115,31 @@ export interface SamplerChain {
   everyStep: boolean;
 }
 
+/**
+ * A network a sampler's loop runs, as export writes it (a method of model.py's
+ * Model, an ONNX model): the values its loop supplies in, one value out.
+ */
+export interface SamplerNetwork {
+  /** Names it in exported code and files ('decode', 'denoise', 'logits'). */
+  name: string;
+  /** What the loop supplies, by the name export gives it ('z', 'x_t', 't', 'tokens'), and the value it takes the place of. */
+  inputs: ReadonlyArray<{ name: string; key: string }>;
+  output: string;
+  /** The ops from the inputs to the output, run forwards... */
+  ops: readonly SamplerOp[];
+  /** ...or, for a flow, the steps that run its path backwards from the input to the output. */
+  inverse?: readonly InverseStep[];
+}
+
+/** One step of running a flow backwards: invert an op, or run a conditioning op (a coupling's s/t network) forwards on values already recovered. */
+export type InverseStep = { kind: 'inverse'; op: SamplerOp } | { kind: 'forward'; op: SamplerOp };
+
+/** A sampler's loop in an exported project: a function of gencomposer.sampling and its keyword arguments (Python values). */
+export interface TorchLoop {
+  function: string;
+  args: Readonly<Record<string, PyValue>>;
+}
+
 export interface SamplerDefinition<P, Plan extends SamplerPlan = SamplerPlan> {
   /** The plan, or why the graph cannot be sampled this way (GC205's reason). */
   plan(ctx: SamplerPlanContext<P>): Plan | { error: string };
@@ -139,6 +164,15 @@ export interface SamplerDefinition<P, Plan extends SamplerPlan = SamplerPlan> {
   autoregressive?(plan: Plan): { scores: string; replaces: string };
   /** Runs of the model per draw when there are many (one per pixel): evaluation scores fewer samples of a sampler above 200. */
   passes?(plan: Plan, values: SamplerValues): number | undefined;
+  /**
+   * Export: the networks its loop runs (the condition's labels and the
+   * nodes after it are added by export), and the loop as gencomposer.sampling
+   * writes it, drawing what `run` draws in the same order.
+   */
+  export?: {
+    networks(plan: Plan): SamplerNetwork[];
+    torch(params: P, plan: Plan, values: SamplerValues): TorchLoop;
+  };
 }
 
 /** The definition that plans and runs `plan`. */
