@@ -11,3 +11,4 @@ from .blocks import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .training import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
+from .sampling import *  # noqa: F401,F403

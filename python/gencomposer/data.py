@@ -35,7 +35,7 @@ import zipfile
 import torch
 
 __all__ = [
-    'load_dataset', 'batches', 'train_batch', 'Dataset', 'DataError', 'Rng', 'stream_rng',
+    'load_dataset', 'batches', 'train_batch', 'Dataset', 'DataError', 'Rng', 'stream_rng', 'decode_tokens',
     'DATASETS', 'CHAR_VOCAB', 'MNIST_FILE', 'NAMES_FILE', 'MNIST_TEST_SIZE', 'TOY_POOL_SIZE', 'REVERSE_POOL_SIZE',
 ]
 
@@ -328,14 +328,19 @@ class Dataset:
         return out
 
     def decode(self, tokens):
-        """Tokens back to text (text datasets): a leading start token is skipped, reading stops at the end token or padding."""
-        tokens = [int(t) for t in tokens]
-        text = []
-        for t in tokens[1 if tokens[:1] == [BOUNDARY] else 0:]:
-            if t in (BOUNDARY, PAD):
-                break
-            text.append(CHAR_VOCAB[t] if BOUNDARY < t < len(CHAR_VOCAB) else '?')
-        return ''.join(text)
+        """Tokens back to text (text datasets): see decode_tokens."""
+        return decode_tokens(tokens)
+
+
+def decode_tokens(tokens):
+    """Character tokens back to text: a leading start token is skipped, reading stops at the end token or padding."""
+    tokens = [int(t) for t in tokens]
+    text = []
+    for t in tokens[1 if tokens[:1] == [BOUNDARY] else 0:]:
+        if t in (BOUNDARY, PAD):
+            break
+        text.append(CHAR_VOCAB[t] if BOUNDARY < t < len(CHAR_VOCAB) else '?')
+    return ''.join(text)
 
 
 def train_batch(dataset, batch_size, step, rank=0, world_size=1, seed=None):

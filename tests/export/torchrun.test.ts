@@ -11,7 +11,7 @@
  * no torchrun.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,13 @@ describe.skipIf(!hasTorch)('exported projects under torchrun', () => {
           }
         }
       });
+      // sample.py picks up what the ranks trained (two/checkpoint) and writes the picture or text the app would.
+      const sampled = spawnSync(PYTHON, ['sample.py', '--out', 'two', '--n', '4'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+      expect(sampled.status, sampled.stderr.split('\n').slice(-15).join('\n')).toBe(0);
+      expect(sampled.stdout).toContain(`weights: ${join('two', 'checkpoint', 'weights.safetensors')}`);
+      const written = readdirSync(join(dir, 'two', 'samples'));
+      if (file === 'transformer.json') expect(readFileSync(join(dir, 'two', 'samples', 'sampler.txt'), 'utf8').split('\n').length - 1).toBe(4);
+      else expect(written).toContain('sampler.png');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

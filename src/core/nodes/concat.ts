@@ -48,7 +48,14 @@ export const concatNode = defineNode({
       return { a: a!, b: b! };
     },
   },
-  torch: { inline: (params, inputs) => ({ y: `torch.cat([${inputs.a}, ${inputs.b}], dim=${params.axis})` }) },
+  torch: {
+    inline: (params, inputs) => ({ y: `torch.cat([${inputs.a}, ${inputs.b}], dim=${params.axis})` }),
+    inverse: (params, outputs, shapes) => {
+      const axis = normalizeAxis(params.axis, shapes.a!.length)!;
+      const [at, rest] = [shapes.a![axis], shapes.b![axis]];
+      return { a: `${outputs.y}.narrow(${axis}, 0, ${at})`, b: `${outputs.y}.narrow(${axis}, ${at}, ${rest})` };
+    },
+  },
   summary: (p) => `axis ${p.axis}`,
   sequence: positionwiseOnLastAxis,
 });

@@ -77,6 +77,7 @@ export const couplingLayerNode = defineNode({
     return { nodes, edges, inputs: { x: [['split', 'x']], logdet: [['coupling', 'logdet']] }, outputs };
   },
   torch: {
+    inverts: { inputs: ['x'], outputs: ['y'] },
     module: ({ inputs, params }) => ({
       class: 'CouplingLayer',
       args: {

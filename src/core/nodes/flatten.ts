@@ -17,7 +17,7 @@ export const flattenNode = defineNode({
     return { y: ['B', elementsPerItem(x)] };
   },
   forward: ({ inputs, outputShapes }) => ({ y: tf.reshape(inputs.x!, [-1, outputShapes.y![1]!]) }),
-  torch: { inline: (_params, inputs) => ({ y: `${inputs.x}.flatten(1)` }) },
+  torch: { inline: (_params, inputs) => ({ y: `${inputs.x}.flatten(1)` }), inverse: (_params, outputs, shapes) => ({ x: `${outputs.y}.reshape(-1, ${shapes.x!.slice(1).join(', ')})` }) },
   // Like Reshape: |det| = 1.
   invertible: { inputs: ['x'], outputs: ['y'], inverse: ({ outputs, inputShapes }) => ({ x: tf.reshape(outputs.y!, [-1, ...inputShapes.x!.slice(1)]) }) },
 });

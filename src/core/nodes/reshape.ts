@@ -24,6 +24,9 @@ export const reshapeNode = defineNode({
   forward: ({ inputs, params }) => ({ y: tf.reshape(inputs.x!, [-1, ...params.shape]) }),
   // Moves no value, so |det| = 1 and a flow's log-determinant passes it by (squeeze in Glow is a Reshape and a Transpose).
   invertible: { inputs: ['x'], outputs: ['y'], inverse: ({ outputs, inputShapes }) => ({ x: tf.reshape(outputs.y!, [-1, ...inputShapes.x!.slice(1)]) }) },
-  torch: { inline: (params, inputs) => ({ y: `${inputs.x}.reshape(-1, ${params.shape.join(', ')})` }) },
+  torch: {
+    inline: (params, inputs) => ({ y: `${inputs.x}.reshape(-1, ${params.shape.join(', ')})` }),
+    inverse: (_params, outputs, shapes) => ({ x: `${outputs.y}.reshape(-1, ${shapes.x!.slice(1).join(', ')})` }),
+  },
   summary: (p) => `[B, ${p.shape.join(', ')}]`,
 });

@@ -67,6 +67,7 @@ export const scaleShiftNode = defineNode({
       const logdet = inputs.logdet ? (own === 0 ? inputs.logdet : plus(inputs.logdet, own)) : `${x}.new_full((${x}.shape[0],), ${pyLiteral(own)})`;
       return { y, logdet };
     },
+    inverse: (params, outputs) => ({ x: params.scale === 1 && params.shift === 0 ? outputs.y! : `(${outputs.y} - ${pyLiteral(params.shift)}) / ${pyLiteral(params.scale)}` }),
   },
   summary: (p) => `·${p.scale} + ${p.shift}`,
 });

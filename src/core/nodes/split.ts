@@ -62,6 +62,7 @@ export const splitNode = defineNode({
       const lead = axis === shapes.x!.length - 1 ? '..., ' : ':, '.repeat(axis);
       return { a: `${inputs.x}[${lead}:${at}]`, b: `${inputs.x}[${lead}${at}:]` };
     },
+    inverse: (params, outputs, shapes) => ({ x: `torch.cat([${outputs.a}, ${outputs.b}], dim=${splitPoint(shapes.x!, params).axis})` }),
   },
   summary: (p) => `axis ${p.axis}${p.at === undefined ? ' · half' : ` · at ${p.at}`}`,
 });

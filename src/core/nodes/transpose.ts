@@ -32,6 +32,13 @@ export const transposeNode = defineNode({
       return { x: tf.transpose(outputs.y!, back) };
     },
   },
-  torch: { inline: (params, inputs) => ({ y: `${inputs.x}.permute(${params.perm.join(', ')})` }) },
+  torch: {
+    inline: (params, inputs) => ({ y: `${inputs.x}.permute(${params.perm.join(', ')})` }),
+    inverse: (params, outputs) => {
+      const back = new Array<number>(params.perm.length);
+      params.perm.forEach((from, to) => (back[from] = to));
+      return { x: `${outputs.y}.permute(${back.join(', ')})` };
+    },
+  },
   summary: (p) => `[${p.perm.join(', ')}]`,
 });

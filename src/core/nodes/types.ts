@@ -173,6 +173,19 @@ export interface TorchForm<P> {
    * state_dict and the layout it takes there.
    */
   weights?(ctx: InferContext<P>): Readonly<Record<string, readonly [string, TorchLayout]>>;
+  /**
+   * An invertible kind written inline, run backwards (a flow's sampler):
+   * expressions of its outputs (by port) for the inputs it recovers (by
+   * port); `shapes` are its inputs' shapes. Module kinds have an `inverse`
+   * method instead, taking the outputs and conditioning inputs by port name.
+   */
+  inverse?(params: P, outputs: Readonly<Record<string, string>>, shapes: Readonly<Record<string, Shape>>): Readonly<Record<string, string>>;
+  /**
+   * A block whose module runs backwards as a whole (its `inverse` method),
+   * though the app inverts the ops it expands to: the inputs it recovers
+   * from the outputs it starts from.
+   */
+  inverts?: { inputs: readonly string[]; outputs: readonly string[] };
 }
 
 export interface NodeDefinition<P = any> {

@@ -19,6 +19,8 @@ import { getNodeDefinition } from '../../nodes/registry.ts';
 import { isLossKind, type Init, type NodeDefinition, type PyValue, type TorchLayout } from '../../nodes/types.ts';
 import type { NodeInfo } from '../../shapes/analysis.ts';
 import { pyIdentifier, pyKeywords, pyLiteral, pyString } from '../../base/python.ts';
+import type { SamplerNetwork } from '../../nodes/sampler-types.ts';
+import { samplerNetworks } from '../sampler-networks.ts';
 
 /** One parameter of model.py: the variable it holds, its name in the state_dict, and how its values are laid out there. */
 export interface TorchParameter {
@@ -37,6 +39,8 @@ export interface TorchModel {
   parameters: TorchParameter[];
   /** Objective id → the Model method that computes its losses. */
   objectiveMethods: Map<string, string>;
+  /** Sampler id → network name → the Model method that runs it and its arguments (the network's inputs, in order). */
+  samplerMethods: Map<string, Map<string, { method: string; inputs: string[] }>>;
 }
 
 export type TorchModelResult = { ok: true; model: TorchModel } | { ok: false; diagnostics: Diagnostic[] };
@@ -124,7 +128,20 @@ class ModelWriter {
     const objectiveMethods = new Map<string, string>();
     const methodNames = new Names();
     for (const o of this.program.objectives) objectiveMethods.set(o.id, methodNames.take(`objective_${pyIdentifier(o.id, '')}`));
-    const model = this.writeModelClass(graph, modules, objectiveMethods);
+    const samplerMethods: TorchModel['samplerMethods'] = new Map();
+    for (const plan of this.program.samplers) {
+      const networks = samplerNetworks(plan);
+      if (!networks) {
+        this.refuse(plan.op.origin.node, `sampler kind ${plan.op.kind} has no exported loop`);
+        continue;
+      }
+      const methods = new Map<string, { method: string; inputs: string[] }>();
+      for (const network of networks) {
+        methods.set(network.name, { method: methodNames.take(`sample_${pyIdentifier(plan.op.id, '')}_${network.name}`), inputs: network.inputs.map((i) => i.name) });
+      }
+      samplerMethods.set(plan.op.id, methods);
+    }
+    const model = this.writeModelClass(graph, modules, objectiveMethods, samplerMethods);
     const header = [
       `"""`,
       `${pyDocText(this.doc.meta.name)}: the graph as PyTorch modules, written by \`gencomposer export\`.`,
@@ -146,7 +163,7 @@ class ModelWriter {
       '}',
     ];
     const source = [...header, ...inits, '', ...this.classes.flatMap((c) => [c, '']), model, ''].join('\n');
-    return { source, parameters: this.parameters, objectiveMethods };
+    return { source, parameters: this.parameters, objectiveMethods, samplerMethods };
   }
 
   /** Names every variable a node declares that is its own, under the node's attribute. */
@@ -192,7 +209,7 @@ class ModelWriter {
     ].join('\n');
   }
 
-  private writeModelClass(graph: ScopeView, modules: GraphModule[], methods: Map<string, string>): string {
+  private writeModelClass(graph: ScopeView, modules: GraphModule[], methods: Map<string, string>, samplerMethods: TorchModel['samplerMethods']): string {
     const init: string[] = [];
     for (const mod of modules) {
       const placed = [...new Set(mod.nodes.filter((n) => n.kind === 'Module').map((n) => String(n.params.module)))];
@@ -209,6 +226,14 @@ class ModelWriter {
       const locals = new Names();
       const body = this.writeScope(graph, nodeAttrs, locals, needed, init, new Map(), built);
       methodsSource.push(this.objectiveMethod(objective, methods.get(objective.id)!, body));
+    }
+    for (const plan of this.program.samplers) {
+      const names = samplerMethods.get(plan.op.id);
+      if (!names) continue;
+      for (const network of samplerNetworks(plan) ?? []) {
+        const method = this.samplerMethod(graph, plan.op.origin.node, network, names.get(network.name)!.method, nodeAttrs, init, built);
+        if (method) methodsSource.push(method);
+      }
     }
     const dispatch = this.program.objectives.map((o, i) => `        ${i === 0 ? 'if' : 'elif'} objective == ${pyString(o.id)}:\n            return self.${methods.get(o.id)}(batch, ctx)`);
     return [
@@ -242,6 +267,105 @@ class ModelWriter {
     ].join('\n');
   }
 
+  private graphRefs?: Map<string, string>;
+
+  /** The graph's node output (`node:port`) that holds a value of the expanded graph, when a node of the graph (not one inside a block or module) makes it. */
+  private graphRef(key: string): string | undefined {
+    if (!this.graphRefs) {
+      this.graphRefs = new Map();
+      for (const [id, info] of this.program.analysis.nodes) for (const [port, value] of Object.entries(info.outputKeys)) this.graphRefs.set(value, `${id}:${port}`);
+    }
+    return this.graphRefs.get(key);
+  }
+
+  /** A sampler network as a method of Model: its inputs in, the value it computes out (forwards, or a flow's path backwards). */
+  private samplerMethod(graph: ScopeView, sampler: string, network: SamplerNetwork, method: string, attrs: Names, init: string[], built: Map<string, string>): string | undefined {
+    const locals = new Names();
+    const args = network.inputs.map((i) => locals.take(pyIdentifier(i.name)));
+    const refs = new Map<string, string>();
+    const fixed = new Set<string>();
+    const inside = (key: string) =>
+      `its ${network.name} network ${key === network.output ? 'ends' : 'starts'} at a value inside a block or module ("${key}"); export writes samplers whose values are outputs of the graph's own nodes`;
+    for (const [i, input] of network.inputs.entries()) {
+      const ref = this.graphRef(input.key);
+      if (!ref) return void this.refuse(sampler, inside(input.key));
+      refs.set(ref, args[i]!);
+      fixed.add(ref);
+    }
+    const output = this.graphRef(network.output);
+    if (!output) return void this.refuse(sampler, inside(network.output));
+    const missing: string[] = [];
+    const given = { refs, fixed, missing };
+    const lines: string[] = [];
+    if (network.inverse) {
+      // A block that runs backwards as a whole is written once, where the plan first steps into it.
+      const blocks = new Set<string>();
+      for (const step of network.inverse) {
+        const [top, inner] = step.op.id.split('/');
+        if (inner !== undefined) {
+          const kind = this.doc.nodes.find((n) => n.id === top)?.kind;
+          if (!kind || !getNodeDefinition(kind)?.torch?.inverts) {
+            return void this.refuse(sampler, `its flow runs backwards through "${step.op.id}", inside a block or module without a PyTorch inverse`);
+          }
+          if (blocks.has(top!)) continue;
+          blocks.add(top!);
+          if (!this.writeInverseStep(graph, top!, attrs, locals, init, built, refs, lines)) return undefined;
+        } else if (step.kind === 'forward') lines.push(...this.writeScope(graph, attrs, locals, new Set([step.op.id]), init, new Map(), built, given).lines);
+        else if (!this.writeInverseStep(graph, step.op.id, attrs, locals, init, built, refs, lines)) return undefined;
+      }
+    } else {
+      const needed = new Set(network.ops.map((op) => op.id.split('/')[0]!));
+      lines.push(...this.writeScope(graph, attrs, locals, needed, init, new Map(), built, given).lines);
+    }
+    if (missing.length > 0) return void this.refuse(sampler, `its ${network.name} network reads ${missing[0]}, which it does not compute`);
+    const result = refs.get(output);
+    if (!result) return void this.refuse(sampler, `its ${network.name} network does not reach "${output}"`);
+    const inputs = network.inputs.map((i, n) => `${args[n]} (${pyDocText(i.key)})`).join(', ');
+    return [
+      `    def ${method}(self, ${args.map((a) => `${a}, `).join('')}batch, ctx):`,
+      `        """Sampler ${pyDocText(sampler)}, network ${network.name}: ${inputs || 'no inputs'} -> ${pyDocText(network.output)}."""`,
+      ...lines.map((l) => `        ${l}`),
+      `        return ${result}`,
+    ].join('\n');
+  }
+
+  /** One step of a flow run backwards: the node's inputs from its outputs (and its conditioning inputs), as its kind's inverse writes them. */
+  private writeInverseStep(view: ScopeView, id: string, attrs: Names, locals: Names, init: string[], built: Map<string, string>, refs: Map<string, string>, lines: string[]): boolean {
+    const node = view.scope.nodes.find((n) => n.id === id)!;
+    const def = getNodeDefinition(node.kind)!;
+    const info = view.infos.get(id)!;
+    const inv = def.invertible ?? def.torch!.inverts!;
+    const edges = new Map(view.scope.edges.map((e) => [`${e.target.node}:${e.target.port}`, `${e.source.node}:${e.source.port}`]));
+    const outputs = Object.fromEntries(inv.outputs.map((port) => [port, refs.get(`${id}:${port}`) ?? 'None']));
+    const conditioning = Object.keys(info.inputs)
+      .filter((port) => !inv.inputs.includes(port) && port !== 'logdet')
+      .map((port) => [port, refs.get(edges.get(`${id}:${port}`) ?? '') ?? 'None'] as const);
+    const name = locals.take(`${pyIdentifier(id)}_inverse`);
+    const comment = `# ${pyDocText(id)}: ${node.kind}, backwards`;
+    const recovered: Record<string, string> = {};
+    if (def.torch?.module) {
+      const { attr } = this.buildModule(view, id, node.kind, def, info, attrs, init, built);
+      const args = [...Object.entries(outputs), ...conditioning].map(([port, expr]) => `${port}=${expr}`).join(', ');
+      lines.push(`${name} = self.${attr}.inverse(${args})  ${comment}`);
+      for (const port of inv.inputs) recovered[port] = inv.inputs.length === 1 ? name : `${name}[${pyString(port)}]`;
+    } else if (def.torch?.inverse) {
+      const exprs = def.torch.inverse(info.params, outputs, inferContext(info).inputs);
+      for (const port of inv.inputs) {
+        const portName = inv.inputs.length === 1 ? name : locals.take(`${name}_${pyIdentifier(port, '')}`);
+        lines.push(`${portName} = ${exprs[port]}  ${comment}`);
+        recovered[port] = portName;
+      }
+    } else {
+      this.refuse(id, `kind ${node.kind} has no PyTorch inverse, so its flow cannot be sampled from an export`);
+      return false;
+    }
+    for (const port of inv.inputs) {
+      const source = edges.get(`${id}:${port}`);
+      if (source) refs.set(source, recovered[port]!);
+    }
+    return true;
+  }
+
   /**
    * Writes the forward statements of a scope's nodes in `needed` (graph
    * order), adding each node's construction to `init` the first time it is
@@ -256,9 +380,14 @@ class ModelWriter {
     init: string[],
     moduleInputs: ReadonlyMap<string, string>,
     built = new Map<string, string>(),
+    given: { refs?: Map<string, string>; fixed?: ReadonlySet<string>; missing?: string[] } = {},
   ): { lines: string[]; refs: Map<string, string> } {
     const lines: string[] = [];
-    const refs = new Map<string, string>();
+    const refs = given.refs ?? new Map<string, string>();
+    // Outputs a sampler network is given (its inputs): the node that makes them in training does not set them.
+    const setRef = (key: string, expr: string) => {
+      if (!given.fixed?.has(key)) refs.set(key, expr);
+    };
     const edges = new Map(view.scope.edges.map((e) => [`${e.target.node}:${e.target.port}`, `${e.source.node}:${e.source.port}`]));
     const nodesById = new Map(view.scope.nodes.map((n) => [n.id, n]));
     // Graph order: the analysis records nodes in topological order.
@@ -274,11 +403,12 @@ class ModelWriter {
         const source = edges.get(`${id}:${port.name}`);
         const expr = source === undefined ? undefined : refs.get(source);
         if (expr !== undefined) inputs.set(port.name, expr);
+        else if (source !== undefined) given.missing?.push(`${id}.${port.name}`);
       }
       const outPorts = info.ports.outputs.map((p) => p.name);
       const comment = `# ${pyDocText(id)}: ${node.kind}`;
       if (PLUMBING.has(node.kind)) {
-        if (node.kind === 'ModuleInput') refs.set(`${id}:x`, moduleInputs.get(id) ?? 'None');
+        if (node.kind === 'ModuleInput') setRef(`${id}:x`, moduleInputs.get(id) ?? 'None');
         continue;
       }
       if (FEED_KINDS.has(node.kind)) {
@@ -288,7 +418,7 @@ class ModelWriter {
         }
         const name = locals.take(pyIdentifier(id));
         lines.push(`${name} = batch[${pyString(id)}]  ${comment}`);
-        for (const port of outPorts) refs.set(`${id}:${port}`, `${name}[${pyString(port)}]`);
+        for (const port of outPorts) setRef(`${id}:${port}`, `${name}[${pyString(port)}]`);
         continue;
       }
       if (def.sampler || def.phase === 'sample') continue;
@@ -307,7 +437,7 @@ class ModelWriter {
         const outNames = mod.nodes.filter((n) => n.kind === 'ModuleOutput').map((n) => String(n.params.name));
         const name = locals.take(pyIdentifier(id));
         lines.push(`${name} = ${call}  # ${pyDocText(id)}: module ${pyDocText(modId)}`);
-        for (const port of outNames) refs.set(`${id}:${port}`, outNames.length === 1 ? name : `${name}[${pyString(port)}]`);
+        for (const port of outNames) setRef(`${id}:${port}`, outNames.length === 1 ? name : `${name}[${pyString(port)}]`);
         continue;
       }
       if (view.module && isLossKind(def)) {
@@ -325,31 +455,22 @@ class ModelWriter {
       lines.push(...gradientLines.lines);
       const name = locals.take(pyIdentifier(id));
       if (form.module) {
-        let attr = built.get(`${view.varPrefix}${id}`);
-        const spec = form.module(ctx);
-        if (!attr) {
-          attr = attrs.take(pyIdentifier(id));
-          built.set(`${view.varPrefix}${id}`, attr);
-          init.push(`self.${attr} = gc.${spec.class}(${pyKeywords(spec.args)})  ${comment}`);
-          const weights = form.weights?.(ctx) ?? {};
-          this.nameVariables(view, id, attr, weights);
-          init.push(...this.tieLines(view, id, attr, def, ctx, weights, built));
-        }
+        const { attr, context } = this.buildModule(view, id, node.kind, def, info, attrs, init, built);
         const args = [...inputs].map(([port, expr]) => `${port}=${expr}`);
         if (gradientLines.name) args.push(`gradients=${gradientLines.name}`);
-        if (spec.context) args.push('ctx=ctx');
+        if (context) args.push('ctx=ctx');
         lines.push(`${name} = self.${attr}(${args.join(', ')})  ${comment}`);
-        for (const port of outPorts) refs.set(`${id}:${port}`, outPorts.length === 1 ? name : `${name}[${pyString(port)}]`);
+        for (const port of outPorts) setRef(`${id}:${port}`, outPorts.length === 1 ? name : `${name}[${pyString(port)}]`);
       } else {
         const exprs = form.inline!(info.params, Object.fromEntries(inputs), shapes);
         if (outPorts.length === 1) {
           lines.push(`${name} = ${exprs[outPorts[0]!]}  ${comment}`);
-          refs.set(`${id}:${outPorts[0]}`, name);
+          setRef(`${id}:${outPorts[0]}`, name);
         } else {
           for (const port of outPorts) {
             const portName = locals.take(`${name}_${pyIdentifier(port, '')}`);
             lines.push(`${portName} = ${exprs[port]}  ${comment}.${port}`);
-            refs.set(`${id}:${port}`, portName);
+            setRef(`${id}:${port}`, portName);
           }
         }
       }
@@ -362,6 +483,32 @@ class ModelWriter {
       }
     }
     return { lines, refs };
+  }
+
+  /** The attribute of a node with a module form, built (added to `init`, its weights named, its ties made) the first time it is asked for. */
+  private buildModule(
+    view: ScopeView,
+    id: string,
+    kind: string,
+    def: NodeDefinition,
+    info: NodeInfo,
+    attrs: Names,
+    init: string[],
+    built: Map<string, string>,
+  ): { attr: string; context: boolean } {
+    const ctx = inferContext(info);
+    const form = def.torch!;
+    const spec = form.module!(ctx);
+    let attr = built.get(`${view.varPrefix}${id}`);
+    if (!attr) {
+      attr = attrs.take(pyIdentifier(id));
+      built.set(`${view.varPrefix}${id}`, attr);
+      init.push(`self.${attr} = gc.${spec.class}(${pyKeywords(spec.args)})  # ${pyDocText(id)}: ${kind}`);
+      const weights = form.weights?.(ctx) ?? {};
+      this.nameVariables(view, id, attr, weights);
+      init.push(...this.tieLines(view, id, attr, def, ctx, weights, built));
+    }
+    return { attr, context: spec.context === true };
   }
 
   /** Outputs (`node:port`) that a node of `order` differentiates with respect to (a gradient penalty's interpolates). */

@@ -12,6 +12,7 @@ import { encodeSafetensors, type NamedTensor } from '../safetensors.ts';
 import { toTorchLayout, torchShape } from './layouts.ts';
 import { writeTorchModel, type TorchParameter } from './model.ts';
 import { writeTrainScript } from './train.ts';
+import { writeSampleScript } from './sample.ts';
 
 export interface ProjectFile {
   path: string;
@@ -54,6 +55,7 @@ export function pytorchProject(program: Program, options: PytorchProjectOptions)
   const files: ProjectFile[] = [
     { path: 'model.py', data: model.source },
     { path: 'train.py', data: writeTrainScript(program, model) },
+    ...(program.samplers.length > 0 ? [{ path: 'sample.py', data: writeSampleScript(program, model) }] : []),
     { path: 'weights.safetensors', data: encodeSafetensors(torchTensors(model.parameters, weights), { format: 'pt', source: 'gencomposer', weights: from }) },
     { path: 'requirements.txt', data: 'torch>=1.13\nnumpy\npillow\n' },
     { path: 'README.md', data: readme(program, from) },
@@ -61,6 +63,19 @@ export function pytorchProject(program: Program, options: PytorchProjectOptions)
     ...[...(options.data ?? [])].map(([path, data]) => ({ path, data })),
   ];
   return { ok: true, files, parameters: model.parameters };
+}
+
+function sampleSection(program: Program): string {
+  const names = program.samplers.map((p) => `\`${p.op.id}\``).join(', ');
+  return `
+## Sample
+
+    python sample.py                        every sampler (${names}), from runs/train/checkpoint/
+    python sample.py --app-random --seed 7  the draws GenComposer makes for seed 7
+
+Pictures (images, or 2-D points) and text go to runs/train/samples/, each
+sampler's samples also as a tensor file (NODE.pt).
+`;
 }
 
 function readme(program: Program, from: string): string {
@@ -83,7 +98,7 @@ weights.safetensors holds ${from}, under the names of model.py's state_dict.
 \`python train.py --help\` lists the options (steps, batch size, gradient
 accumulation, output folder, resume). Losses go to runs/train/metrics.jsonl
 and the checkpoint to runs/train/checkpoint/.
-
+${program.samplers.length > 0 ? sampleSection(program) : ''}
 ## Back into GenComposer
 
     npx gencomposer import-weights GRAPH.json --from runs/train/checkpoint/weights.safetensors --out CHECKPOINT_DIR

@@ -43,7 +43,7 @@ function objectivesLiteral(program: Program, model: TorchModel): string {
   return ['OBJECTIVES = [', ...lines, ']'].join('\n');
 }
 
-function dataLiteral(program: Program): string {
+export function dataLiteral(program: Program): string {
   const feeds = program.feeds.filter((op) => op.kind === 'Data');
   // Only the params the dataset reads (the others keep values the Data node ignores).
   const params = (p: DataParams) => Object.fromEntries(Object.entries(p).filter(([name]) => name === 'dataset' || dataParamApplies(p.dataset, name as DataParamName)));
