@@ -84,6 +84,12 @@ export const zWorkerCommand = z.discriminatedUnion('type', [
   }),
   /** Testing the fallback: destroys the WebGPU device as if the GPU were lost. */
   z.strictObject({ type: z.literal('loseDevice') }),
+  /**
+   * The weights an export of the graph on screen writes (Share ▸ Export): the run's when it trains
+   * that model (its checkpoint key is one of `keys`), else the checkpoint stored under the first of
+   * `keys` that has one. Answered by an 'exportWeights' event with the same `request`.
+   */
+  z.strictObject({ type: z.literal('exportWeights'), request: z.int().min(0).max(2 ** 31), keys: z.array(z.string().min(1).max(256)).min(1).max(4) }),
 ]);
 export type WorkerCommand = z.input<typeof zWorkerCommand>;
 export type ParsedWorkerCommand = z.output<typeof zWorkerCommand>;
@@ -157,14 +163,30 @@ export type WorkerEvent =
   | { type: 'discriminator'; step: number; real: number; fake: number; scale: 'probability' | 'target' | 'score'; gap: number }
   | { type: 'checkpoint'; step: number; savedAt: string }
   | { type: 'weights'; step: number; manifest: unknown; weights: ArrayBuffer }
+  /**
+   * The answer to an 'exportWeights' command: the checkpoint whose weights the export writes
+   * (from the run in the worker or from storage), none when the model has not been trained or
+   * loaded in this browser, or why they could not be read.
+   */
+  | { type: 'exportWeights'; request: number; checkpoint?: ExportCheckpoint; error?: string }
   /** Something the person should know that is not an error (a fallback after a lost device). */
   | { type: 'notice'; text: string }
   /** A failure: its message, and the diagnostic and nodes when it belongs to the graph. */
   | { type: 'error'; message: string; diagnostic?: Diagnostic; nodes?: string[] };
 
+/** Weights for an export, in the checkpoint layout (model.json's manifest and weights.bin). */
+export interface ExportCheckpoint {
+  step: number;
+  manifest: unknown;
+  weights: ArrayBuffer;
+  /** The run in the worker, or the checkpoint stored in the browser. */
+  source: 'run' | 'stored';
+}
+
 /** The buffers of an event to transfer rather than copy. */
 export function transferablesOf(event: WorkerEvent): Transferable[] {
   if (event.type === 'weights') return [event.weights];
+  if (event.type === 'exportWeights') return event.checkpoint ? [event.checkpoint.weights] : [];
   if (event.type === 'previews') return event.previews.flatMap((p) => (p.kind === 'image' ? [p.pixels.buffer as ArrayBuffer] : []));
   return [];
 }

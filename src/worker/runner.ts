@@ -135,6 +135,8 @@ export class TrainingRunner {
       }
       case 'loadWeights':
         return this.loadWeights(command);
+      case 'exportWeights':
+        return this.exportWeights(command.request, command.keys);
       case 'loseDevice': {
         const device = this.env.gpuDevice?.();
         if (!device) throw new RunError('the run is not on a WebGPU device');
@@ -341,9 +343,10 @@ export class TrainingRunner {
     }
   }
 
-  private async saveCheckpoint(run: Run): Promise<void> {
+  /** Stores the run's checkpoint; at step 0 only when `always` (loaded weights, which are worth keeping before any training). */
+  private async saveCheckpoint(run: Run, always = false): Promise<void> {
     const step = run.session.step;
-    if (step === this.lastSavedStep || step === 0) return;
+    if (!always && (step === this.lastSavedStep || step === 0)) return;
     const checkpoint = await saveCheckpoint(run.session);
     // Diverged weights never replace the last good checkpoint.
     const bad = nonFiniteWeight(checkpoint);
@@ -424,8 +427,40 @@ export class TrainingRunner {
       throw error;
     }
     this.replaceRun(run);
-    await this.saveCheckpoint(run);
+    // PyTorch weights come in at step 0: stored all the same, so a reload or "Resume" starts from them.
+    await this.saveCheckpoint(run, true);
     await this.sendPreviews();
+  }
+
+  // ------------------------------------------------------------ exporting
+
+  /**
+   * The weights an export of the graph on screen writes: the run's own when
+   * it holds that model (read between steps if it trains) and they are
+   * finite, else the checkpoint stored for it; none when neither is there.
+   * Failures go back with the request, so the page is never left waiting.
+   */
+  private async exportWeights(request: number, keys: readonly string[]): Promise<void> {
+    try {
+      const run = this.run;
+      if (run && keys.includes(run.key)) {
+        const checkpoint = await saveCheckpoint(run.session);
+        // Diverged weights are not worth exporting: the last stored (finite) checkpoint is.
+        if (!nonFiniteWeight(checkpoint)) {
+          this.env.post({ type: 'exportWeights', request, checkpoint: { step: run.session.step, manifest: checkpoint.manifest, weights: checkpoint.weights, source: 'run' } });
+          return;
+        }
+      }
+      const { key, info } = await storedCheckpoint(this.env.store, keys);
+      const stored = info ? await this.env.store.load(key) : undefined;
+      if (!info || !stored) {
+        this.env.post({ type: 'exportWeights', request });
+        return;
+      }
+      this.env.post({ type: 'exportWeights', request, checkpoint: { step: info.step, manifest: stored.manifest, weights: stored.weights, source: 'stored' } });
+    } catch (error) {
+      this.env.post({ type: 'exportWeights', request, error: messageOf(error) });
+    }
   }
 
   /** Frees the session (the worker is closing). */

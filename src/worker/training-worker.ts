@@ -4,8 +4,8 @@
  * reads data from the app's public/ folder and keeps checkpoints in
  * IndexedDB. Commands that build a graph (start, loadWeights) are queued so
  * they run one after another; the others (pause, resume, stop, sample,
- * requestCheckpoint, loseDevice) must reach a run in progress, so they are
- * handled at once.
+ * requestCheckpoint, exportWeights, loseDevice) must reach a run in
+ * progress, so they are handled at once.
  */
 import { activeGpuDevice, removeBackend, startBrowserBackend } from './browser-backends.ts';
 import { transferablesOf, type WorkerEvent } from './protocol.ts';

@@ -126,6 +126,7 @@ export function reduceTrainingEvent(view: TrainingView, event: WorkerEvent, grap
       // A refused choice of labels: the pickers show again what their grids were drawn with.
       return { ...view, requestedConditions: {}, error: { message: event.message, nodes: event.nodes ?? [], ...(event.diagnostic ? { code: event.diagnostic.code } : {}) } };
     case 'weights':
+    case 'exportWeights':
       return view;
   }
 }
