@@ -3,6 +3,7 @@ import { isGraphHash } from '../../core/graph/share.ts';
 import { notify } from '../notices.ts';
 import { getEditor } from '../store/editor-store.ts';
 import { downloadJson, downloadPng } from './downloads.ts';
+import { downloadPytorchProject } from './export-actions.ts';
 import { openFromLocation, writeLink } from './link.ts';
 import { openGraphFile } from './open-file.ts';
 import { registerTestHooks } from './test-hooks.ts';
@@ -25,7 +26,7 @@ async function copyLink() {
   }
 }
 
-/** The toolbar's Share menu: files, pictures and links. */
+/** The toolbar's Share menu: files, pictures and links, and the graph exported as code. */
 export function ShareMenu() {
   const [open, setOpen] = useState(false);
   const root = useRef<HTMLDivElement>(null);
@@ -88,6 +89,26 @@ export function ShareMenu() {
           <button type="button" role="menuitem" data-testid="share-download-png" onClick={run(() => downloadPng(getEditor().document))}>
             <span className="share-item-title">Download PNG</span>
             <span className="share-item-note">A picture that opens as the graph</span>
+          </button>
+          <div className="share-separator" role="separator" />
+          <div className="share-section" role="presentation">
+            Export
+          </div>
+          <button type="button" role="menuitem" data-testid="share-export-pytorch" onClick={run(() => downloadPytorchProject())}>
+            <span className="share-item-title">PyTorch project (.zip)</span>
+            <span className="share-item-note">model.py, train.py and the current weights</span>
+          </button>
+          {/* ONNX export is not in the app yet: its place in the menu, shown disabled. */}
+          <button
+            type="button"
+            role="menuitem"
+            data-testid="share-export-onnx"
+            disabled
+            aria-disabled="true"
+            title="Not available yet: ONNX export of the sampler networks is being written"
+          >
+            <span className="share-item-title">ONNX models (.zip)</span>
+            <span className="share-item-note">Not available yet</span>
           </button>
           <div className="share-separator" role="separator" />
           <button

@@ -2,7 +2,8 @@
  * The training panel beside the canvas: progress, charts of every
  * objective (and held-out losses when they are computed), the previews its
  * samplers and objectives call for, and the checkpoint: resume, download and
- * load weights.
+ * load weights (GenComposer's model.json and weights.bin, or PyTorch's
+ * safetensors).
  */
 import { useEffect, useMemo, useRef } from 'react';
 import { compile } from '../../core/compiler/program.ts';
@@ -117,14 +118,14 @@ function Checkpoint() {
         <button type="button" className="tool" data-testid="train-download-weights" disabled={state.status === 'idle' && !stored} onClick={requestWeights} title="Download the weights as TF.js artifacts: model.json and weights.bin">
           Download weights
         </button>
-        <button type="button" className="tool" data-testid="train-load-weights" disabled={active} onClick={() => file.current?.click()} title="Load model.json and weights.bin saved earlier">
+        <button type="button" className="tool" data-testid="train-load-weights" disabled={active} onClick={() => file.current?.click()} title="Load model.json and weights.bin saved earlier, or a .safetensors file of PyTorch weights (the exported project's model.py names)">
           Load weights…
         </button>
         <input
           ref={file}
           type="file"
           multiple
-          accept=".json,.bin,application/json,application/octet-stream"
+          accept=".json,.bin,.safetensors,application/json,application/octet-stream"
           hidden
           data-testid="train-load-weights-input"
           onChange={(e) => {

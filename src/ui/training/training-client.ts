@@ -6,15 +6,15 @@
 import { saveDocument } from '../../core/graph/save.ts';
 import type { GraphDocument } from '../../core/graph/schema.ts';
 import type { ConditionChoice } from '../../core/nodes/sampler-condition.ts';
-import { parseManifest } from '../../core/train/checkpoint.ts';
+import { parseManifest, WEIGHTS_MAX_BYTES } from '../../core/train/checkpoint.ts';
 import { checkpointKeys, indexedDbCheckpoints, storedCheckpoint, type CheckpointStore } from '../../storage/checkpoints.ts';
-import { trainingSettings, type TrainingSettings, type TrainingSettingsInput, type WorkerCommand, type WorkerEvent } from '../../worker/protocol.ts';
+import { trainingSettings, type ExportCheckpoint, type TrainingSettings, type TrainingSettingsInput, type WorkerCommand, type WorkerEvent } from '../../worker/protocol.ts';
 import { notify } from '../notices.ts';
 import { downloadBlob, fileStem } from '../sharing/downloads.ts';
 import { useSettings } from '../store/app-settings.ts';
 import { getEditor, setEditGuard, useEditor } from '../store/editor-store.ts';
 import { dispatchTraining, getTraining, isActive } from './training-store.ts';
-import { checkWeightsFit, weightsFiles } from './weights-files.ts';
+import { checkpointFromSafetensors, checkWeightsFit, looksLikeSafetensors, weightsFiles } from './weights-files.ts';
 
 let worker: Worker | undefined;
 let store: CheckpointStore | undefined;
@@ -23,7 +23,16 @@ let overrides: Partial<TrainingSettingsInput> = {};
 
 const checkpoints = () => (store ??= indexedDbCheckpoints());
 
+type ExportAnswer = Extract<WorkerEvent, { type: 'exportWeights' }>;
+/** Export requests waiting for the worker's answer, by request number. */
+const pendingExports = new Map<number, { answer: (event: ExportAnswer) => void; fail: (error: Error) => void }>();
+let nextExportRequest = 1;
+
 function receive(event: WorkerEvent): void {
+  if (event.type === 'exportWeights') {
+    pendingExports.get(event.request)?.answer(event);
+    return;
+  }
   const graphName = getEditor().document.meta.name;
   dispatchTraining({ type: 'worker', event, graphName });
   if (event.type === 'weights') saveWeightsFiles(event.manifest, event.weights);
@@ -40,6 +49,7 @@ function ensureWorker(): Worker {
     e.preventDefault();
     worker?.terminate();
     worker = undefined;
+    for (const waiting of [...pendingExports.values()]) waiting.fail(new Error(`the training worker failed: ${e.message || 'unknown error'}`));
     dispatchTraining({ type: 'workerFailed', message: `the training worker failed: ${e.message || 'unknown error'}` });
   };
   return worker;
@@ -106,10 +116,68 @@ function saveWeightsFiles(manifest: unknown, weights: ArrayBuffer): void {
   downloadBlob(files.weights, 'weights.bin');
 }
 
-/** Loads a model.json and its weights.bin picked by the person, after checking they fit the graph. */
+/** How long an export waits for the worker to hand over the weights (it may be between long steps). */
+const EXPORT_WEIGHTS_TIMEOUT_MS = 120_000;
+
+/**
+ * The weights the app holds for this document's model, for an export: the
+ * run in the worker when it trains this model, else the checkpoint stored in
+ * this browser (which the worker reads, as it reads every stored
+ * checkpoint's weights). Undefined when there are none: no worker was
+ * started in this page and nothing is stored for the model.
+ */
+export async function weightsForExport(document: GraphDocument): Promise<ExportCheckpoint | undefined> {
+  const keys = checkpointKeys(document);
+  if (!worker) {
+    let stored = false;
+    try {
+      stored = (await storedCheckpoint(checkpoints(), keys)).info !== undefined;
+    } catch {
+      // No IndexedDB (a private window): nothing stored.
+    }
+    if (!stored) return undefined;
+  }
+  const request = nextExportRequest++;
+  const answer = new Promise<ExportAnswer>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      pendingExports.delete(request);
+      reject(new Error('the training worker did not hand over the weights in time'));
+    }, EXPORT_WEIGHTS_TIMEOUT_MS);
+    const done = () => {
+      clearTimeout(timer);
+      pendingExports.delete(request);
+    };
+    pendingExports.set(request, {
+      answer: (event) => {
+        done();
+        resolve(event);
+      },
+      fail: (error) => {
+        done();
+        reject(error);
+      },
+    });
+  });
+  send({ type: 'exportWeights', request, keys });
+  const event = await answer;
+  if (event.error !== undefined) throw new Error(`the weights could not be read: ${event.error}`);
+  return event.checkpoint;
+}
+
+/**
+ * Loads weights picked by the person: model.json with its weights.bin, or
+ * one .safetensors file of PyTorch weights (model.py's state_dict), after
+ * checking they fit the graph. A refusal changes nothing.
+ */
 export async function loadWeightsFiles(files: readonly File[]): Promise<void> {
   if (isActive(getTraining().state)) {
     notify('error', 'Stop training before loading weights.');
+    return;
+  }
+  const torch = files.filter((f) => looksLikeSafetensors(f.name));
+  if (torch.length > 0) {
+    if (files.length > 1) notify('error', 'Pick one .safetensors file on its own, or model.json with weights.bin.');
+    else await loadTorchWeights(torch[0]!);
     return;
   }
   const json = files.find((f) => f.name.endsWith('.json'));
@@ -132,6 +200,50 @@ export async function loadWeightsFiles(files: readonly File[]): Promise<void> {
     dispatchTraining({ type: 'weightsRefused', message: `These weights cannot be loaded: ${message}` });
     notify('error', `These weights cannot be loaded: ${message}`);
   }
+}
+
+/** A safetensors file bigger than this is not the weights of a graph the app trains (the checkpoint limit, and its header). */
+const MAX_SAFETENSORS_BYTES = WEIGHTS_MAX_BYTES + 100_000_000;
+
+/**
+ * PyTorch weights (a safetensors file under model.py's names, as the
+ * exported project's train.py writes them): every tensor is checked on this
+ * thread (name, dtype, shape, nothing missing or extra, finite values), then
+ * they become the graph's weights in the worker, stored as its checkpoint at
+ * step 0, and the previews draw with them. A file that does not fit gets one
+ * line naming it and what is wrong, and nothing the person had changes.
+ */
+async function loadTorchWeights(file: File): Promise<void> {
+  // One line, whatever the file is called.
+  const refuse = (message: string) => notify('error', `These weights cannot be loaded: ${message}`.replace(/\s*[\r\n]+\s*/g, ' '));
+  if (file.size > MAX_SAFETENSORS_BYTES) {
+    refuse(`${file.name} is ${file.size.toLocaleString('en-US')} bytes, more than the weights of a graph GenComposer trains`);
+    return;
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await file.arrayBuffer());
+  } catch (error) {
+    refuse(`${file.name} cannot be read (${error instanceof Error ? error.message : String(error)})`);
+    return;
+  }
+  const document = getEditor().document;
+  const result = checkpointFromSafetensors(bytes, file.name, document, getEditor().analysis);
+  if (!result.ok) {
+    refuse(result.message);
+    return;
+  }
+  let settings: TrainingSettings;
+  try {
+    settings = runSettings(document);
+  } catch (error) {
+    refuse(`the training settings are out of range: ${(error as Error).message}`);
+    return;
+  }
+  const { manifest, weights } = result.checkpoint;
+  dispatchTraining({ type: 'weightsLoading' });
+  send({ type: 'loadWeights', documentText: saveDocument(document), settings, manifest, weights }, [weights]);
+  notify('info', `Loaded ${result.tensors} PyTorch tensors from ${file.name}; the previews draw with them, and “Resume from step 0” trains on from them.`);
 }
 
 /** Asks before the graph changes under a run; yes stops the run (it saves a checkpoint) and lets the change through. */
