@@ -50,6 +50,15 @@ export function dataLiteral(program: Program): string {
   return ['DATA = {', ...feeds.map((op) => `    ${pyString(op.id)}: ${pyData(params(op.params as DataParams))},`), '}'].join('\n');
 }
 
+/**
+ * Whether DDP must look for parameters without a gradient at every step: some
+ * objective leaves parameters untrained, or stops gradients on their way
+ * (a StopGradient node), so a step's backward may not reach them all.
+ */
+function findUnused(program: Program): boolean {
+  return program.objectives.some((o) => new Set(o.variables).size < program.variables.length || o.ops.some((op) => op.kind === 'StopGradient'));
+}
+
 export function writeTrainScript(program: Program, model: TorchModel): string {
   const t = program.document.training;
   return `"""
@@ -87,6 +96,9 @@ VALIDATION_SPLIT = ${t.data.validationSplit}
 SHUFFLE = ${t.data.shuffle ? 'True' : 'False'}
 ${objectivesLiteral(program, model)}
 ${dataLiteral(program)}
+# Parameters a step's objective does not train (the other network of a GAN) or reaches only through a
+# StopGradient get no gradient in it, and DistributedDataParallel must look for them at every step.
+FIND_UNUSED_PARAMETERS = ${findUnused(program) ? 'True' : 'False'}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -136,10 +148,8 @@ def main():
         gc.load_weights(model, args.weights)
     raw_model = model
     if distributed:
-        # Parameters an objective's losses do not reach (the other network of a GAN in some graphs, an encoder
-        # behind discrete codes) get no gradient in its steps: DDP must look for them (PyTorch warns when a
-        # step had none). BatchNorm keeps no running averages, so there are no buffers to broadcast.
-        model = DDP(model, device_ids=[local_rank] if device.type == 'cuda' else None, find_unused_parameters=True, broadcast_buffers=False)
+        # BatchNorm keeps no running averages, so there are no buffers to broadcast.
+        model = DDP(model, device_ids=[local_rank] if device.type == 'cuda' else None, find_unused_parameters=FIND_UNUSED_PARAMETERS, broadcast_buffers=False)
         # BatchNorm statistics and token counts (a language model's mean over tokens) are the global batch's,
         # every rank's part of it, as one process would have them.
         gc.sync_global_batch(True)
