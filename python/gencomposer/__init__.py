@@ -12,3 +12,4 @@ from .losses import *  # noqa: F401,F403
 from .training import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .sampling import *  # noqa: F401,F403
+from .weights import *  # noqa: F401,F403

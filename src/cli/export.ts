@@ -62,7 +62,11 @@ export async function exportCommand(args: string[]): Promise<number> {
     const session = new TrainingSession(program, () => ({}));
     try {
       restoreCheckpointInto(values.checkpoint, session, checkpoint, 'weights');
-      weights = new Map([...session.variables].map(([key, v]) => [key, v.dataSync() as Float32Array]));
+      const snapshot = async () => new Map([...session.variables].map(([key, v]) => [key, v.dataSync() as Float32Array]));
+      weights = await snapshot();
+      // Samples come from an objective's weight average where the graph keeps one, in the app and in sample.py.
+      if (program.objectives.some((o) => o.optimizer.ema > 0)) averaged = await session.withAveragedWeights(snapshot);
+  let averaged: Map<string, Float32Array> | undefined;
       weightsFrom = `the weights of checkpoint step ${checkpoint.manifest.step}`;
     } finally {
       session.dispose();
@@ -70,7 +74,7 @@ export async function exportCommand(args: string[]): Promise<number> {
   }
 
   const data = await projectData(file, program, parseDataFlags(values.data));
-  const result = pytorchProject(program, { library: pythonLibrary(), data, ...(weights ? { weights } : {}), ...(weightsFrom ? { weightsFrom } : {}) });
+  const result = pytorchProject(program, { library: pythonLibrary(), data, ...(weights ? { weights } : {}), ...(averaged ? { averaged } : {}), ...(weightsFrom ? { weightsFrom } : {}) });
   if (!result.ok) throw new CliError(result.diagnostics.map((d) => formatDiagnostic(file, d)).join('\n'), 1);
   prepareOutputFolder(values.out);
   for (const f of result.files) {

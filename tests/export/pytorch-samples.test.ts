@@ -124,3 +124,39 @@ describe.skipIf(!hasTorch)("exported samplers draw GenComposer's samples", () =>
     }
   }, 300_000);
 });
+
+describe.skipIf(!hasTorch)('sample.py and weight averages', () => {
+  it('samples from averaged.safetensors over the weights unless --raw-weights', async () => {
+    const loaded = loadText(readFileSync(join(PRESETS, 'vae.json'), 'utf8'));
+    if (!loaded.ok) throw new Error('vae.json does not load');
+    const compiled = compile(loaded.document, analyze(loaded.document));
+    if (!compiled.ok) throw new Error('vae.json does not compile');
+    const program = compiled.program;
+    // Averages of all zeros make a decoder whose every pixel is sigmoid(0) = 0.5: unmistakable.
+    const averaged = new Map(program.variables.map((v) => [v.key, new Float32Array(v.shape.reduce((a, b) => a * b, 1))]));
+    const project = pytorchProject(program, { library: pythonLibrary(), averaged });
+    if (!project.ok) throw new Error('vae.json does not export');
+    expect(project.files.map((f) => f.path)).toContain('averaged.safetensors');
+    const dir = mkdtempSync(join(tmpdir(), 'gencomposer-averaged-'));
+    try {
+      for (const f of project.files) {
+        mkdirSync(dirname(join(dir, f.path)), { recursive: true });
+        writeFileSync(join(dir, f.path), f.data);
+      }
+      const spread = (extra: string[]) => {
+        const run = spawnSync(PYTHON, ['sample.py', '--n', '4', ...extra], { cwd: dir, encoding: 'utf8' });
+        expect(run.status, run.stderr).toBe(0);
+        const stats = spawnSync(PYTHON, ['-c', "import torch; s = torch.load('runs/train/samples/sampler.pt'); print((s - 0.5).abs().max().item())"], { cwd: dir, encoding: 'utf8' });
+        return { printed: run.stdout, difference: Number(stats.stdout) };
+      };
+      const withAverages = spread([]);
+      expect(withAverages.printed).toContain('averages:');
+      expect(withAverages.difference).toBe(0);
+      const raw = spread(['--raw-weights']);
+      expect(raw.printed).not.toContain('averages:');
+      expect(raw.difference).toBeGreaterThan(0.01);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

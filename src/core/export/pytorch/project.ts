@@ -24,6 +24,8 @@ export interface PytorchProjectOptions {
   library: Readonly<Record<string, string>>;
   /** Weights by variable key (GenComposer layout); the seed's initial weights when absent. */
   weights?: ReadonlyMap<string, Float32Array>;
+  /** The weight averages (an objective's ema) that samples come from, where the checkpoint keeps them: averaged.safetensors. */
+  averaged?: ReadonlyMap<string, Float32Array>;
   /** Where the weights came from, for the README and the file's metadata. */
   weightsFrom?: string;
   /** The data files the graph reads (exportedDataFiles), by their path in the project. */
@@ -57,6 +59,9 @@ export function pytorchProject(program: Program, options: PytorchProjectOptions)
     { path: 'train.py', data: writeTrainScript(program, model) },
     ...(program.samplers.length > 0 ? [{ path: 'sample.py', data: writeSampleScript(program, model) }] : []),
     { path: 'weights.safetensors', data: encodeSafetensors(torchTensors(model.parameters, weights), { format: 'pt', source: 'gencomposer', weights: from }) },
+    ...(options.averaged
+      ? [{ path: 'averaged.safetensors', data: encodeSafetensors(torchTensors(model.parameters, options.averaged), { format: 'pt', source: 'gencomposer', weights: `the weight averages of ${from}` }) }]
+      : []),
     { path: 'requirements.txt', data: 'torch>=1.13\nnumpy\npillow\n' },
     { path: 'README.md', data: readme(program, from) },
     ...Object.entries(options.library).map(([name, text]) => ({ path: `gencomposer/${name}`, data: text })),

@@ -53,7 +53,9 @@ Samples from ${pyDocText(program.document.meta.name)} as GenComposer does, in Py
                                             \`gencomposer sample --seed 7\` draws (slow for long chains)
 
 Weights: --weights, else OUT's training checkpoint (runs/train/checkpoint/),
-else weights.safetensors. Each sampler writes OUT/samples/NODE.png (images or
+else weights.safetensors; the weight averages (an objective's ema) of the
+checkpoint or averaged.safetensors stand in for the weights they average,
+as in GenComposer, unless --raw-weights. Each sampler writes OUT/samples/NODE.png (images or
 points) or NODE.txt (text), and NODE.pt with the samples as tensors.
 """
 import argparse
@@ -82,6 +84,7 @@ def parse_args():
     p.add_argument('--app-random', action='store_true', help="GenComposer's generator instead of torch's: the app's samples for the same seed")
     p.add_argument('--condition', default=None, help='labels of a conditioned sampler: each-class, held-out, or a list such as 3,3,7')
     p.add_argument('--weights', default=None)
+    p.add_argument('--raw-weights', action='store_true', help='the trained weights, not their averages')
     p.add_argument('--out', default=os.path.join(HERE, 'runs', 'train'))
     p.add_argument('--data-dir', default=os.path.join(HERE, 'data'))
     p.add_argument('--device', default=None, help='cuda, cpu, ... (default: cuda when available)')
@@ -100,14 +103,26 @@ def condition_choice(text):
 def main():
     args = parse_args()
     device = torch.device(args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    weights = args.weights
+    weights, averages = args.weights, []
     if weights is None:
-        trained = os.path.join(args.out, 'checkpoint', 'weights.safetensors')
-        weights = trained if os.path.exists(trained) else os.path.join(HERE, 'weights.safetensors')
+        checkpoint = os.path.join(args.out, 'checkpoint')
+        if os.path.exists(os.path.join(checkpoint, 'weights.safetensors')):
+            weights = os.path.join(checkpoint, 'weights.safetensors')
+            averages = [os.path.join(checkpoint, f) for f in sorted(os.listdir(checkpoint)) if f.startswith('average-') and f.endswith('.safetensors')]
+        else:
+            weights = os.path.join(HERE, 'weights.safetensors')
+            averages = [p for p in [os.path.join(HERE, 'averaged.safetensors')] if os.path.exists(p)]
     model = Model().to(device)
     gc.load_weights(model, weights)
-    model.eval()
     print(f'weights: {weights}', flush=True)
+    if not args.raw_weights:
+        parameters = dict(model.named_parameters())
+        with torch.no_grad():
+            for path in averages:
+                for name, average in gc.load_safetensors(path).items():
+                    parameters[name].copy_(average)
+                print(f'averages: {path}', flush=True)
+    model.eval()
     folder = os.path.join(args.out, 'samples')
     os.makedirs(folder, exist_ok=True)
     condition = condition_choice(args.condition)
