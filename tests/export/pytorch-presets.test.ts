@@ -27,8 +27,8 @@ import { stepSeed, TrainingSession } from '../../src/core/train/session.ts';
 import { openProgramData, streamBatches } from '../../src/core/train/program-data.ts';
 import { initNodeBackend } from '../../src/core/train/backends/node.ts';
 import { pythonLibrary } from '../../src/cli/export.ts';
+import { PYTHON, torchAvailable } from '../oracle/cases.ts';
 
-const PYTHON = '/usr/bin/python3';
 const DRIVER = fileURLToPath(new URL('./pytorch_steps.py', import.meta.url));
 const PRESETS = fileURLToPath(new URL('../../graph-presets/', import.meta.url));
 const STEPS = 3;
@@ -36,9 +36,7 @@ const BATCH = 8;
 const RELATIVE = 1e-4;
 const ABSOLUTE = 1e-5;
 
-const torchCheck = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-const hasTorch = torchCheck.status === 0;
-if (!hasTorch) console.warn(`pytorch-presets: skipped, ${PYTHON} cannot import torch (install Debian's python3-torch)`);
+const hasTorch = torchAvailable('pytorch-presets');
 
 interface Draw {
   kind: 'normal' | 'uniform' | 'integers';

@@ -27,8 +27,8 @@ import { openProgramData, streamBatches } from '../../src/core/train/program-dat
 import { runSampler } from '../../src/core/train/sampling.ts';
 import { initNodeBackend } from '../../src/core/train/backends/node.ts';
 import { pythonLibrary } from '../../src/cli/export.ts';
+import { PYTHON, torchAvailable } from '../oracle/cases.ts';
 
-const PYTHON = '/usr/bin/python3';
 const DRIVER = fileURLToPath(new URL('./sample_driver.py', import.meta.url));
 const PRESETS = fileURLToPath(new URL('../../graph-presets/', import.meta.url));
 const COUNT = 3;
@@ -37,9 +37,7 @@ const SCHEDULE_STEPS = 20;
 const RELATIVE = 1e-4;
 const ABSOLUTE = 1e-4;
 
-const torchCheck = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-const hasTorch = torchCheck.status === 0;
-if (!hasTorch) console.warn(`pytorch-samples: skipped, ${PYTHON} cannot import torch (install Debian's python3-torch)`);
+const hasTorch = torchAvailable('pytorch-samples');
 
 type Samples = { kind: 'tensor'; shape: number[]; values: number[]; labels?: number[] | null } | { kind: 'tokens'; tokens: number[][]; labels?: number[] | null };
 
