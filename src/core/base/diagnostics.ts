@@ -74,6 +74,8 @@ export const DIAGNOSTICS = {
   GC208: { severity: 'warning', text: (a: Args) => `The document asks for a memory budget of ${s(a.requestedMB)} MB; the limit set here is ${s(a.limitMB)} MB (--memory-budget, or Memory limit in the app), so the budget is ${s(a.limitMB)} MB.` },
 
   GC301: { severity: 'error', text: (a: Args) => `Export to ${s(a.to)} cannot write this node: ${s(a.reason)}.` },
+  GC302: { severity: 'error', text: (a: Args) => `Export to ONNX cannot translate TF.js kernel ${s(a.kernel)}${a.detail ? ` (${s(a.detail)})` : ''}, which network "${s(a.network)}" of sampler "${s(a.sampler)}" runs.` },
+  GC303: { severity: 'error', text: (a: Args) => `Export to ONNX cannot trace network "${s(a.network)}" of sampler "${s(a.sampler)}": ${s(a.reason)}.` },
 } as const satisfies Record<string, { severity: Severity; text: (a: Args) => string }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;
