@@ -2,6 +2,8 @@
  * `gencomposer export FILE --to pytorch --out DIR [--checkpoint DIR]`:
  * writes the graph as a PyTorch project (docs/export.md). The weights are
  * the checkpoint's, or the seed's initial weights without one.
+ * `--to onnx` writes each sampler's networks as ONNX models instead
+ * (export-onnx.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,10 +23,11 @@ import { formatDiagnostic } from './format.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
 import { makeFolders, prepareOutputFolder, writeFileAtomic } from './run-files.ts';
 import { loadProgram, startBackend } from './setup.ts';
+import { exportOnnxFiles, parseBatch } from './export-onnx.ts';
 
-export const EXPORT_USAGE = 'export FILE --to pytorch --out DIR [--checkpoint DIR] [--memory-budget MB] [--data NAME=PATH ...]';
+export const EXPORT_USAGE = 'export FILE --to pytorch|onnx --out DIR [--checkpoint DIR] [--batch N (onnx)] [--memory-budget MB] [--data NAME=PATH ... (pytorch)]';
 
-const TARGETS = ['pytorch'] as const;
+const TARGETS = ['pytorch', 'onnx'] as const;
 
 /** The gencomposer Python package that every PyTorch project carries. */
 export const PYTHON_PACKAGE_DIR = fileURLToPath(new URL('../../python/gencomposer/', import.meta.url));
@@ -41,18 +44,26 @@ export async function exportCommand(args: string[]): Promise<number> {
     out: { type: 'string' },
     checkpoint: { type: 'string' },
     data: { type: 'string', multiple: true },
+    batch: { type: 'string' },
     ...MEMORY_BUDGET_FLAG,
   });
   if (positionals.length !== 1) throw new UsageError('name exactly one graph file');
   const to = values.to;
   if (to === undefined || !(TARGETS as readonly string[]).includes(to)) throw new UsageError(inert`--to must be one of ${TARGETS.join(', ')}${to === undefined ? '' : `, not "${to}"`}`);
-  if (!values.out) throw new UsageError('--out DIR is required: the folder to write the project into');
+  if (!values.out) throw new UsageError(`--out DIR is required: the folder to write the ${to === 'onnx' ? 'models' : 'project'} into`);
   const file = positionals[0]!;
   const memoryBudgetMB = parseMemoryBudget(values['memory-budget']);
+  if (to === 'onnx') {
+    // The models hold networks, not data: a Data node a network reads is one of its inputs.
+    if (values.data) throw new UsageError('--data applies to --to pytorch (an ONNX model reads no data files)');
+    return exportOnnxFiles(file, { out: values.out, checkpoint: values.checkpoint, batch: parseBatch(values.batch), memoryBudgetMB });
+  }
+  if (values.batch !== undefined) throw new UsageError('--batch applies to --to onnx (the PyTorch project takes any batch)');
   let program = await loadProgram(file, { memoryBudgetMB });
 
   let weights: Map<string, Float32Array> | undefined;
   let weightsFrom: string | undefined;
+  let averaged: Map<string, Float32Array> | undefined;
   if (values.checkpoint) {
     const checkpoint = await readCheckpointFiles(values.checkpoint);
     const seedOfRun = checkpoint.manifest.model?.seed;
@@ -66,7 +77,6 @@ export async function exportCommand(args: string[]): Promise<number> {
       weights = await snapshot();
       // Samples come from an objective's weight average where the graph keeps one, in the app and in sample.py.
       if (program.objectives.some((o) => o.optimizer.ema > 0)) averaged = await session.withAveragedWeights(snapshot);
-  let averaged: Map<string, Float32Array> | undefined;
       weightsFrom = `the weights of checkpoint step ${checkpoint.manifest.step}`;
     } finally {
       session.dispose();

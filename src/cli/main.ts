@@ -18,7 +18,7 @@ const COMMANDS: Record<string, { summary: string; run(args: string[]): Promise<n
   validate: { summary: 'validate FILE... [--json] [--memory-budget MB]\n      check graph documents; print their diagnostics', run: validateCommand },
   train: { summary: `${TRAIN_USAGE}\n      train a graph; write metrics.jsonl, summary.json, samples and a checkpoint to DIR (default runs/NAME)`, run: trainCommand },
   sample: { summary: `${SAMPLE_USAGE}\n      sample from a trained checkpoint; write a PNG (and a .txt for text)`, run: sampleCommand },
-  export: { summary: `${EXPORT_USAGE}\n      write the graph as a PyTorch project (model.py, train.py for torchrun, weights.safetensors)`, run: exportCommand },
+  export: { summary: `${EXPORT_USAGE}\n      write the graph as a PyTorch project (model.py, train.py for torchrun, weights.safetensors),\n      or the networks its samplers run as ONNX models (one per network, and onnx.json)`, run: exportCommand },
   'import-weights': { summary: `${IMPORT_WEIGHTS_USAGE}\n      turn weights trained in an exported PyTorch project into a checkpoint of the graph`, run: importWeightsCommand },
   bench: { summary: `${BENCH_USAGE}\n      time training steps and count kernels per step, against a hand-written TF.js version of the model`, run: benchCommand },
 };
