@@ -53,8 +53,10 @@ export const denseNode = defineNode({
     return { y };
   },
   lends: 'kernel',
-  // A tied kernel is the lender's [units, features] matrix, nn.Linear's [out, in] as it stands: model.py assigns the lender's parameter (docs/export.md).
+  // A tied kernel is the lender's [units, features] matrix, nn.Linear's [out, in] as it stands: model.py assigns the lender's parameter,
+  // or, lent by another Dense (whose nn.Linear holds that matrix transposed), ties it transposed (docs/export.md).
   torch: {
+    tiesTransposed: true,
     module: ({ inputs, params }) => ({
       class: 'Dense',
       args: { in_features: lastDim(input(inputs, 'x'), 'x'), units: params.units, activation: params.activation, use_bias: params.useBias },

@@ -186,6 +186,8 @@ export interface TorchForm<P> {
    * from the outputs it starts from.
    */
   inverts?: { inputs: readonly string[]; outputs: readonly string[] };
+  /** Its module can use a lent matrix transposed (`tie(weight, transposed=True)`): a tie to a matrix PyTorch holds the other way round. */
+  tiesTransposed?: boolean;
 }
 
 export interface NodeDefinition<P = any> {

@@ -559,11 +559,15 @@ class ModelWriter {
       }
       const [lenderName, lenderLayout] = lenderDef.torch.weights(inferContext(lenderInfo))[lenderDef.lends] ?? [];
       const [ownName, ownLayout] = weights[spec.name] ?? [];
-      if (!lenderName || !ownName || lenderLayout !== ownLayout) {
-        this.refuse(id, `its tie to "${lenderId}" would need the lent matrix transposed in PyTorch, which export does not write yet`, view.module?.id);
-        continue;
+      const tied = `# tied: ${pyDocText(id)} uses ${pyDocText(lenderId)}'s ${lenderDef.lends}`;
+      if (lenderName && ownName && lenderLayout === ownLayout) {
+        lines.push(`self.${attr}.${ownName} = self.${lenderAttr}.${lenderName}  ${tied}`);
+      } else if (lenderName && lenderLayout === 'linear' && ownLayout === 'same' && def.torch?.tiesTransposed) {
+        // The lender holds nn.Linear's [out, in], the transpose of the matrix this node uses as its own [out, in].
+        lines.push(`self.${attr}.tie(self.${lenderAttr}.${lenderName}, transposed=True)  ${tied}, transposed`);
+      } else {
+        this.refuse(id, `its tie to "${lenderId}" would need the lent matrix laid out otherwise in PyTorch, which export does not write yet`, view.module?.id);
       }
-      lines.push(`self.${attr}.${ownName} = self.${lenderAttr}.${lenderName}  # tied: ${pyDocText(id)} uses ${pyDocText(lenderId)}'s ${lenderDef.lends}`);
     }
     return lines;
   }
