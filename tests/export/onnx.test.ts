@@ -246,6 +246,7 @@ const KERNEL_CASES: KernelCase[] = [
       tf.sigmoid(x), tf.relu(x), tf.elu(x), tf.selu(x), tf.erf(x), tf.floor(tf.mul(x, 3)), tf.ceil(tf.mul(x, 3)), tf.round(tf.mul(x, 3)), tf.sign(x),
       tf.softplus(x), tf.log1p(p), tf.expm1(x), tf.leakyRelu(x, 0.1), tf.prelu(x, tf.tensor1d([0.1, 0.2, 0.3, 0.4])), tf.relu6(tf.mul(x, 8)),
       tf.clipByValue(x, -0.3, 0.4), tf.asin(tf.mul(x, 0.9)), tf.atan(x), tf.sinh(x), tf.cosh(x), tf.asinh(x), tf.acos(tf.mul(x, 0.9)),
+      tf.acosh(tf.add(p, 1)), tf.atanh(tf.mul(x, 0.9)), tf.cast(tf.isNaN(tf.log(tf.sub(x, 0.2))), 'float32'),
     ]);
   }),
   one('softmax and log-softmax', [f32('x', [2, 3, 5])], (m) => tf.add(tf.softmax(X(m)), tf.logSoftmax(X(m)))),
