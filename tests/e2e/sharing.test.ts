@@ -2,8 +2,8 @@
  * Sharing in a real browser: the gallery opens every preset; a link, a JSON
  * file and a PNG picture each carry the graph and give it back identically;
  * a broken file dropped on the canvas changes nothing and says why; the
- * PyTorch export downloads a zip of the project; a reload restores the
- * autosaved graph.
+ * PyTorch and ONNX exports download zips of the project and the models; a
+ * reload restores the autosaved graph.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -162,12 +162,8 @@ describe.skipIf(!canRunBrowser)('sharing in the browser', () => {
     }
   }, 60_000);
 
-  it('exports the graph as a PyTorch project: a zip with model.py, train.py, the gencomposer package, the weights and the data', async () => {
+  it('exports the graph as a PyTorch project (model.py, train.py, the gencomposer package, the weights, the data) and as ONNX models', async () => {
     await openPresetFromGallery(page, 'vae');
-    await page.click('[data-testid=share-menu]');
-    // ONNX has its place in the menu, not available yet.
-    expect(await page.locator('[data-testid=share-export-onnx]').isDisabled()).toBe(true);
-    await page.keyboard.press('Escape');
     const { name, bytes } = await download(page, 'share-export-pytorch');
     expect(name).toBe('mlp-vae-on-mnist-pytorch.zip');
     const files = unzipSync(new Uint8Array(bytes));
@@ -178,7 +174,16 @@ describe.skipIf(!canRunBrowser)('sharing in the browser', () => {
     const model = compiled?.ok ? writeTorchModel(compiled.program) : undefined;
     expect(new TextDecoder().decode(files['mlp-vae-on-mnist/model.py'])).toBe(model?.ok ? model.model.source : 'the preset compiles');
     await expect.poll(() => lastNotice(page).textContent()).toMatch(/Exported mlp-vae-on-mnist-pytorch\.zip \(\d+ files\): weights\.safetensors holds the initial weights of seed 0\./);
-  }, 30_000);
+
+    const onnx = await download(page, 'share-export-onnx');
+    expect(onnx.name).toBe('mlp-vae-on-mnist-onnx.zip');
+    const models = unzipSync(new Uint8Array(onnx.bytes));
+    const manifest = JSON.parse(new TextDecoder().decode(models['mlp-vae-on-mnist-onnx/onnx.json'])) as { batch: number; files: { file: string }[] };
+    expect(manifest.batch).toBe(1);
+    expect(manifest.files.length).toBeGreaterThan(0);
+    for (const f of manifest.files) expect(models[`mlp-vae-on-mnist-onnx/${f.file}`]?.length ?? 0, f.file).toBeGreaterThan(1000);
+    expect(await page.locator('[data-testid=notice][data-kind=error]').count()).toBe(0);
+  }, 45_000);
 
   it('restores the autosaved graph after a reload', async () => {
     await openPresetFromGallery(page, 'flow');

@@ -9,7 +9,7 @@
  */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -24,17 +24,20 @@ import { compile } from '../../src/core/compiler/program.ts';
 import { saveDocument } from '../../src/core/graph/save.ts';
 import type { GraphDocument } from '../../src/core/graph/schema.ts';
 import { saveCheckpoint, type Checkpoint, type CheckpointManifest } from '../../src/core/train/checkpoint.ts';
+import { openProgramData, streamBatches } from '../../src/core/train/program-data.ts';
 import { TrainingSession } from '../../src/core/train/session.ts';
 import { checkpointKeys, type CheckpointInfo, type CheckpointStore } from '../../src/storage/checkpoints.ts';
 import { useNotices } from '../../src/ui/notices.ts';
-import { downloadPytorchProject } from '../../src/ui/sharing/export-actions.ts';
+import { downloadOnnxModels, downloadPytorchProject } from '../../src/ui/sharing/export-actions.ts';
+import { fileStem } from '../../src/ui/sharing/downloads.ts';
+import { exportOnnxModels } from '../../src/ui/sharing/onnx-export.ts';
 import { exportPytorchProject, PYTHON_LIBRARY, refusalText, type ExportSources } from '../../src/ui/sharing/pytorch-export.ts';
 import { getEditor } from '../../src/ui/store/editor-store.ts';
 import { loadWeightsFiles, setTrainingOverrides, weightsForExport } from '../../src/ui/training/training-client.ts';
 import { getTraining } from '../../src/ui/training/training-store.ts';
 import { checkpointFromSafetensors, variablesOfCheckpoint } from '../../src/ui/training/weights-files.ts';
 import { TrainingRunner } from '../../src/worker/runner.ts';
-import type { WorkerEvent } from '../../src/worker/protocol.ts';
+import type { ExportCheckpoint, WorkerEvent } from '../../src/worker/protocol.ts';
 import { makeDocument } from '../documents.ts';
 import { preset } from './ui-fixtures.ts';
 
@@ -74,7 +77,37 @@ function readTree(root: string, prefix = ''): Map<string, Uint8Array> {
   return out;
 }
 
-/** A Dense tied to another Dense's kernel: PyTorch would need the kernel transposed, so export refuses node b (GC301). */
+/** A loss inside a module: the PyTorch export refuses it (GC301), naming the node inside the module. */
+function lossInModule(): GraphDocument {
+  return makeDocument(
+    [
+      { id: 'data', kind: 'Data', params: { dataset: 'two-moons' } },
+      { id: 'fit', kind: 'Module', params: { module: 'head' } },
+    ],
+    ['data.x->fit.x'],
+    {
+      modules: [
+        {
+          id: 'head',
+          name: 'Head',
+          description: '',
+          nodes: [
+            { id: 'x', kind: 'ModuleInput', params: { name: 'x' }, position: { x: 0, y: 0 } },
+            { id: 'dense', kind: 'Dense', params: { units: 2 }, position: { x: 200, y: 0 } },
+            { id: 'inner_loss', kind: 'ReconstructionLoss', params: { loss: 'mse' }, position: { x: 400, y: 0 } },
+          ],
+          edges: [
+            { id: 'm1', source: { node: 'x', port: 'x' }, target: { node: 'dense', port: 'x' } },
+            { id: 'm2', source: { node: 'dense', port: 'y' }, target: { node: 'inner_loss', port: 'prediction' } },
+            { id: 'm3', source: { node: 'x', port: 'x' }, target: { node: 'inner_loss', port: 'target' } },
+          ],
+        },
+      ],
+    },
+  );
+}
+
+/** A tied autoencoder on two moons: it trains, but has no sampler. */
 function tiedDenses(): GraphDocument {
   return makeDocument(
     [
@@ -146,7 +179,8 @@ describe('Share ▸ Export ▸ PyTorch project', () => {
   });
 
   it('refuses a graph the export cannot write with its GC301 line naming the node, and downloads nothing', async () => {
-    getEditor().replaceDocument(tiedDenses());
+    getEditor().replaceDocument(lossInModule());
+    expect(getEditor().analysis.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const weights = vi.fn(async () => undefined);
     const download = vi.fn();
     expect(await downloadPytorchProject(untrained(weights), download)).toBeUndefined();
@@ -158,7 +192,7 @@ describe('Share ▸ Export ▸ PyTorch project', () => {
     const [head, ...lines] = notice.text.split('\n');
     expect(head).toBe('“test” cannot be exported as a PyTorch project; nothing was downloaded.');
     expect(lines.length).toBeGreaterThan(0);
-    expect(lines[0]).toMatch(/^• b: Export to PyTorch cannot write this node: .*transposed.* \(GC301\)$/);
+    expect(lines[0]).toMatch(/^• Head › inner_loss: Export to PyTorch cannot write this node: a loss inside a module .* \(GC301\)$/);
     for (const line of lines) expect(line).toMatch(/^• .+ \(GC\d{3}\)$/);
   });
 
@@ -194,6 +228,127 @@ describe('Share ▸ Export ▸ PyTorch project', () => {
     expect(lastNotice()).toMatchObject({ kind: 'info' });
     expect(lastNotice()!.text).toBe(`Exported unicode-points-pytorch.zip (${files.size} files): weights.safetensors holds the initial weights of seed 0. One data file of yours is not in it (README.md says why and where it goes).`);
   });
+});
+
+/** diffusion-2d with a weight average (ema), trained 3 steps: the checkpoint a run hands an export (as the worker's exportWeights does). */
+async function trainedWithAverages(): Promise<{ document: GraphDocument; checkpoint: ExportCheckpoint }> {
+  const base = preset('diffusion-2d');
+  const document: GraphDocument = {
+    ...base,
+    training: { ...base.training, objectives: base.training.objectives.map((o) => ({ ...o, optimizer: { ...o.optimizer, ema: 0.9 } })) },
+  };
+  const compiled = compile(document);
+  if (!compiled.ok) throw new Error('diffusion-2d does not compile');
+  await tf.setBackend('cpu');
+  const session = new TrainingSession(compiled.program, streamBatches(await openProgramData(compiled.program, readPublicAsset)), 8);
+  try {
+    for (let i = 0; i < 3; i++) session.trainStep();
+    const { manifest, weights } = await saveCheckpoint(session);
+    return { document, checkpoint: { step: session.step, manifest, weights, source: 'run' } };
+  } finally {
+    session.dispose();
+  }
+}
+
+/** The checkpoint as `gencomposer export --checkpoint DIR` reads it. */
+function checkpointDir(checkpoint: ExportCheckpoint, name: string): string {
+  const out = join(dir, name);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'model.json'), JSON.stringify(checkpoint.manifest));
+  writeFileSync(join(out, 'weights.bin'), new Uint8Array(checkpoint.weights));
+  return out;
+}
+
+async function quietly<T>(run: () => Promise<T>): Promise<T> {
+  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+  try {
+    return await run();
+  } finally {
+    log.mockRestore();
+  }
+}
+
+describe('exports of trained weights and their averages, as the CLI writes them from the checkpoint', () => {
+  let trained: { document: GraphDocument; checkpoint: ExportCheckpoint };
+  let file: string;
+  let checkpoint: string;
+
+  beforeAll(async () => {
+    trained = await trainedWithAverages();
+    file = join(dir, 'diffusion-ema.json');
+    writeFileSync(file, saveDocument(trained.document));
+    checkpoint = checkpointDir(trained.checkpoint, 'diffusion-ema-checkpoint');
+  }, 120_000);
+
+  it('the PyTorch project: weights.safetensors and averaged.safetensors hold the CLI\'s numbers, the other files its bytes', async () => {
+    getEditor().replaceDocument(trained.document);
+    const { document, analysis } = getEditor();
+    const result = await exportPytorchProject(document, analysis, untrained(async () => trained.checkpoint));
+    if (!result.ok) throw new Error(refusalText(result));
+    expect(result.weightsFrom).toBe('the weights trained in GenComposer to step 3');
+    const zipped = unzipProject(result.zip, 'diffusion-on-8-gaussians');
+    const out = join(dir, 'cli-diffusion-ema');
+    expect(await quietly(() => exportCommand([file, '--to', 'pytorch', '--out', out, '--checkpoint', checkpoint]))).toBe(0);
+    const written = readTree(out);
+    expect([...zipped.keys()].sort()).toEqual([...written.keys()].sort());
+    expect(zipped.has('averaged.safetensors')).toBe(true);
+    for (const [path, bytes] of written) {
+      if (path.endsWith('.safetensors')) {
+        // The same tensors; only the metadata's words for where they came from differ.
+        const ours = decodeSafetensors(zipped.get(path)!).tensors;
+        const theirs = decodeSafetensors(bytes).tensors;
+        expect(ours.map((t) => [t.name, t.shape]), path).toEqual(theirs.map((t) => [t.name, t.shape]));
+        ours.forEach((t, k) => expect(Buffer.from(t.data.buffer).equals(Buffer.from(theirs[k]!.data.buffer)), `${path}: ${t.name}`).toBe(true));
+      } else if (path !== 'README.md') {
+        expect(Buffer.from(zipped.get(path)!).equals(Buffer.from(bytes)), path).toBe(true);
+      }
+    }
+    // The averages are not the weights: the export took them from the optimizer's state.
+    const weights = decodeSafetensors(zipped.get('weights.safetensors')!).tensors;
+    const averaged = decodeSafetensors(zipped.get('averaged.safetensors')!).tensors;
+    expect(weights.some((t, k) => !Buffer.from(t.data.buffer).equals(Buffer.from(averaged[k]!.data.buffer)))).toBe(true);
+  }, 120_000);
+
+  it('ONNX models: the files `gencomposer export --to onnx --checkpoint` writes, from the weight averages', async () => {
+    getEditor().replaceDocument(trained.document);
+    const download = vi.fn();
+    expect(await downloadOnnxModels({ weights: async () => trained.checkpoint }, download)).toBe('diffusion-on-8-gaussians-onnx.zip');
+    const [blob] = download.mock.calls[0]! as [Blob, string];
+    const zipped = unzipProject(new Uint8Array(await blob.arrayBuffer()), 'diffusion-on-8-gaussians-onnx');
+    const out = join(dir, 'cli-diffusion-onnx');
+    expect(await quietly(() => exportCommand([file, '--to', 'onnx', '--out', out, '--checkpoint', checkpoint]))).toBe(0);
+    const written = readTree(out);
+    expect([...zipped.keys()].sort()).toEqual([...written.keys()].sort());
+    expect([...zipped.keys()].filter((f) => f.endsWith('.onnx')).length).toBeGreaterThan(0);
+    for (const [path, bytes] of written) if (path.endsWith('.onnx')) expect(Buffer.from(zipped.get(path)!).equals(Buffer.from(bytes)), path).toBe(true);
+    const manifest = JSON.parse(text(zipped.get('onnx.json'))) as { weights: string; batch: number };
+    expect(manifest).toMatchObject({ batch: 1, weights: 'the weights trained in GenComposer to step 3 (their averages where the graph keeps them)' });
+    const { weights: _ours, ...ours } = manifest;
+    const { weights: _theirs, ...theirs } = JSON.parse(text(written.get('onnx.json'))) as { weights: string };
+    expect(ours).toEqual(theirs);
+    expect(lastNotice()?.text).toMatch(/^Exported diffusion-on-8-gaussians-onnx\.zip \(\d+ ONNX models? and onnx\.json, batch 1\): the networks hold the weights trained in GenComposer to step 3 \(their averages where the graph keeps them\)\.$/);
+  }, 120_000);
+
+  it('ONNX models of an untrained graph are the CLI\'s, byte for byte; a graph without a sampler downloads nothing', async () => {
+    getEditor().replaceDocument(preset('gan-2d'));
+    const { document, analysis } = getEditor();
+    const result = await exportOnnxModels(document, analysis, { weights: async () => undefined });
+    if (!result.ok) throw new Error(refusalText(result));
+    const gan = join(dir, 'gan-2d.json');
+    writeFileSync(gan, saveDocument(document));
+    const out = join(dir, 'cli-gan-onnx');
+    expect(await quietly(() => exportCommand([gan, '--to', 'onnx', '--out', out]))).toBe(0);
+    const written = readTree(out);
+    const zipped = unzipProject(result.zip, `${fileStem(document.meta.name)}-onnx`);
+    expect([...zipped.keys()].sort()).toEqual([...written.keys()].sort());
+    for (const [path, bytes] of written) expect(Buffer.from(zipped.get(path)!).equals(Buffer.from(bytes)), path).toBe(true);
+
+    getEditor().replaceDocument(tiedDenses());
+    const download = vi.fn();
+    expect(await downloadOnnxModels({ weights: async () => undefined }, download)).toBeUndefined();
+    expect(download).not.toHaveBeenCalled();
+    expect(lastNotice()).toMatchObject({ kind: 'error', text: '“test” has no sampler node, so it runs no network to export to ONNX; nothing was downloaded.' });
+  }, 120_000);
 });
 
 // ---------------------------------------------------------------- the worker, in Node

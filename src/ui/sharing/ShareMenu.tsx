@@ -3,7 +3,7 @@ import { isGraphHash } from '../../core/graph/share.ts';
 import { notify } from '../notices.ts';
 import { getEditor } from '../store/editor-store.ts';
 import { downloadJson, downloadPng } from './downloads.ts';
-import { downloadPytorchProject } from './export-actions.ts';
+import { downloadOnnxModels, downloadPytorchProject } from './export-actions.ts';
 import { openFromLocation, writeLink } from './link.ts';
 import { openGraphFile } from './open-file.ts';
 import { registerTestHooks } from './test-hooks.ts';
@@ -98,17 +98,15 @@ export function ShareMenu() {
             <span className="share-item-title">PyTorch project (.zip)</span>
             <span className="share-item-note">model.py, train.py and the current weights</span>
           </button>
-          {/* ONNX export is not in the app yet: its place in the menu, shown disabled. */}
           <button
             type="button"
             role="menuitem"
             data-testid="share-export-onnx"
-            disabled
-            aria-disabled="true"
-            title="Not available yet: ONNX export of the sampler networks is being written"
+            title="Every network the graph's samplers run, traced at batch 1, with onnx.json describing them (gencomposer export --to onnx --batch N for another batch)"
+            onClick={run(() => downloadOnnxModels())}
           >
             <span className="share-item-title">ONNX models (.zip)</span>
-            <span className="share-item-note">Not available yet</span>
+            <span className="share-item-note">Each sampler's networks, with the current weights</span>
           </button>
           <div className="share-separator" role="separator" />
           <button

@@ -3,8 +3,9 @@
  * Share ▸ Export ▸ PyTorch project: the files `gencomposer export FILE --to
  * pytorch --out DIR` writes, in one zip under a folder named after the
  * graph. The weights are the ones the app holds for the graph on screen (the
- * run in the training worker, else the checkpoint stored in this browser),
- * or the seed's initial weights when it has none; the data files are the
+ * run in the training worker, else the checkpoint stored in this browser,
+ * with averaged.safetensors where an objective keeps a weight average), or
+ * the seed's initial weights when it has none; the data files are the
  * shipped ones the graph reads and the user's files attached in this
  * browser. A graph the export cannot write is refused with its GC301
  * problems, one line each, and nothing is downloaded.
@@ -15,7 +16,7 @@
  */
 import { strToU8, zip, type AsyncZippable } from 'fflate';
 import type { Diagnostic } from '../../core/base/diagnostics.ts';
-import { compile } from '../../core/compiler/program.ts';
+import { compile, type Program } from '../../core/compiler/program.ts';
 import { isUserFolder, UserDataError, type ReadUserFile } from '../../core/data/user-file.ts';
 import { exportedDataFiles } from '../../core/export/data-files.ts';
 import { writeTorchModel } from '../../core/export/pytorch/model.ts';
@@ -24,7 +25,7 @@ import type { GraphDocument } from '../../core/graph/schema.ts';
 import type { Analysis } from '../../core/shapes/analyze.ts';
 import { CheckpointError, parseManifest } from '../../core/train/checkpoint.ts';
 import type { ExportCheckpoint } from '../../worker/protocol.ts';
-import { variablesOfCheckpoint } from '../training/weights-files.ts';
+import { averagesOfCheckpoint, variablesOfCheckpoint } from '../training/weights-files.ts';
 import { fileStem } from './downloads.ts';
 
 /**
@@ -60,13 +61,7 @@ export type PytorchExport =
       /** Data files the graph reads that are not in the zip, each with the reason. */
       missingData: string[];
     }
-  | {
-      ok: false;
-      /** What happened, in one line. */
-      message: string;
-      /** One line per problem, naming its node. */
-      problems: string[];
-    };
+  | ExportRefusal;
 
 /** Problems listed one per line; the rest are counted. */
 const SHOWN_PROBLEMS = 6;
@@ -78,21 +73,30 @@ export function problemLine(d: Diagnostic, document: GraphDocument): string {
   return `• ${where ? `${where}: ` : ''}${d.message} (${d.code})`;
 }
 
-function problemLines(diagnostics: readonly Diagnostic[], document: GraphDocument): string[] {
+export function problemLines(diagnostics: readonly Diagnostic[], document: GraphDocument): string[] {
   const lines = diagnostics.slice(0, SHOWN_PROBLEMS).map((d) => problemLine(d, document));
   const more = diagnostics.length - SHOWN_PROBLEMS;
   if (more > 0) lines.push(`• and ${more} more problem${more === 1 ? '' : 's'}`);
   return lines;
 }
 
-const refused = (message: string, problems: string[] = []): PytorchExport => ({ ok: false, message, problems });
+/** An export that downloads nothing: what happened, and its problems one per line. */
+export interface ExportRefusal {
+  ok: false;
+  /** What happened, in one line. */
+  message: string;
+  /** One line per problem, naming its node. */
+  problems: string[];
+}
+
+export const refused = (message: string, problems: string[] = []): ExportRefusal => ({ ok: false, message, problems });
 
 /** The text a notice shows for a refused export: what happened, then its problems. */
-export function refusalText(result: Extract<PytorchExport, { ok: false }>): string {
+export function refusalText(result: ExportRefusal): string {
   return [result.message, ...result.problems].join('\n');
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+export const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The name of the zip: `MLP VAE on MNIST` → `mlp-vae-on-mnist-pytorch.zip`. */
 export function pytorchZipName(document: GraphDocument): string {
@@ -112,18 +116,9 @@ export async function exportPytorchProject(document: GraphDocument, analysis: An
   const model = writeTorchModel(program);
   if (!model.ok) return refused(`“${name}” cannot be exported as a PyTorch project; nothing was downloaded.`, problemLines(model.diagnostics, document));
 
-  let weights: Map<string, Float32Array> | undefined;
-  let weightsFrom: string | undefined;
-  try {
-    const held = await sources.weights(document);
-    if (held) {
-      weights = variablesOfCheckpoint(program, parseManifest(held.manifest), held.weights);
-      weightsFrom = held.step === 0 ? 'the weights loaded into GenComposer (step 0)' : `the weights trained in GenComposer to step ${held.step}`;
-    }
-  } catch (error) {
-    const reason = error instanceof CheckpointError ? `the stored checkpoint is not readable: ${error.message}` : messageOf(error);
-    return refused(`“${name}” was not exported: its trained weights could not be read (${reason}); nothing was downloaded.`);
-  }
+  const held = await heldWeights(program, sources);
+  if (!held.ok) return refused(`“${name}” was not exported: its trained weights could not be read (${held.reason}); nothing was downloaded.`);
+  const { weights, averaged, weightsFrom } = held;
 
   const data = new Map<string, Uint8Array>();
   const missingData: string[] = [];
@@ -146,7 +141,7 @@ export async function exportPytorchProject(document: GraphDocument, analysis: An
     return refused(`“${name}” was not exported: its data files could not be gathered (${messageOf(error)}); nothing was downloaded.`);
   }
 
-  const result = pytorchProject(program, { library: PYTHON_LIBRARY, data, ...(weights ? { weights } : {}), ...(weightsFrom ? { weightsFrom } : {}) });
+  const result = pytorchProject(program, { library: PYTHON_LIBRARY, data, ...(weights ? { weights } : {}), ...(averaged ? { averaged } : {}), ...(weightsFrom ? { weightsFrom } : {}) });
   if (!result.ok) return refused(`“${name}” cannot be exported as a PyTorch project; nothing was downloaded.`, problemLines(result.diagnostics, document));
   const files = missingData.length ? withMissingData(result.files, missingData) : result.files;
   const folder = fileStem(name);
@@ -159,6 +154,34 @@ export async function exportPytorchProject(document: GraphDocument, analysis: An
     weightsFrom: weightsFrom ?? `the initial weights of seed ${program.document.training.seed}`,
     missingData,
   };
+}
+
+export type HeldWeights =
+  | {
+      ok: true;
+      /** Undefined when the app holds no weights for the model: the seed's initial weights are exported. */
+      weights?: Map<string, Float32Array>;
+      /** The weight averages samples are drawn with, where an objective keeps them (its ema). */
+      averaged?: Map<string, Float32Array>;
+      /** What the weights are, in words. */
+      weightsFrom?: string;
+      step?: number;
+    }
+  | { ok: false; reason: string };
+
+/** The weights the app holds for the program's document, checked against the program, with their averages. */
+export async function heldWeights(program: Program, sources: Pick<ExportSources, 'weights'>): Promise<HeldWeights> {
+  try {
+    const held = await sources.weights(program.document);
+    if (!held) return { ok: true };
+    const manifest = parseManifest(held.manifest);
+    const weights = variablesOfCheckpoint(program, manifest, held.weights);
+    const averaged = averagesOfCheckpoint(program, manifest, held.weights, weights);
+    const weightsFrom = held.step === 0 ? 'the weights loaded into GenComposer (step 0)' : `the weights trained in GenComposer to step ${held.step}`;
+    return { ok: true, weights, weightsFrom, step: held.step, ...(averaged ? { averaged } : {}) };
+  } catch (error) {
+    return { ok: false, reason: error instanceof CheckpointError ? `the stored checkpoint is not readable: ${error.message}` : messageOf(error) };
+  }
 }
 
 /** README.md says which data files the person must put in data/ themselves. */

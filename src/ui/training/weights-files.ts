@@ -113,31 +113,64 @@ function checkpointOf(program: Program, weights: ReadonlyMap<string, Float32Arra
   return { manifest, weights: data.buffer };
 }
 
+/** Where each tensor of a checkpoint's weights starts (in float32 values), and its shape. */
+function tensorIndex(manifest: CheckpointManifest, weights: ArrayBuffer): Map<string, { shape: number[]; offset: number }> {
+  const specs = manifest.weightsManifest[0]!.weights;
+  const expectedBytes = specs.reduce((sum, s) => sum + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
+  if (weights.byteLength !== expectedBytes) throw new Error(`the checkpoint's weights hold ${weights.byteLength} bytes, but its manifest describes ${expectedBytes}`);
+  const index = new Map<string, { shape: number[]; offset: number }>();
+  let offset = 0;
+  for (const spec of specs) {
+    index.set(spec.name, { shape: spec.shape, offset });
+    offset += spec.shape.reduce((a, b) => a * b, 1);
+  }
+  return index;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
 /**
  * The program's variables from a checkpoint (a run's or a stored one):
  * variable key → values. Throws naming the first weight that is missing or
  * has another shape; optimizer state in the checkpoint is passed over.
  */
 export function variablesOfCheckpoint(program: Program, manifest: CheckpointManifest, weights: ArrayBuffer): Map<string, Float32Array> {
-  const specs = manifest.weightsManifest[0]!.weights;
-  const expectedBytes = specs.reduce((sum, s) => sum + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
-  if (weights.byteLength !== expectedBytes) throw new Error(`the checkpoint's weights hold ${weights.byteLength} bytes, but its manifest describes ${expectedBytes}`);
-  const bySpec = new Map<string, { shape: number[]; offset: number }>();
-  let offset = 0;
-  for (const spec of specs) {
-    bySpec.set(spec.name, { shape: spec.shape, offset });
-    offset += spec.shape.reduce((a, b) => a * b, 1);
-  }
+  const index = tensorIndex(manifest, weights);
   const all = new Float32Array(weights);
   const out = new Map<string, Float32Array>();
   for (const v of program.variables) {
-    const spec = bySpec.get(v.key);
+    const spec = index.get(v.key);
     if (!spec) throw new Error(`the checkpoint has no weights for "${v.key}"`);
-    if (spec.shape.length !== v.shape.length || spec.shape.some((d, i) => d !== v.shape[i])) {
-      throw new Error(`weights "${v.key}" have shape ${shapeText(spec.shape)} in the checkpoint but ${shapeText(v.shape)} in this graph`);
+    if (!sameShape(spec.shape, v.shape)) throw new Error(`weights "${v.key}" have shape ${shapeText(spec.shape)} in the checkpoint but ${shapeText(v.shape)} in this graph`);
+    out.set(v.key, all.slice(spec.offset, spec.offset + spec.shape.reduce((a, b) => a * b, 1)));
+  }
+  return out;
+}
+
+/**
+ * The weights samples are drawn with, as TrainingSession.withAveragedWeights
+ * makes them: each variable an objective keeps a moving average of (its
+ * `ema`) takes that average from the checkpoint's optimizer state (stored as
+ * `optimizer/OBJECTIVE/KEY/ema`, core/train/checkpoint.ts), the first
+ * objective's when several do; the others keep `weights`. Undefined when no
+ * objective of the graph keeps averages.
+ */
+export function averagesOfCheckpoint(program: Program, manifest: CheckpointManifest, buffer: ArrayBuffer, weights: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> | undefined {
+  if (!program.objectives.some((o) => o.optimizer.ema > 0)) return undefined;
+  const index = tensorIndex(manifest, buffer);
+  const all = new Float32Array(buffer);
+  const out = new Map(weights);
+  const averaged = new Set<string>();
+  for (const objective of program.objectives) {
+    if (objective.optimizer.ema <= 0) continue;
+    for (const key of objective.variables) {
+      const spec = index.get(`optimizer/${objective.id}/${key}/ema`);
+      const values = weights.get(key);
+      if (!spec || !values || averaged.has(key)) continue;
+      if (spec.shape.reduce((a, b) => a * b, 1) !== values.length) throw new Error(`the weight average of "${key}" has shape ${shapeText(spec.shape)} in the checkpoint, unlike its weights`);
+      out.set(key, all.slice(spec.offset, spec.offset + values.length));
+      averaged.add(key);
     }
-    const size = v.shape.reduce((a, b) => a * b, 1);
-    out.set(v.key, all.slice(spec.offset, spec.offset + size));
   }
   return out;
 }
