@@ -48,9 +48,8 @@ describe('readInputFile', () => {
   it.runIf(linux)('refuses a FIFO at once, though nothing writes to it', async () => {
     const fifo = join(dir, 'fifo.json');
     execFileSync('mkfifo', [fifo]);
-    const start = performance.now();
+    // Opening a FIFO for reading blocks until a writer comes: a hang here fails by the test's timeout.
     expect((await refusal(fifo)).reason).toBe('it is a pipe (FIFO), not a regular file');
-    expect(performance.now() - start).toBeLessThan(2000);
   });
 
   it.runIf(linux)('bounds a file that reports size 0 but holds more (/proc)', async () => {
