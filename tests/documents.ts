@@ -23,3 +23,33 @@ export function makeDocument(nodes: NodeSketch[], edges: string[] = [], extra: P
     ...extra,
   });
 }
+
+/** A loss inside a module: the PyTorch export refuses it (GC301), naming the node inside the module. */
+export function lossInModule(): GraphDocument {
+  return makeDocument(
+    [
+      { id: 'data', kind: 'Data', params: { dataset: 'two-moons' } },
+      { id: 'fit', kind: 'Module', params: { module: 'head' } },
+    ],
+    ['data.x->fit.x'],
+    {
+      modules: [
+        {
+          id: 'head',
+          name: 'Head',
+          description: '',
+          nodes: [
+            { id: 'x', kind: 'ModuleInput', params: { name: 'x' }, position: { x: 0, y: 0 } },
+            { id: 'dense', kind: 'Dense', params: { units: 2 }, position: { x: 200, y: 0 } },
+            { id: 'inner_loss', kind: 'ReconstructionLoss', params: { loss: 'mse' }, position: { x: 400, y: 0 } },
+          ],
+          edges: [
+            { id: 'm1', source: { node: 'x', port: 'x' }, target: { node: 'dense', port: 'x' } },
+            { id: 'm2', source: { node: 'dense', port: 'y' }, target: { node: 'inner_loss', port: 'prediction' } },
+            { id: 'm3', source: { node: 'x', port: 'x' }, target: { node: 'inner_loss', port: 'target' } },
+          ],
+        },
+      ],
+    },
+  );
+}

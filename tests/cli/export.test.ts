@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors } from '../../src/core/export/safetensors.ts';
 import { cli, expectNoStackTrace } from './run-cli.ts';
-import { makeDocument } from '../documents.ts';
+import { lossInModule, makeDocument } from '../documents.ts';
 import { saveDocument } from '../../src/core/graph/save.ts';
 
 const PYTHON = '/usr/bin/python3';
@@ -72,32 +72,7 @@ describe('gencomposer export and import-weights', () => {
 
   it('refuses a graph it cannot write, naming the node (GC301)', async () => {
     // A loss inside a module is not written yet.
-    const doc = makeDocument(
-      [
-        { id: 'data', kind: 'Data', params: { dataset: 'two-moons' } },
-        { id: 'fit', kind: 'Module', params: { module: 'head' } },
-      ],
-      ['data.x->fit.x'],
-      {
-        modules: [
-          {
-            id: 'head',
-            name: 'Head',
-            description: '',
-            nodes: [
-              { id: 'x', kind: 'ModuleInput', params: { name: 'x' }, position: { x: 0, y: 0 } },
-              { id: 'dense', kind: 'Dense', params: { units: 2 }, position: { x: 200, y: 0 } },
-              { id: 'inner_loss', kind: 'ReconstructionLoss', params: { loss: 'mse' }, position: { x: 400, y: 0 } },
-            ],
-            edges: [
-              { id: 'm1', source: { node: 'x', port: 'x' }, target: { node: 'dense', port: 'x' } },
-              { id: 'm2', source: { node: 'dense', port: 'y' }, target: { node: 'inner_loss', port: 'prediction' } },
-              { id: 'm3', source: { node: 'x', port: 'x' }, target: { node: 'inner_loss', port: 'target' } },
-            ],
-          },
-        ],
-      },
-    );
+    const doc = lossInModule();
     const file = join(dir, 'inner-loss.json');
     writeFileSync(file, saveDocument(doc));
     expect((await cli('validate', file)).code).toBe(0);

@@ -38,7 +38,7 @@ import { getTraining } from '../../src/ui/training/training-store.ts';
 import { checkpointFromSafetensors, variablesOfCheckpoint } from '../../src/ui/training/weights-files.ts';
 import { TrainingRunner } from '../../src/worker/runner.ts';
 import type { ExportCheckpoint, WorkerEvent } from '../../src/worker/protocol.ts';
-import { makeDocument } from '../documents.ts';
+import { lossInModule, makeDocument } from '../documents.ts';
 import { preset } from './ui-fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gencomposer-ui-export-'));
@@ -75,36 +75,6 @@ function readTree(root: string, prefix = ''): Map<string, Uint8Array> {
     else out.set(path, new Uint8Array(readFileSync(join(root, path))));
   }
   return out;
-}
-
-/** A loss inside a module: the PyTorch export refuses it (GC301), naming the node inside the module. */
-function lossInModule(): GraphDocument {
-  return makeDocument(
-    [
-      { id: 'data', kind: 'Data', params: { dataset: 'two-moons' } },
-      { id: 'fit', kind: 'Module', params: { module: 'head' } },
-    ],
-    ['data.x->fit.x'],
-    {
-      modules: [
-        {
-          id: 'head',
-          name: 'Head',
-          description: '',
-          nodes: [
-            { id: 'x', kind: 'ModuleInput', params: { name: 'x' }, position: { x: 0, y: 0 } },
-            { id: 'dense', kind: 'Dense', params: { units: 2 }, position: { x: 200, y: 0 } },
-            { id: 'inner_loss', kind: 'ReconstructionLoss', params: { loss: 'mse' }, position: { x: 400, y: 0 } },
-          ],
-          edges: [
-            { id: 'm1', source: { node: 'x', port: 'x' }, target: { node: 'dense', port: 'x' } },
-            { id: 'm2', source: { node: 'dense', port: 'y' }, target: { node: 'inner_loss', port: 'prediction' } },
-            { id: 'm3', source: { node: 'x', port: 'x' }, target: { node: 'inner_loss', port: 'target' } },
-          ],
-        },
-      ],
-    },
-  );
 }
 
 /** A tied autoencoder on two moons: it trains, but has no sampler. */
