@@ -13,8 +13,22 @@ export interface BackendChoice {
   fallbackReason?: string;
 }
 
-/** Starts a backend and makes it active, or throws with the reason it cannot run. */
-export type StartBackend = (name: BrowserBackend) => Promise<{ adapter?: string }>;
+/**
+ * Starts a backend and makes it active, or throws with the reason it cannot
+ * run. With `refuseSoftware` a GPU backend that would draw on a software
+ * renderer throws instead of starting.
+ */
+export type StartBackend = (name: BrowserBackend, options?: { refuseSoftware?: boolean }) => Promise<{ adapter?: string }>;
+
+/** Renderers that compute on the CPU, by the names browsers and drivers give them. */
+const SOFTWARE_RENDERERS = /swiftshader|llvmpipe|lavapipe|softpipe|software rasterizer|basic render driver/i;
+
+/** Why a GPU adapter or renderer is a software one (a fallback adapter, or a CPU renderer by its name), or undefined for a real GPU. */
+export function softwareRenderer(name: string | undefined, isFallbackAdapter = false): string | undefined {
+  if (name && SOFTWARE_RENDERERS.test(name)) return `${name} renders in software`;
+  if (isFallbackAdapter) return `${name ? `${name} is ` : 'the adapter is '}a software fallback`;
+  return undefined;
+}
 
 export class NoBackendError extends Error {}
 
@@ -22,11 +36,16 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export async function chooseBackend(order: readonly BrowserBackend[], start: StartBackend, earlierReason?: string): Promise<BackendChoice> {
+/**
+ * Starts the first backend of `order` that runs. A GPU backend on a software
+ * renderer is passed by while a backend is left to try (WASM is several
+ * times faster there), unless `softwareGpu` allows it.
+ */
+export async function chooseBackend(order: readonly BrowserBackend[], start: StartBackend, earlierReason?: string, options: { softwareGpu?: boolean } = {}): Promise<BackendChoice> {
   const reasons: string[] = earlierReason ? [earlierReason] : [];
-  for (const name of order) {
+  for (const [index, name] of order.entries()) {
     try {
-      const { adapter } = await start(name);
+      const { adapter } = await start(name, { refuseSoftware: !options.softwareGpu && index < order.length - 1 });
       return { backend: name, ...(adapter ? { adapter } : {}), ...(reasons.length ? { fallbackReason: reasons.join('; ') } : {}) };
     } catch (error) {
       reasons.push(`${name}: ${messageOf(error)}`);

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { adapterName, type StartBackend } from './backend-choice.ts';
+import { adapterName, softwareRenderer, type StartBackend } from './backend-choice.ts';
 import type { BrowserBackend } from './protocol.ts';
 
 interface WebGpuBackendLike {
@@ -28,22 +28,34 @@ async function activate(name: BrowserBackend): Promise<void> {
   await tf.ready();
 }
 
-async function startWebGpu(): Promise<{ adapter?: string }> {
+/** Why a software renderer is passed by, in the badge's words. */
+const slower = (software: string) => `${software}, slower than WASM here`;
+
+async function startWebGpu(refuseSoftware: boolean): Promise<{ adapter?: string }> {
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (!gpu) throw new Error('this browser offers no WebGPU here (navigator.gpu is missing)');
   const adapter = await gpu.requestAdapter();
   if (!adapter) throw new Error('WebGPU found no adapter');
-  const name = adapterName((adapter as GPUAdapter & { info?: GPUAdapterInfo }).info);
+  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
+  const name = adapterName(info);
+  // Chromium reports it on the adapter's info, older versions on the adapter.
+  const fallback = info?.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
+  const software = softwareRenderer(name, fallback);
+  if (refuseSoftware && software) throw new Error(slower(software));
   await import('@tensorflow/tfjs-backend-webgpu');
   await activate('webgpu');
   return name ? { adapter: name } : {};
 }
 
-async function startWebGl(): Promise<{ adapter?: string }> {
+async function startWebGl(refuseSoftware: boolean): Promise<{ adapter?: string }> {
   if (typeof OffscreenCanvas === 'undefined') throw new Error('no OffscreenCanvas in this worker, so no WebGL');
   const probe = new OffscreenCanvas(1, 1).getContext('webgl2');
   if (!probe) throw new Error('no WebGL 2 context in this worker');
+  const debug = probe.getExtension('WEBGL_debug_renderer_info');
+  const renderer = debug ? String(probe.getParameter(debug.UNMASKED_RENDERER_WEBGL)) : undefined;
   probe.getExtension('WEBGL_lose_context')?.loseContext();
+  const software = softwareRenderer(renderer);
+  if (refuseSoftware && software) throw new Error(slower(software));
   await import('@tensorflow/tfjs-backend-webgl');
   await activate('webgl');
   return {};
@@ -66,12 +78,13 @@ async function startWasm(): Promise<{ adapter?: string }> {
   return {};
 }
 
-export const startBrowserBackend: StartBackend = (name) => {
+export const startBrowserBackend: StartBackend = (name, options = {}) => {
+  const refuseSoftware = options.refuseSoftware ?? false;
   switch (name) {
     case 'webgpu':
-      return startWebGpu();
+      return startWebGpu(refuseSoftware);
     case 'webgl':
-      return startWebGl();
+      return startWebGl(refuseSoftware);
     case 'wasm':
       return startWasm();
   }

@@ -38,6 +38,12 @@ export const zTrainingSettings = z.strictObject({
   evalExamples: z.number().int().min(1).max(100_000).default(512),
   /** `auto`: WebGPU, then WebGL, then WASM; a backend's name: that one or an error saying why it cannot run. */
   backend: z.enum(BACKEND_CHOICES).default('auto'),
+  /**
+   * `auto` takes a GPU backend on a software renderer too (SwiftShader,
+   * llvmpipe). Off by default: WASM trains several times faster there, so
+   * `auto` passes such a renderer by (the badge says why).
+   */
+  softwareGpu: z.boolean().default(false),
   /** The app's memory limit: the document's budget is capped by it (GC208); the default limit when absent. */
   memoryLimitMB: z.number().int().min(MEMORY_BUDGET_RANGE.min).max(MEMORY_BUDGET_RANGE.max).optional(),
 });

@@ -26,7 +26,7 @@ import { DISCRIMINATOR_EXAMPLES, discriminatorLoss, discriminatorMeans } from '.
 import { applicableConditions, hasAdversarialBalance, previewPlan, type PreviewSpec } from './preview-plan.ts';
 import { PREVIEW_SEED, renderPreviews, type PreviewFilter } from './previews.ts';
 import { conditionProblem, type ConditionChoice } from '../core/nodes/sampler-condition.ts';
-import { parseWorkerCommand, type BackendChoiceSetting, type BrowserBackend, type ParsedWorkerCommand, type TrainingSettings, type WorkerEvent } from './protocol.ts';
+import { parseWorkerCommand, type BrowserBackend, type ParsedWorkerCommand, type TrainingSettings, type WorkerEvent } from './protocol.ts';
 
 export interface RunnerEnvironment {
   post(event: WorkerEvent): void;
@@ -79,7 +79,8 @@ function gcd(a: number, b: number): number {
 export class TrainingRunner {
   private backend: BackendChoice | undefined;
   /** The setting the current backend was chosen for. */
-  private backendChosenFor: BackendChoiceSetting | undefined;
+  /** The settings the running backend was chosen for (the choice, and whether software GPUs may run). */
+  private backendChosenFor: string | undefined;
   private run: Run | undefined;
   private control: 'run' | 'pause' | 'stop' = 'run';
   private training = false;
@@ -148,11 +149,12 @@ export class TrainingRunner {
 
   // ------------------------------------------------------------ setting up
 
-  /** Keeps the backend that runs while the setting stays the same (starting one again costs seconds); else chooses anew. */
-  private async ensureBackend(setting: BackendChoiceSetting): Promise<void> {
-    if (this.backend && this.backendChosenFor === setting) return;
-    this.backend = await chooseBackend(backendOrder(setting), this.env.startBackend);
-    this.backendChosenFor = setting;
+  /** Keeps the backend that runs while the settings that choose it stay the same (starting one again costs seconds); else chooses anew. */
+  private async ensureBackend({ backend: setting, softwareGpu }: TrainingSettings): Promise<void> {
+    const choosing = `${setting}${softwareGpu ? ' with software GPUs' : ''}`;
+    if (this.backend && this.backendChosenFor === choosing) return;
+    this.backend = await chooseBackend(backendOrder(setting), this.env.startBackend, undefined, { softwareGpu });
+    this.backendChosenFor = choosing;
     this.env.post({ type: 'backend', ...this.backend });
     this.watchDevice();
   }
@@ -183,7 +185,7 @@ export class TrainingRunner {
     }
     const program = compiled.program;
     if (program.objectives.length === 0) throw new RunError('the graph has no objective to train: add a loss node');
-    await this.ensureBackend(settings.backend);
+    await this.ensureBackend(settings);
     let sources: Map<string, DataSource>;
     try {
       sources = await openProgramData(program, (path) => this.env.readAsset(path), this.env.readUserFile);
@@ -282,7 +284,7 @@ export class TrainingRunner {
     this.env.dropBackend?.(lost);
     this.backend = undefined;
     if (order.length === 0) throw new RunError(`${reason}, and no other backend is left to try`);
-    this.backend = await chooseBackend(order, this.env.startBackend, reason);
+    this.backend = await chooseBackend(order, this.env.startBackend, reason, { softwareGpu: run.settings.softwareGpu });
     this.env.post({ type: 'backend', ...this.backend });
     this.watchDevice();
     const session = new TrainingSession(run.program, streamBatches(run.sources), run.session.batchSize, run.session.seed);

@@ -24,7 +24,8 @@ interface Hooks {
 }
 
 /** Settings small enough for a 2-core machine: small batches, few and small previews. */
-const QUICK = { batchSize: 32, logEvery: 5, previewSeconds: 2, previewCount: 16, checkpointEvery: 10, evalEvery: 0 };
+// softwareGpu: this browser's WebGPU is SwiftShader, which Auto would pass by for WASM; these tests train on it on purpose.
+const QUICK = { batchSize: 32, logEvery: 5, previewSeconds: 2, previewCount: 16, checkpointEvery: 10, evalEvery: 0, softwareGpu: true };
 
 /** Runs `f` in the page with the app's dev hooks. */
 const hooks = <T>(page: Page, f: (h: Hooks) => T) =>
@@ -262,6 +263,18 @@ describe.skipIf(!canRunBrowser)('training in the browser', () => {
     expect((await canvasStats(page, 'preview-grid-sampler')).levels).toBeGreaterThan(20);
     await screenshot(page, 'training-vae-wasm');
     await chooseBackend(page, 'auto');
+  }, 300_000);
+
+  it('on Auto passes the software GPU by for WASM, and says why', async () => {
+    await hooks(page, (h) => h.loadPreset('vae'));
+    await page.getByTestId('node-encoder').waitFor();
+    await settings(page, { ...QUICK, softwareGpu: false, batchSize: 16, totalSteps: 4, logEvery: 2 });
+    await page.getByTestId('train-start').click();
+    await page.waitForSelector('[data-testid="train-backend"][data-backend="wasm"]', { timeout: 120_000 });
+    const why = await page.getByTestId('train-fallback').textContent();
+    console.log(`[training] ${why}`);
+    expect(why).toMatch(/webgpu: .*software.*slower than WASM here/);
+    await waitForStatus(page, 'done');
   }, 300_000);
 
   it('stops with GC206 naming the objective when the loss turns NaN, and leaves the graph as it was', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backendOrder, backendsAfter, chooseBackend, adapterName, NoBackendError } from '../../src/worker/backend-choice.ts';
+import { backendOrder, backendsAfter, chooseBackend, adapterName, NoBackendError, softwareRenderer } from '../../src/worker/backend-choice.ts';
 import { parseWorkerCommand, trainingSettings, transferablesOf, BROWSER_BACKENDS, type WorkerEvent } from '../../src/worker/protocol.ts';
 
 describe('the worker protocol', () => {
@@ -89,6 +89,32 @@ describe('backend choice', () => {
     expect(backendsAfter(['webgpu', 'wasm'], 'webgpu')).toEqual(['wasm']);
     const choice = await chooseBackend(['webgl', 'wasm'], async () => ({}), 'webgpu: the GPU device was lost (unknown)');
     expect(choice.fallbackReason).toBe('webgpu: the GPU device was lost (unknown)');
+  });
+
+  it('passes a software GPU by while a backend is left to try, unless software GPUs are allowed', async () => {
+    // A stand-in for the browser: both GPU backends run on SwiftShader here.
+    const start = async (name: string, options?: { refuseSoftware?: boolean }) => {
+      const software = name === 'wasm' ? undefined : softwareRenderer(name === 'webgpu' ? 'google swiftshader' : 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero)))');
+      if (options?.refuseSoftware && software) throw new Error(`${software}, slower than WASM here`);
+      return {};
+    };
+    const auto = await chooseBackend(BROWSER_BACKENDS, start);
+    expect(auto.backend).toBe('wasm');
+    expect(auto.fallbackReason).toBe(
+      'webgpu: google swiftshader renders in software, slower than WASM here; webgl: ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero))) renders in software, slower than WASM here',
+    );
+    expect((await chooseBackend(BROWSER_BACKENDS, start, undefined, { softwareGpu: true })).backend).toBe('webgpu');
+    // The last backend of the order is never refused: asked for by name, WebGPU runs on what there is.
+    expect((await chooseBackend(['webgpu'], start)).backend).toBe('webgpu');
+  });
+
+  it('knows software renderers by name, and fallback adapters by their flag', () => {
+    expect(softwareRenderer('llvmpipe (LLVM 15.0.6, 256 bits)')).toBe('llvmpipe (LLVM 15.0.6, 256 bits) renders in software');
+    expect(softwareRenderer('Microsoft Basic Render Driver')).toBe('Microsoft Basic Render Driver renders in software');
+    expect(softwareRenderer('NVIDIA GeForce RTX 4090')).toBeUndefined();
+    expect(softwareRenderer(undefined)).toBeUndefined();
+    expect(softwareRenderer('some adapter', true)).toBe('some adapter is a software fallback');
+    expect(softwareRenderer(undefined, true)).toBe('the adapter is a software fallback');
   });
 
   it('tries every backend in order on auto, and only the named one otherwise', () => {

@@ -214,7 +214,7 @@ export function TrainingPanel() {
       <Progress />
       <StepsField />
       <BackendField />
-      {backend?.fallbackReason ? <p className="train-note" data-testid="train-fallback">Why not faster: {backend.fallbackReason}</p> : null}
+      {backend?.fallbackReason ? <p className="train-note" data-testid="train-fallback">Why this backend: {backend.fallbackReason}</p> : null}
       {notice ? <p className="train-note">{notice}</p> : null}
       <ErrorBox />
       <Charts />

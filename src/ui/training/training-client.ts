@@ -63,7 +63,9 @@ function send(command: WorkerCommand, transfer: Transferable[] = []): void {
 export function runSettings(document: GraphDocument): TrainingSettings {
   const { totalSteps, backendChoice } = getTraining();
   const memoryLimitMB = useSettings.getState().memoryLimitMB;
-  return trainingSettings({ totalSteps: totalSteps ?? document.training.steps, backend: backendChoice, memoryLimitMB, ...overrides });
+  // ?software-gpu in the page's address lets Auto train on a software GPU (SwiftShader, llvmpipe), e.g. to try WebGPU without one.
+  const softwareGpu = typeof location !== 'undefined' && new URLSearchParams(location.search).has('software-gpu');
+  return trainingSettings({ totalSteps: totalSteps ?? document.training.steps, backend: backendChoice, memoryLimitMB, softwareGpu, ...overrides });
 }
 
 export function setTrainingOverrides(next: Partial<TrainingSettingsInput>): void {
