@@ -11,11 +11,16 @@ import shutil
 import torch
 import torch.distributed as dist
 
+from contextlib import nullcontext
+
+from .data import train_batch
+from .runtime import Context, TorchRandom
 from .weights import load_safetensors, save_safetensors
 
 __all__ = [
     'make_optimizer', 'learning_rate_at', 'set_learning_rate', 'clip_grad_norm', 'WeightAverage', 'step_seed',
     'mean_over_ranks', 'rank_disagreement', 'named_parameters', 'load_weights', 'save_weights', 'save_checkpoint', 'load_checkpoint',
+    'train_step',
 ]
 
 
@@ -204,3 +209,37 @@ def load_checkpoint(directory, model, optimizers, averages):
         if os.path.exists(path):
             average.averages = {n: t.to(average.params[n].device) for n, t in load_safetensors(path).items()}
     return state['step'], state['updates']
+
+
+def train_step(model, raw_model, objective, optimizer, average, datasets, batch_size, step, taken, seed, device, rank=0, world=1, accumulate=1):
+    """
+    One update of an objective (train.py's OBJECTIVES entry) as GenComposer
+    takes it: this process's share of the global batch (rank of world, in
+    `accumulate` micro-batches, DDP's gradients synced on the last), the
+    random draws of the global batch's rows from the step's seed, clipping,
+    the learning rate of the objective's own update count `taken`, the
+    optimizer step and the weight average. `model` is what runs the forward
+    (DDP's wrapper, or the model itself); returns the step's losses by loss
+    node, this process's, averaged over its micro-batches.
+    """
+    raw_model.zero_grad(set_to_none=True)
+    parts = world * accumulate
+    losses = {}
+    for micro in range(accumulate):
+        # Part number `part` of the global batch: N ranks draw and read exactly what one process would.
+        part = rank * accumulate + micro
+        generator = torch.Generator(device=device).manual_seed(step_seed(seed, step))
+        ctx = Context(random=TorchRandom(generator, device, part, parts), step=taken, batch=batch_size // parts)
+        batch = {node: {port: t.to(device, non_blocking=True) for port, t in train_batch(datasets[node], batch_size, step, part, parts, seed).items()} for node in objective['data']}
+        last = micro == accumulate - 1
+        with model.no_sync() if hasattr(model, 'no_sync') and not last else nullcontext():
+            out = model(batch, objective['id'], ctx)
+            (sum(out['losses'].values()) / accumulate).backward()
+        for name, value in out['losses'].items():
+            losses[name] = losses.get(name, 0.0) + value.detach() / accumulate
+    clip_grad_norm(raw_model, objective['parameters'], objective['optimizer']['clipNorm'])
+    set_learning_rate(optimizer, objective['optimizer'], taken)
+    optimizer.step()
+    if average is not None:
+        average.update()
+    return losses

@@ -79,7 +79,6 @@ import gc as gc_module
 import json
 import os
 import time
-from contextlib import nullcontext
 
 import torch
 import torch.distributed as dist
@@ -101,10 +100,6 @@ ${dataLiteral(program)}
 FIND_UNUSED_PARAMETERS = ${findUnused(program) ? 'True' : 'False'}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def to_device(batch, device):
-    return {port: t.to(device, non_blocking=True) for port, t in batch.items()}
 
 
 def parse_args():
@@ -140,7 +135,6 @@ def main():
     master = rank == 0
     if args.batch_size % (world * args.accumulate) != 0:
         raise SystemExit(f'--batch-size {args.batch_size} must divide by ranks x --accumulate ({world} x {args.accumulate})')
-    micro_batch = args.batch_size // (world * args.accumulate)
 
     torch.manual_seed(args.seed)  # the same initial weights on every rank
     model = Model().to(device)
@@ -167,41 +161,21 @@ def main():
         os.makedirs(args.out, exist_ok=True)
     log = open(os.path.join(args.out, 'metrics.jsonl'), 'a') if master else None
     sums, started = {}, time.time()
-    out = loss = None
 
     while step < args.steps:
         objective = cycle[step % len(cycle)]
-        optimizer = optimizers[objective['id']]
-        # Schedules (learning rate, a KL warm-up) follow the objective's own updates.
-        taken = updates[objective['id']]
-        raw_model.zero_grad(set_to_none=True)
-        step_losses = {}
-        for micro in range(args.accumulate):
-            # This rank's micro-batch is part number part of the global batch; random draws (noise, dropout,
-            # diffusion steps) are the global batch's rows for it, from a seed per step: N ranks train
-            # exactly as one process would, and a resumed run draws what the first would have.
-            part = rank * args.accumulate + micro
-            generator = torch.Generator(device=device).manual_seed(gc.step_seed(args.seed, step))
-            ctx = gc.Context(random=gc.TorchRandom(generator, device, part, world * args.accumulate), step=taken, batch=micro_batch)
-            batch = {node: to_device(gc.train_batch(datasets[node], args.batch_size, step, part, world * args.accumulate, args.seed), device) for node in objective['data']}
-            last = micro == args.accumulate - 1
-            with model.no_sync() if distributed and not last else nullcontext():
-                out = model(batch, objective['id'], ctx)
-                loss = sum(out['losses'].values())
-                (loss / args.accumulate).backward()
-            for name, value in out['losses'].items():
-                step_losses[name] = step_losses.get(name, 0.0) + value.detach() / args.accumulate
-        gc.clip_grad_norm(raw_model, objective['parameters'], objective['optimizer']['clipNorm'])
-        gc.set_learning_rate(optimizer, objective['optimizer'], taken)
-        optimizer.step()
-        updates[objective['id']] += 1
-        if objective['id'] in averages:
-            averages[objective['id']].update()
+        oid = objective['id']
+        # This rank's share of the global batch, the global batch's random draws (noise, dropout, diffusion
+        # steps) from a seed per step: N ranks train exactly as one process would, and a resumed run draws
+        # what the first would have. Schedules (learning rate, a KL warm-up) follow the objective's own updates.
+        step_losses = gc.train_step(model, raw_model, objective, optimizers[oid], averages.get(oid), datasets, args.batch_size, step, updates[oid],
+                                    args.seed, device, rank, world, args.accumulate)
+        updates[oid] += 1
         step += 1
 
         # Mean over ranks: the loss of the global batch.
         total = gc.mean_over_ranks(torch.stack(list(step_losses.values())), distributed)
-        acc = sums.setdefault(objective['id'], {'steps': 0, 'losses': {}})
+        acc = sums.setdefault(oid, {'steps': 0, 'losses': {}})
         acc['steps'] += 1
         for name, value in zip(step_losses, total.tolist()):
             acc['losses'][name] = acc['losses'].get(name, 0.0) + value
@@ -226,7 +200,7 @@ def main():
             print(f'parameters on all {world} ranks: largest difference from rank 0 {difference:g}', flush=True)
         # Everything that holds DDP's hooks goes before the process group does: with gloo (PyTorch 1.13) a
         # reducer freed after destroy_process_group can hang the exit.
-        del model, raw_model, optimizers, averages, out, loss
+        del model, raw_model, optimizers, averages
         gc_module.collect()
         dist.barrier()
         dist.destroy_process_group()
