@@ -21,8 +21,9 @@ import { parseFlags, UsageError } from './args.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
 import { prepareOutputFile, writeFileAtomic } from './run-files.ts';
 import { loadProgram, openData, requireObjectives, parseBackend, parseCount, startBackend } from './setup.ts';
+import { blasNote, startPytorchTwin, type PytorchTwin, type TwinInfo } from './pytorch-twin.ts';
 
-export const BENCH_USAGE = 'bench FILE [--backend auto|webgpu|wasm|cpu] [--steps N] [--warmup N] [--json] [--out FILE.json] [--memory-budget MB]';
+export const BENCH_USAGE = 'bench FILE [--backend auto|webgpu|wasm|cpu] [--steps N] [--warmup N] [--against pytorch [--threads N]] [--json] [--out FILE.json] [--memory-budget MB]';
 
 /** Hand-written baselines, each the model of one preset, built at the graph's batch size. */
 const BASELINES: { preset: URL; create: (batchSize: number) => Baseline }[] = [
@@ -65,6 +66,8 @@ export interface BenchResult {
   baseline: (Measured & { name: string }) | null;
   /** graph / baseline; null without a baseline, or when the two are not the same model (parameter counts differ). */
   ratio: { kernels: number; ms: number } | null;
+  /** The exported PyTorch twin, timed in the same run (--against pytorch), and graph ms / its ms. */
+  pytorch: (Omit<Measured, 'kernelsPerStep'> & TwinInfo & { ratio: number }) | null;
 }
 
 export interface BenchOptions {
@@ -73,16 +76,18 @@ export interface BenchOptions {
   warmup?: number;
   /** Caps the document's own memory budget (--memory-budget). */
   memoryBudgetMB?: number | undefined;
+  /** Times the exported PyTorch twin too, with this many torch threads. */
+  againstPytorch?: { threads: number };
   /** Progress and warnings; stderr in the CLI. */
   log?: (line: string) => void;
 }
 
-/** One timed, awaited step of either side. */
+/** One timed, awaited step of a side. */
 interface Runner {
-  /** Runs one training step and waits until its loss is read back. */
-  step(): Promise<void>;
-  /** Kernels of one step, by tf.profile; the step's device work is awaited too. */
-  kernels(): Promise<number>;
+  /** Runs one training step and waits until its loss is read back; a side that times itself returns its milliseconds. */
+  step(): Promise<number | void>;
+  /** Kernels of one step, by tf.profile; the step's device work is awaited too. Absent for a side outside TF.js. */
+  kernels?(): Promise<number>;
 }
 
 const round = (x: number, digits = 3) => +x.toFixed(digits);
@@ -140,25 +145,33 @@ export async function benchFile(file: string, options: BenchOptions = {}): Promi
   const makeBaseline = await baselineFor(program);
   const session = new TrainingSession(program, streamBatches(sources));
   const baseline = makeBaseline?.(session.batchSize);
+  let twin: PytorchTwin | undefined;
   try {
     const sides: { runner: Runner; times: number[] }[] = [{ runner: graphRunner(session), times: [] }];
     if (baseline) sides.push({ runner: baselineRunner(baseline), times: [] });
+    if (options.againstPytorch) {
+      // From the same initial weights (the seed's), on the same batches.
+      const weights = new Map([...session.variables].map(([key, v]) => [key, v.dataSync() as Float32Array]));
+      twin = await startPytorchTwin(file, program, weights, options.againstPytorch.threads);
+      log(`pytorch twin: torch ${twin.info.torch}, ${twin.info.threads} thread(s), BLAS: ${blasNote(twin.info.blas)}`);
+      sides.push({ runner: { step: twin.step }, times: [] });
+    }
 
-    // The same warmup for both: first-use costs (kernel compilation, memory growth) stay out of the numbers.
+    // The same warmup for all: first-use costs (kernel compilation, memory growth) stay out of the numbers.
     for (let i = 0; i < warmup; i++) for (const side of sides) await side.runner.step();
     const kernels: number[] = [];
-    for (const side of sides) kernels.push(await side.runner.kernels());
+    for (const side of sides) kernels.push(side.runner.kernels ? await side.runner.kernels() : Number.NaN);
 
     // What is timed: one training step (fresh batch, forward, backward, optimizer update) up to the
     // moment its loss has been read back to JavaScript, so the device work is finished. The two
     // sides alternate, and which goes first alternates, so drift on a shared machine hits both alike.
-    log(`timing ${steps} steps of ${baseline ? 'the graph and its baseline, interleaved' : 'the graph'}`);
+    log(`timing ${steps} steps of ${sides.length > 1 ? `the graph${baseline ? ', its baseline' : ''}${twin ? ', its PyTorch twin' : ''}, interleaved` : 'the graph'}`);
     for (let i = 0; i < steps; i++) {
       const order = i % 2 === 0 ? sides : [...sides].reverse();
       for (const side of order) {
         const start = performance.now();
-        await side.runner.step();
-        side.times.push(performance.now() - start);
+        const own = await side.runner.step();
+        side.times.push(typeof own === 'number' ? own : performance.now() - start);
       }
     }
 
@@ -180,6 +193,12 @@ export async function benchFile(file: string, options: BenchOptions = {}): Promi
     } else if (base) {
       ratio = { kernels: round(graph.kernelsPerStep / base.kernelsPerStep), ms: round(graph.msPerStep / base.msPerStep) };
     }
+    let pytorch: BenchResult['pytorch'] = null;
+    if (twin) {
+      const { kernelsPerStep: _none, ...times } = measured(sides.length - 1, twin.info.parameters);
+      pytorch = { ...times, ...twin.info, ratio: round(graph.msPerStep / times.msPerStep) };
+      if (twin.info.parameters !== graph.parameters) log(`warning: the PyTorch twin has ${twin.info.parameters} parameters, this graph ${graph.parameters}`);
+    }
     return {
       name: program.document.meta.name,
       file,
@@ -192,10 +211,12 @@ export async function benchFile(file: string, options: BenchOptions = {}): Promi
       graph,
       baseline: base,
       ratio,
+      pytorch,
     };
   } finally {
     session.dispose();
     baseline?.dispose();
+    twin?.close();
   }
 }
 
@@ -208,6 +229,11 @@ export function formatBench(r: BenchResult): string {
     r.baseline ? line('baseline', r.baseline) : '  baseline  none (no hand-written baseline is this model)',
   ];
   if (r.ratio) lines.push(`  graph / baseline: ${r.ratio.kernels}x kernels, ${r.ratio.ms}x time`);
+  if (r.pytorch) {
+    const p = r.pytorch;
+    lines.push(`  pytorch   ${'-'.padStart(6)} kernels/step  ${p.msPerStep.toFixed(2).padStart(9)} ms/step (median; mean ${p.meanMsPerStep.toFixed(2)})  ${p.parameters.toLocaleString('en-US')} parameters`);
+    lines.push(`  graph / pytorch: ${p.ratio}x time (torch ${p.torch}, ${p.threads} thread(s), BLAS: ${blasNote(p.blas)})`);
+  }
   return lines.join('\n');
 }
 
@@ -218,6 +244,8 @@ export async function benchCommand(args: string[]): Promise<number> {
     warmup: { type: 'string' },
     json: { type: 'boolean', default: false },
     out: { type: 'string' },
+    against: { type: 'string' },
+    threads: { type: 'string' },
     ...MEMORY_BUDGET_FLAG,
   });
   if (positionals.length !== 1) throw new UsageError('name exactly one graph file to bench');
@@ -226,8 +254,19 @@ export async function benchCommand(args: string[]): Promise<number> {
   if (steps === 0) throw new UsageError('--steps must be at least 1');
   const warmup = parseCount('warmup', values.warmup, 1e6);
   if (warmup === 0) throw new UsageError('--warmup must be at least 1');
+  if (values.against !== undefined && values.against !== 'pytorch') throw new UsageError(`--against takes pytorch (the exported PyTorch twin), not "${values.against}"`);
+  const threads = parseCount('threads', values.threads, 256);
+  if (threads !== undefined && values.against === undefined) throw new UsageError('--threads applies to --against pytorch (torch\'s threads)');
+  if (threads === 0) throw new UsageError('--threads must be at least 1');
   if (values.out) prepareOutputFile(values.out, 'name the JSON file to write');
-  const result = await benchFile(positionals[0]!, { backend, steps, warmup, memoryBudgetMB: parseMemoryBudget(values['memory-budget']), log: (line) => process.stderr.write(`${line}\n`) });
+  const result = await benchFile(positionals[0]!, {
+    backend,
+    steps,
+    warmup,
+    memoryBudgetMB: parseMemoryBudget(values['memory-budget']),
+    ...(values.against ? { againstPytorch: { threads: threads ?? 1 } } : {}),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   // The table's lines are printed as lines; names inside them are made inert one line at a time.
   console.log(values.json ? printableJson(JSON.stringify(result, null, 2)) : formatBench(result).split('\n').map(printable).join('\n'));
   if (values.out) writeFileAtomic(values.out, `${JSON.stringify(result, null, 2)}\n`);

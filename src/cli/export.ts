@@ -97,7 +97,7 @@ export async function exportCommand(args: string[]): Promise<number> {
 }
 
 /** The data files the graph's Data nodes read, by their path in the project: GenComposer's own and the user's (a folder of images file by file). */
-async function projectData(file: string, program: Program, overrides: ReadonlyMap<string, string>): Promise<Map<string, Uint8Array>> {
+export async function projectData(file: string, program: Program, overrides: ReadonlyMap<string, string>): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   const readUser = userFileReader(file, overrides);
   try {

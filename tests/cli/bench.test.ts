@@ -13,6 +13,7 @@ import { streamBatches } from '../../src/core/train/program-data.ts';
 import { createRandom } from '../../src/core/base/random.ts';
 import { stepSeed, TrainingSession } from '../../src/core/train/session.ts';
 import { cli, expectNoStackTrace } from './run-cli.ts';
+import { torchAvailable } from '../oracle/cases.ts';
 
 
 const FAST = { steps: 2, warmup: 1 } as const;
@@ -57,12 +58,26 @@ describe('bench', () => {
     const { code, stdout } = await cli('bench', 'graph-presets/flow.json', '--backend', 'cpu', '--steps', '2', '--warmup', '1', '--json');
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as BenchResult;
-    expect(Object.keys(result)).toEqual(['name', 'file', 'family', 'backend', 'adapter', 'batchSize', 'warmup', 'steps', 'graph', 'baseline', 'ratio']);
+    expect(Object.keys(result)).toEqual(['name', 'file', 'family', 'backend', 'adapter', 'batchSize', 'warmup', 'steps', 'graph', 'baseline', 'ratio', 'pytorch']);
+    expect(result.pytorch).toBeNull();
     expect(result.family).toBe('flow');
     expectMeasured(result.graph);
     expect(result.baseline).toBeNull();
     expect(result.ratio).toBeNull();
   });
+
+  it.skipIf(!torchAvailable('bench --against pytorch'))('times the exported PyTorch twin in the same run, and says which BLAS it ran on', async () => {
+    const { code, stdout, stderr } = await cli('bench', 'graph-presets/flow.json', '--backend', 'cpu', '--steps', '2', '--warmup', '1', '--against', 'pytorch', '--json');
+    expect(code, stderr).toBe(0);
+    const result = JSON.parse(stdout) as BenchResult;
+    const twin = result.pytorch!;
+    expect(twin.parameters).toBe(result.graph.parameters);
+    expect(twin.msPerStep).toBeGreaterThan(0);
+    expect(twin.ratio).toBeCloseTo(result.graph.msPerStep / twin.msPerStep, 2);
+    expect(twin.threads).toBe(1);
+    expect(twin.blas).toMatch(/blas/i);
+    expect(stderr).toMatch(/pytorch twin: torch .*, 1 thread\(s\), BLAS: /);
+  }, 120_000);
 
   it('prints its table as lines, not as one line of escaped newlines', async () => {
     const { code, stdout } = await cli('bench', 'graph-presets/flow.json', '--backend', 'cpu', '--steps', '1', '--warmup', '1');
@@ -75,7 +90,7 @@ describe('bench', () => {
   });
 
   it('exits 2 on a bad command line or a missing file, without a stack trace', async () => {
-    const bad = [['--colour'], ['--steps', 'many'], ['--steps', '0'], ['--warmup', '0'], ['--backend', 'tpu']];
+    const bad = [['--colour'], ['--steps', 'many'], ['--steps', '0'], ['--warmup', '0'], ['--backend', 'tpu'], ['--against', 'jax'], ['--threads', '2'], ['--against', 'pytorch', '--threads', '0']];
     const [missing, ...results] = await Promise.all([cli('bench', 'no/such/graph.json'), ...bad.map((args) => cli('bench', 'graph-presets/vae.json', ...args))]);
     results.forEach(({ code, stderr }, i) => {
       expect(code, bad[i]!.join(' ')).toBe(2);
