@@ -14,7 +14,7 @@
  * image for a grey node is an error (converting would hide a mistake).
  */
 import { decode, type DecodedPng } from 'fast-png';
-import { inflateBounded } from './bounded-inflate.ts';
+import { inflateBounded } from '../base/bounded-inflate.ts';
 import { UserDataError } from './user-file.ts';
 import { formatBytes } from './user-limits.ts';
 

@@ -10,7 +10,7 @@
  * stopping one byte past the size the directory gave, so the bytes actually
  * unpacked never exceed what the limits were checked against.
  */
-import { inflateBounded } from './bounded-inflate.ts';
+import { inflateBounded } from '../base/bounded-inflate.ts';
 import { isUserFolder, UserDataError, type UserFile, type UserFolderEntry } from './user-file.ts';
 import { formatBytes, USER_DATA_LIMITS } from './user-limits.ts';
 

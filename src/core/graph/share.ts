@@ -5,7 +5,8 @@
  * returns a typed result and never throws; the document itself goes through
  * loadText, so migrations, limits and validation apply as for a file.
  */
-import { Inflate, Unzlib, deflateSync, zlibSync } from 'fflate';
+import { deflateSync, zlibSync } from 'fflate';
+import { inflateBounded } from '../base/bounded-inflate.ts';
 import type { Diagnostic } from '../base/diagnostics.ts';
 import { LIMITS } from './limits.ts';
 import { loadBytes, loadText } from './load.ts';
@@ -117,43 +118,7 @@ export function fromBase64Url(text: string): Uint8Array | undefined {
   return out;
 }
 
-// ---------------------------------------------------------------- compression
-
-type Inflated = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: boolean };
-
-/**
- * Inflates in small steps and stops past `max` bytes, so a compression bomb
- * costs at most about `max` bytes of memory and work.
- */
-export function inflateLimited(data: Uint8Array, format: 'raw' | 'zlib', max: number): Inflated {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  let tooLarge = false;
-  try {
-    const stream = format === 'zlib' ? new Unzlib() : new Inflate();
-    stream.ondata = (chunk) => {
-      total += chunk.length;
-      if (total > max) tooLarge = true;
-      else parts.push(chunk);
-    };
-    const STEP = 1024;
-    if (data.length === 0) return { ok: false, tooLarge: false };
-    for (let at = 0; at < data.length && !tooLarge; at += STEP) {
-      const end = Math.min(at + STEP, data.length);
-      stream.push(data.subarray(at, end), end === data.length);
-    }
-  } catch {
-    return { ok: false, tooLarge };
-  }
-  if (tooLarge) return { ok: false, tooLarge: true };
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return { ok: true, bytes: out };
-}
+// ---------------------------------------------------------------- text
 
 const utf8 = new TextEncoder();
 
@@ -217,7 +182,7 @@ export function decodeLink(hash: string): DecodeResult {
   if (!packed || packed.length === 0) {
     return failure('bad-encoding', 'This graph link is damaged: its data has characters a link never holds. It may have been cut off or changed when it was copied.');
   }
-  const inflated = inflateLimited(packed, 'raw', LIMITS.fileBytes);
+  const inflated = inflateBounded(packed, 'raw', LIMITS.fileBytes);
   if (!inflated.ok) {
     return inflated.tooLarge
       ? failure('too-large', `This graph link unpacks to more than ${count(LIMITS.fileBytes)} bytes, the limit for a document.`)
@@ -375,7 +340,7 @@ export function extractGraphText(png: Uint8Array): ExtractResult {
   }
   let body = data.subarray(at);
   if (compressed) {
-    const inflated = inflateLimited(body, 'zlib', LIMITS.fileBytes);
+    const inflated = inflateBounded(body, 'zlib', LIMITS.fileBytes);
     if (!inflated.ok) {
       return inflated.tooLarge
         ? failure('too-large', `The graph in this PNG picture unpacks to more than ${count(LIMITS.fileBytes)} bytes, the limit for a document.`)

@@ -1,6 +1,7 @@
 /**
- * Inflating what a user's file holds (zip entries, PNG pixel data) with a
- * bound on the bytes it produces. Compressed data can claim anything and
+ * Inflating what comes from outside (a shared link or picture's graph, a
+ * user's zip entries and PNG pixel data) with a bound on the bytes it
+ * produces. Compressed data can claim anything and
  * unpack a thousand times larger than itself, so the output is counted as
  * it is produced, and inflating stops as soon as it passes `max`: memory
  * and time stay near `max`, whatever the data says about itself.
