@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { activate, glorot, input, zActivation, zSize } from './common.ts';
-import { expectImage, zPadding, type Padding } from './image-common.ts';
+import { convTorchArgs, expectImage, zPadding, type Padding } from './image-common.ts';
 import { defineNode, type VariableSpec } from './types.ts';
 
 /** Output size of a transposed convolution: the input size a conv with these settings maps back to n. */
@@ -48,18 +48,7 @@ export const conv2dTransposeNode = defineNode({
     return { y };
   },
   torch: {
-    module: ({ inputs, params }) => ({
-      class: 'Conv2DTranspose',
-      args: {
-        in_channels: expectImage(input(inputs, 'x'), 'x').c,
-        filters: params.filters,
-        kernel_size: params.kernelSize,
-        strides: params.strides,
-        padding: params.padding,
-        activation: params.activation,
-        use_bias: params.useBias,
-      },
-    }),
+    module: ({ inputs, params }) => ({ class: 'Conv2DTranspose', args: convTorchArgs(inputs, params) }),
     weights: ({ params }) => ({ kernel: ['weight', 'convT'], ...(params.useBias ? { bias: ['bias', 'same'] as const } : {}) }),
   },
   summary: (p) => `${p.filters} · ${p.kernelSize}×${p.kernelSize}${p.strides > 1 ? ` ×${p.strides}` : ''}${p.activation === 'linear' ? '' : ` · ${p.activation}`}`,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { activate, fusedActivation, glorot, input, zActivation, zSize } from './common.ts';
-import { expectImage, windowShape, zPadding } from './image-common.ts';
+import { convTorchArgs, expectImage, windowShape, zPadding } from './image-common.ts';
 import { defineNode, type Init, type VariableSpec } from './types.ts';
 
 /** A 2D convolution over NHWC images. */
@@ -46,18 +46,7 @@ export const conv2dNode = defineNode({
     return { y };
   },
   torch: {
-    module: ({ inputs, params }) => ({
-      class: 'Conv2D',
-      args: {
-        in_channels: expectImage(input(inputs, 'x'), 'x').c,
-        filters: params.filters,
-        kernel_size: params.kernelSize,
-        strides: params.strides,
-        padding: params.padding,
-        activation: params.activation,
-        use_bias: params.useBias,
-      },
-    }),
+    module: ({ inputs, params }) => ({ class: 'Conv2D', args: convTorchArgs(inputs, params) }),
     weights: ({ params }) => ({ kernel: ['weight', 'conv'], ...(params.useBias ? { bias: ['bias', 'same'] as const } : {}) }),
   },
   summary: (p) => `${p.filters} · ${p.kernelSize}×${p.kernelSize}${p.strides > 1 ? ` /${p.strides}` : ''}${p.activation === 'linear' ? '' : ` · ${p.activation}`}${p.kernelInit === 'zeros' ? ' · zero init' : ''}`,

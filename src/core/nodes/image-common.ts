@@ -1,7 +1,8 @@
 /** Pieces shared by the image layers (NHWC layout: [B, H, W, C]). */
 import { z } from 'zod';
 import type { Shape } from '../base/shape.ts';
-import { expectRank, lastDim, mismatch } from './common.ts';
+import { expectRank, input, lastDim, mismatch } from './common.ts';
+import type { PyValue } from '../base/python.ts';
 
 export const zPadding = z.enum(['same', 'valid']);
 export type Padding = z.infer<typeof zPadding>;
@@ -41,4 +42,20 @@ export function windowShape(x: Shape, port: string, window: number, stride: numb
     throw mismatch(port, `an image at least ${window}×${window}, the size of a 'valid' window`, x);
   }
   return ['B', windowOutput(h, window, stride, padding), windowOutput(w, window, stride, padding), channels ?? c];
+}
+
+/** The keyword arguments of gencomposer.Conv2D and Conv2DTranspose, which take the same, for a convolution node's torch form. */
+export function convTorchArgs(
+  inputs: Readonly<Record<string, Shape>>,
+  params: { filters: number; kernelSize: number; strides: number; padding: string; activation: string; useBias: boolean },
+): Record<string, PyValue> {
+  return {
+    in_channels: expectImage(input(inputs, 'x'), 'x').c,
+    filters: params.filters,
+    kernel_size: params.kernelSize,
+    strides: params.strides,
+    padding: params.padding,
+    activation: params.activation,
+    use_bias: params.useBias,
+  };
 }
