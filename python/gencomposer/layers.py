@@ -173,14 +173,18 @@ def _pool_pads(x, size, stride, same):
     return (left, right, top, bottom)
 
 
-class MaxPool2D(nn.Module):
-    """The largest value in each window of a channels-last image, per channel; 'same' windows see only the image, never the padding."""
+class _Pool2D(nn.Module):
+    """A pooling window over a channels-last image: its size, its stride (the size by default), and whether 'same' padding applies."""
 
     def __init__(self, pool_size=2, strides=None, padding='valid'):
         super().__init__()
         self.pool_size = pool_size
         self.strides = strides or pool_size
         self.same = padding == 'same'
+
+
+class MaxPool2D(_Pool2D):
+    """The largest value in each window of a channels-last image, per channel; 'same' windows see only the image, never the padding."""
 
     def forward(self, x):
         h = nchw(x)
@@ -188,14 +192,8 @@ class MaxPool2D(nn.Module):
         return nhwc(F.max_pool2d(h, self.pool_size, self.strides))
 
 
-class AvgPool2D(nn.Module):
+class AvgPool2D(_Pool2D):
     """The mean of each window of a channels-last image, per channel; at the borders of 'same' padding, of the pixels inside the image only."""
-
-    def __init__(self, pool_size=2, strides=None, padding='valid'):
-        super().__init__()
-        self.pool_size = pool_size
-        self.strides = strides or pool_size
-        self.same = padding == 'same'
 
     def forward(self, x):
         h = nchw(x)
