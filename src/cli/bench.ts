@@ -21,6 +21,7 @@ import { parseFlags, UsageError } from './args.ts';
 import { MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.ts';
 import { prepareOutputFile, writeFileAtomic } from './run-files.ts';
 import { loadProgram, openData, requireObjectives, parseBackend, parseCount, startBackend } from './setup.ts';
+import { countGpuDispatches } from '../core/train/backends/gpu-dispatches.ts';
 import { blasNote, startPytorchTwin, type PytorchTwin, type TwinInfo } from './pytorch-twin.ts';
 
 export const BENCH_USAGE = 'bench FILE [--backend auto|webgpu|wasm|cpu] [--steps N] [--warmup N] [--against pytorch [--threads N]] [--json] [--out FILE.json] [--memory-budget MB]';
@@ -47,6 +48,8 @@ export async function baselineFor(program: Program): Promise<((batchSize: number
 
 export interface Measured {
   kernelsPerStep: number;
+  /** Compute dispatches the GPU saw in one step (gpu-dispatches.ts); null off WebGPU. */
+  dispatchesPerStep: number | null;
   /** Median wall time of the timed steps. */
   msPerStep: number;
   meanMsPerStep: number;
@@ -67,7 +70,7 @@ export interface BenchResult {
   /** graph / baseline; null without a baseline, or when the two are not the same model (parameter counts differ). */
   ratio: { kernels: number; ms: number } | null;
   /** The exported PyTorch twin, timed in the same run (--against pytorch), and graph ms / its ms. */
-  pytorch: (Omit<Measured, 'kernelsPerStep'> & TwinInfo & { ratio: number }) | null;
+  pytorch: (Omit<Measured, 'kernelsPerStep' | 'dispatchesPerStep'> & TwinInfo & { ratio: number }) | null;
 }
 
 export interface BenchOptions {
@@ -160,7 +163,12 @@ export async function benchFile(file: string, options: BenchOptions = {}): Promi
     // The same warmup for all: first-use costs (kernel compilation, memory growth) stay out of the numbers.
     for (let i = 0; i < warmup; i++) for (const side of sides) await side.runner.step();
     const kernels: number[] = [];
-    for (const side of sides) kernels.push(side.runner.kernels ? await side.runner.kernels() : Number.NaN);
+    const dispatches: (number | null)[] = [];
+    for (const side of sides) {
+      kernels.push(side.runner.kernels ? await side.runner.kernels() : Number.NaN);
+      // A step of its own: the count is of a plain step, not of one under tf.profile.
+      dispatches.push(side.runner.kernels ? ((await countGpuDispatches(async () => void (await side.runner.step()))) ?? null) : null);
+    }
 
     // What is timed: one training step (fresh batch, forward, backward, optimizer update) up to the
     // moment its loss has been read back to JavaScript, so the device work is finished. The two
@@ -179,6 +187,7 @@ export async function benchFile(file: string, options: BenchOptions = {}): Promi
       const times = sides[i]!.times;
       return {
         kernelsPerStep: kernels[i]!,
+        dispatchesPerStep: dispatches[i]!,
         msPerStep: round(median(times)),
         meanMsPerStep: round(times.reduce((a, b) => a + b, 0) / times.length),
         parameters,
@@ -195,7 +204,7 @@ export async function benchFile(file: string, options: BenchOptions = {}): Promi
     }
     let pytorch: BenchResult['pytorch'] = null;
     if (twin) {
-      const { kernelsPerStep: _none, ...times } = measured(sides.length - 1, twin.info.parameters);
+      const { kernelsPerStep: _none, dispatchesPerStep: _gpu, ...times } = measured(sides.length - 1, twin.info.parameters);
       pytorch = { ...times, ...twin.info, ratio: round(graph.msPerStep / times.msPerStep) };
       if (twin.info.parameters !== graph.parameters) log(`warning: the PyTorch twin has ${twin.info.parameters} parameters, this graph ${graph.parameters}`);
     }
@@ -222,7 +231,7 @@ export async function benchFile(file: string, options: BenchOptions = {}): Promi
 
 export function formatBench(r: BenchResult): string {
   const line = (label: string, m: Measured) =>
-    `  ${label.padEnd(9)} ${String(m.kernelsPerStep).padStart(6)} kernels/step  ${m.msPerStep.toFixed(2).padStart(9)} ms/step (median; mean ${m.meanMsPerStep.toFixed(2)})  ${m.parameters.toLocaleString('en-US')} parameters`;
+    `  ${label.padEnd(9)} ${String(m.kernelsPerStep).padStart(6)} kernels/step${m.dispatchesPerStep === null ? '' : ` ${String(m.dispatchesPerStep).padStart(6)} GPU dispatches/step`}  ${m.msPerStep.toFixed(2).padStart(9)} ms/step (median; mean ${m.meanMsPerStep.toFixed(2)})  ${m.parameters.toLocaleString('en-US')} parameters`;
   const lines = [
     `${r.file}: ${r.name} (${r.family}), backend ${r.backend}${r.adapter ? ` (${r.adapter})` : ''}, batch ${r.batchSize}, ${r.steps} timed steps after ${r.warmup} warmup`,
     line('graph', r.graph),

@@ -150,6 +150,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       finalLosses: record.finalLosses,
       msPerStep: record.msPerStep,
       kernelsPerStep: record.kernelsPerStep,
+      dispatchesPerStep: record.dispatchesPerStep,
       wallSeconds: record.wallSeconds,
     };
     const writeSummary = (more: Record<string, unknown>) => writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify({ ...summary, ...more }, null, 2)}\n`);
@@ -206,6 +207,8 @@ interface TrainRecord {
   finalLosses: Record<string, Record<string, number>>;
   msPerStep: number | null;
   kernelsPerStep: number | null;
+  /** Compute dispatches of that step on WebGPU (null elsewhere). */
+  dispatchesPerStep: number | null;
   wallSeconds: number;
 }
 
@@ -224,6 +227,7 @@ async function train(
 ): Promise<TrainRecord> {
   const started = performance.now();
   let kernelsPerStep: number | null = null;
+  let dispatchesPerStep: number | null = null;
   // Keyed by objective ids from the document: a null prototype keeps names such as "__proto__" plain keys.
   const finalLosses: TrainRecord['finalLosses'] = Object.create(null);
   let timedSteps = 0;
@@ -258,6 +262,7 @@ async function train(
       if (event.type === 'save') return options.save.write();
       if (event.type === 'kernels') {
         kernelsPerStep = event.kernels;
+        dispatchesPerStep = event.dispatches;
         return;
       }
       if (event.type === 'checkpoint' && options.validate) {
@@ -289,6 +294,7 @@ async function train(
     finalLosses,
     msPerStep: timedSeconds > 0 && timedSteps > 0 ? +((1000 * timedSeconds) / timedSteps).toFixed(3) : null,
     kernelsPerStep,
+    dispatchesPerStep,
     wallSeconds: +((performance.now() - started) / 1000).toFixed(2),
   };
 }

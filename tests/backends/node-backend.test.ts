@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../../src/core/train/gradients.ts';
 import { describe, expect, it } from 'vitest';
 import { BackendUnavailableError, initNodeBackend, type NodeBackendName } from '../../src/core/train/backends/node.ts';
+import { countGpuDispatches } from '../../src/core/train/backends/gpu-dispatches.ts';
 import { createOptimizer, sumAll } from '../../src/core/train/optimizers.ts';
 import { zOptimizer } from '../../src/core/graph/schema.ts';
 import { Rng } from '../../src/core/base/random.ts';
@@ -99,6 +100,29 @@ describe('initNodeBackend', () => {
     const cpu = await update('cpu');
     for (let i = 0; i < cpu.after.length; i++) expect(Math.abs(gpu.after[i]! - cpu.after[i]!)).toBeLessThan(1e-5);
     for (let i = 0; i < cpu.total.length; i++) expect(gpu.total[i]).toBeCloseTo(cpu.total[i]!, 5);
+  });
+
+  it('counts the compute dispatches the GPU sees, which are not the kernels tf.profile lists', async () => {
+    await initNodeBackend('webgpu');
+    // Large enough that the backend runs them on the GPU rather than on a CPU copy.
+    const a = tf.tensor2d(values(6, 64 * 64), [64, 64]);
+    const b = tf.tensor2d(values(7, 64 * 64), [64, 64]);
+    await Promise.all([a.data(), b.data()]);
+    let kernels = 0;
+    const dispatches = await countGpuDispatches(async () => {
+      const profile = await tf.profile(async () => {
+        // Two programs (a sum, a product); the reshape moves no data and dispatches nothing.
+        const out = tf.reshape(tf.matMul(tf.add(a, b), b), [4096]);
+        await out.data();
+        out.dispose();
+      });
+      kernels = profile.kernels.length;
+    });
+    expect(kernels).toBe(3);
+    expect(dispatches).toBe(2);
+    tf.dispose([a, b]);
+    await initNodeBackend('cpu');
+    await expect(countGpuDispatches(async () => void tf.add(tf.ones([2]), 1).dispose())).resolves.toBeUndefined();
   });
 
   it("'auto' takes a hardware GPU, else the fastest CPU path, and says why", async () => {

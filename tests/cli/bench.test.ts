@@ -44,6 +44,18 @@ describe('bench', () => {
     const second = await benchFile('graph-presets/vae.json', { backend: 'cpu', ...FAST });
     expect(second.graph.kernelsPerStep).toBe(first.graph.kernelsPerStep);
     expect(second.baseline!.kernelsPerStep).toBe(first.baseline!.kernelsPerStep);
+    expect(first.graph.dispatchesPerStep).toBeNull();
+  });
+
+  it('on webgpu also counts the compute dispatches of a step', async () => {
+    const result = await benchFile('graph-presets/vae.json', { backend: 'webgpu', ...FAST });
+    expectCompared(result);
+    for (const side of [result.graph, result.baseline!]) {
+      expect(Number.isInteger(side.dispatchesPerStep)).toBe(true);
+      // Reshapes, and kernels run on a CPU copy of a small tensor, dispatch nothing.
+      expect(side.dispatchesPerStep!).toBeGreaterThan(0);
+      expect(side.dispatchesPerStep!).toBeLessThan(side.kernelsPerStep);
+    }
   });
 
   // wasm: the same kernels as cpu, several times faster for this model.

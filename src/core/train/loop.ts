@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { diagnostic } from '../base/diagnostics.ts';
+import { countGpuDispatches } from './backends/gpu-dispatches.ts';
 import { nonFinite, type LossReport, type TrainingSession } from './session.ts';
 import { initialTrainingState, trainingReducer, type TrainingAction, type TrainingState } from './state.ts';
 
@@ -16,8 +17,8 @@ export type TrainingEvent =
   | { type: 'checkpoint'; step: number }
   /** A periodic save is due (`saveEvery`); sent right after losses were read and found finite. */
   | { type: 'save'; step: number }
-  /** The backend kernels the step ending at `step` ran (`profileStep`). */
-  | { type: 'kernels'; step: number; kernels: number };
+  /** The backend kernels the step ending at `step` ran (`profileStep`), and the compute dispatches the GPU saw (null off WebGPU). */
+  | { type: 'kernels'; step: number; kernels: number; dispatches: number | null };
 
 export interface LoopOptions {
   /** Train until the session has taken this many steps. */
@@ -78,8 +79,11 @@ export async function runTraining(session: TrainingSession, options: LoopOptions
     if (state.status === 'paused') await dispatch({ type: 'resume' });
 
     if (session.step + 1 === options.profileStep) {
-      const profile = await tf.profile(() => session.trainStep());
-      await options.onEvent({ type: 'kernels', step: session.step, kernels: profile.kernels.length });
+      let kernels = 0;
+      const dispatches = await countGpuDispatches(async () => {
+        kernels = (await tf.profile(() => session.trainStep())).kernels.length;
+      });
+      await options.onEvent({ type: 'kernels', step: session.step, kernels, dispatches: dispatches ?? null });
     } else session.trainStep();
     intervalSteps += 1;
     const atEnd = session.step >= options.totalSteps;
