@@ -14,6 +14,7 @@ import type { GraphDocument, OptimizerSettings } from '../graph/schema.ts';
 import { canonicalJson, saveDocument } from '../graph/save.ts';
 import { getNodeDefinition } from '../nodes/registry.ts';
 import type { TrainingSession } from './session.ts';
+import { slotNames } from './optimizers.ts';
 
 export const CHECKPOINT_FORMAT = 'gencomposer.checkpoint';
 /** 2 added `model` (what wrote it); version 1 checkpoints are still read, checked by their weights alone. */
@@ -122,11 +123,21 @@ export async function saveCheckpoint(session: TrainingSession): Promise<Checkpoi
   const named: tf.NamedTensorMap = {};
   for (const [key, variable] of session.variables) named[key] = variable;
   const optimizerSteps: [string, number][] = [];
+  const slots: tf.Tensor[] = [];
   for (const [id, optimizer] of session.optimizers) {
     optimizerSteps.push([id, optimizer.steps]);
-    for (const [slot, value] of Object.entries(optimizer.state())) named[`${SLOT_PREFIX}${id}/${slot}`] = value;
+    for (const [slot, value] of Object.entries(optimizer.state())) {
+      named[`${SLOT_PREFIX}${id}/${slot}`] = value;
+      slots.push(value);
+    }
   }
-  const { data, specs } = await tf.io.encodeWeights(named);
+  let encoded: Awaited<ReturnType<typeof tf.io.encodeWeights>>;
+  try {
+    encoded = await tf.io.encodeWeights(named);
+  } finally {
+    tf.dispose(slots);
+  }
+  const { data, specs } = encoded;
   return {
     manifest: {
       format: CHECKPOINT_FORMAT,
@@ -284,13 +295,6 @@ function expectedOptimizerSteps(session: TrainingSession, step: number): Map<str
 }
 
 /** Which slots an optimizer keeps per variable. */
-function slotNames(settings: OptimizerSettings): Set<string> {
-  const names = new Set<string>();
-  if (settings.type === 'adam' || settings.type === 'adamw') names.add('m').add('v');
-  else if (settings.momentum > 0) names.add('momentum');
-  if (settings.ema > 0) names.add('ema');
-  return names;
-}
 
 /** Refuses a checkpoint written by another model, naming what differs (version 1 names none: its weights are checked instead). */
 export function checkModel(manifest: CheckpointManifest, accepted: AcceptedIdentities, purpose: RestorePurpose): void {

@@ -161,9 +161,11 @@ export class TrainingSession {
     for (const optimizer of this.optimizers.values()) {
       for (const [key, average] of optimizer.averages()) {
         const variable = this.variables.get(key)!;
-        if (saved.has(key)) continue;
-        saved.set(key, variable.clone());
-        variable.assign(average);
+        if (!saved.has(key)) {
+          saved.set(key, variable.clone());
+          variable.assign(average);
+        }
+        average.dispose();
       }
     }
     this.averagedInUse = true;

@@ -1,0 +1,144 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { zOptimizer } from '../../src/core/graph/schema.ts';
+import { createOptimizer, type Optimizer } from '../../src/core/train/optimizers.ts';
+import { Rng } from '../../src/core/base/random.ts';
+import { createReferenceOptimizer } from './reference-optimizer.ts';
+
+const SHAPES: number[][] = [[], [3], [4, 5], [2, 3, 4], [7]];
+const KEYS = SHAPES.map((_, i) => `w${i}`);
+
+function randomTensor(rng: Rng, shape: number[], scale = 1): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: size }, () => (rng.uniform() * 2 - 1) * scale), shape);
+}
+
+function weights(seed: number): Map<string, tf.Variable> {
+  const rng = new Rng(seed);
+  return new Map(KEYS.map((key, i) => [key, tf.variable(randomTensor(rng, SHAPES[i]!), true, `${key}-${seed}-${Math.random()}`)]));
+}
+
+async function values(tensors: Iterable<[string, tf.Tensor]>): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = {};
+  for (const [key, t] of tensors) out[key] = Array.from(await t.data());
+  return out;
+}
+
+function expectNear(actual: Record<string, number[]>, expected: Record<string, number[]>, what: string) {
+  expect(Object.keys(actual).sort(), what).toEqual(Object.keys(expected).sort());
+  for (const [key, want] of Object.entries(expected)) {
+    const got = actual[key]!;
+    want.forEach((w, i) => expect(Math.abs(got[i]! - w), `${what} ${key}[${i}]: ${got[i]} vs ${w}`).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(w))));
+  }
+}
+
+const SETTINGS: Record<string, unknown>[] = [
+  { type: 'adam', learningRate: 0.01 },
+  { type: 'adam', learningRate: 0.01, clipNorm: 0.5, ema: 0.9 },
+  { type: 'adam', learningRate: 0.02, weightDecay: 0.1, beta1: 0.5, beta2: 0.9 },
+  { type: 'adamw', learningRate: 0.01, weightDecay: 0.05, clipNorm: 1, schedule: { warmupSteps: 3 } },
+  { type: 'sgd', learningRate: 0.1 },
+  { type: 'sgd', learningRate: 0.1, momentum: 0.9, weightDecay: 0.01, ema: 0.5 },
+  { type: 'sgd', learningRate: 0.05, clipNorm: 0.3 },
+];
+
+describe('the multi-tensor optimizer', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  for (const raw of SETTINGS) {
+    it(`updates weights, slots and averages as the per-weight form does: ${JSON.stringify(raw)}`, async () => {
+      const settings = zOptimizer.parse(raw);
+      const packedWeights = weights(1);
+      const referenceWeights = weights(1);
+      const packed = createOptimizer(settings, packedWeights, KEYS);
+      const reference = createReferenceOptimizer(settings, referenceWeights, KEYS);
+      const rng = new Rng(2);
+      for (let step = 0; step < 6; step++) {
+        // Steps 2 and 4 leave out some weights' gradients: those weights and their slots must not move.
+        const missing = step === 2 ? ['w1', 'w3'] : step === 4 ? ['w0'] : [];
+        const grads: Record<string, tf.Tensor> = {};
+        KEYS.forEach((key, i) => {
+          if (!missing.includes(key)) grads[key] = randomTensor(rng, SHAPES[i]!, 2);
+        });
+        packed.apply(grads);
+        reference.apply(grads);
+        tf.dispose(Object.values(grads));
+        expectNear(await values(packedWeights), await values(referenceWeights), `weights after step ${step + 1}`);
+      }
+      expect(packed.steps).toBe(reference.steps);
+      const state = packed.state();
+      const referenceState = reference.state();
+      // The per-weight form writes a weight's average from its first update; by now every weight had one.
+      expectNear(await values(Object.entries(state)), await values(Object.entries(referenceState)), 'slots');
+      tf.dispose(Object.values(state));
+      const averages = packed.averages();
+      expectNear(await values(averages), await values(reference.averages()), 'averages');
+      tf.dispose([...averages.values()]);
+      packed.dispose();
+      reference.dispose();
+      tf.dispose([...packedWeights.values(), ...referenceWeights.values()]);
+    });
+  }
+
+  it('takes Adam’s first step by hand: w − lr·√(1−β2)·g / (√(1−β2)·|g| + ε)', async () => {
+    const w = tf.variable(tf.tensor1d([1, -2, 0.5]));
+    const optimizer = createOptimizer(zOptimizer.parse({ type: 'adam', learningRate: 0.1 }), new Map([['w', w]]), ['w']);
+    const g = [0.3, -4, 1e-9];
+    optimizer.apply({ w: tf.tensor1d(g) });
+    const c = Math.sqrt(1 - 0.999);
+    const expected = [1, -2, 0.5].map((x, i) => x - (0.1 * c * g[i]!) / (c * Math.abs(g[i]!) + 1e-8));
+    const got = Array.from(await w.data());
+    expected.forEach((e, i) => expect(got[i]).toBeCloseTo(e, 6));
+    optimizer.dispose();
+    w.dispose();
+  });
+
+  it('restores its slots from a checkpoint’s per-weight tensors and goes on as the saved one would', async () => {
+    const settings = zOptimizer.parse({ type: 'adam', learningRate: 0.01, ema: 0.8 });
+    const first = weights(3);
+    const optimizer = createOptimizer(settings, first, KEYS);
+    const rng = new Rng(4);
+    const gradsAt = () => Object.fromEntries(KEYS.map((key, i) => [key, randomTensor(rng, SHAPES[i]!)]));
+    const early = gradsAt();
+    optimizer.apply(early);
+    const saved = optimizer.state();
+    const second = new Map([...first].map(([key, v]) => [key, tf.variable(v.clone(), true, `${key}-copy`)]));
+    const restored = createOptimizer(settings, second, KEYS);
+    restored.restore(optimizer.steps, new Map(Object.entries(saved)));
+    const late = gradsAt();
+    optimizer.apply(late);
+    restored.apply(late);
+    expectNear(await values(second), await values(first), 'weights after the restored step');
+    expectNear(await values(restored.averages()), await values(optimizer.averages()), 'averages after the restored step');
+    tf.dispose([...Object.values(early), ...Object.values(late), ...Object.values(saved), ...first.values(), ...second.values()]);
+    optimizer.dispose();
+    restored.dispose();
+  });
+
+  it('runs its element-wise update once for all weights: only packing and write-back grow with their number', async () => {
+    const settings = zOptimizer.parse({ type: 'adamw', learningRate: 0.01, weightDecay: 0.01, clipNorm: 1, ema: 0.99 });
+    const kernelsFor = async (count: number, build: typeof createOptimizer | typeof createReferenceOptimizer) => {
+      const keys = Array.from({ length: count }, (_, i) => `k${i}`);
+      const variables = new Map(keys.map((key) => [key, tf.variable(tf.ones([4, 4]), true, `${key}-${count}-${Math.random()}`)]));
+      const optimizer: Pick<Optimizer, 'apply' | 'dispose'> = build(settings, variables, keys);
+      const grads = Object.fromEntries(keys.map((key) => [key, tf.fill([4, 4], 0.5)]));
+      optimizer.apply(grads); // creates the slots
+      const { kernels } = await tf.profile(() => optimizer.apply(grads));
+      optimizer.dispose();
+      tf.dispose([...variables.values(), ...Object.values(grads)]);
+      const byName = (names: string[]) => kernels.filter((k) => names.includes(k.name)).length;
+      return { all: kernels.length, perWeight: byName(['Reshape', 'Slice', 'Concat']), rest: kernels.length - byName(['Reshape', 'Slice', 'Concat']) };
+    };
+    const two = await kernelsFor(2, createOptimizer);
+    const forty = await kernelsFor(40, createOptimizer);
+    expect(forty.rest).toBe(two.rest);
+    // Per weight: its gradient's and its value's reshape, and the slice and reshape of its new value.
+    expect(forty.perWeight - two.perWeight).toBeLessThanOrEqual(4 * 38 + 2);
+    const reference = await kernelsFor(40, createReferenceOptimizer);
+    expect(forty.all).toBeLessThan(reference.all / 2);
+    expect(forty.all - forty.perWeight).toBeLessThanOrEqual(30);
+  });
+});
