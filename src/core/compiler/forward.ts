@@ -9,6 +9,8 @@ import { variableKeyOf, type Analysis, type FlatOp } from '../shapes/analysis.ts
 import { concrete } from '../base/shape.ts';
 import { Rng } from '../base/random.ts';
 import { inputGradients } from './input-gradients.ts';
+import { fusedKernelsRunHere } from '../nodes/fused.ts';
+import { registerFusedKernels } from '../nodes/registry.ts';
 
 /** A tied variable's key is the lender's, so both uses read one tf.Variable. */
 export function variableKey(op: FlatOp, spec: VariableSpec): string {
@@ -86,6 +88,8 @@ export interface ForwardOptions {
    * inputs) and leave their final state here for the next position.
    */
   recurrentState?: RecurrentState;
+  /** Lets kinds run their fused kernels (ForwardContext.fused); by default wherever the backend has them. */
+  fused?: boolean;
 }
 
 /** Runs every op of the phase; returns all values by key. The caller owns the tensors. */
@@ -103,6 +107,8 @@ export function runForward(analysis: Analysis, options: ForwardOptions): Map<str
  * of some values (a sampler's substitutions); new values are added to it.
  */
 export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit<ForwardOptions, 'phase'>, values = new Map<string, tf.Tensor>()): Map<string, tf.Tensor> {
+  const fused = options.fused ?? fusedKernelsRunHere();
+  if (fused) registerFusedKernels();
   for (const op of ops) {
     const inputs = nameRecord<tf.Tensor>();
     for (const [port, key] of Object.entries(op.inputs)) {
@@ -117,7 +123,7 @@ export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit
     if (carried && held) for (const port of Object.keys(carried)) if (own(held, port)) inputs[port] = held[port]!;
     const outputShapes = nameRecord<number[]>();
     for (const [port, key] of Object.entries(op.outputs)) outputShapes[port] = concrete(analysis.values.get(key)!.shape, options.batchSize);
-    const gradients = op.def.inputGradients ? inputGradients(op, ops, values, (between, given) => runOps(between, analysis, options, given)) : undefined;
+    const gradients = op.def.inputGradients ? inputGradients(op, ops, values, (between, given) => runOps(between, analysis, { ...options, fused: false }, given)) : undefined;
     const outputs = op.def.forward!({
       params: op.params,
       inputs,
@@ -127,6 +133,7 @@ export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit
       training: options.training,
       random: options.random,
       feeds: own(options.feeds, op.id) ?? nameRecord(),
+      fused,
       ...(gradients ? { gradients } : {}),
       ...(options.step !== undefined ? { step: options.step } : {}),
     });

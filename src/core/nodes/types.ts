@@ -10,6 +10,7 @@ import type { Shape } from '../base/shape.ts';
 import type { SamplerDefinition } from './sampler-types.ts';
 import type { RandomSource } from '../base/random.ts';
 import type { PyValue } from '../base/python.ts';
+import type { FusedKernel } from './fused.ts';
 
 /** What flows along an edge; an edge joins ports of the same type. */
 export type PortType = 'tensor' | 'tokens' | 'schedule' | 'loss';
@@ -89,6 +90,13 @@ export interface ForwardContext<P> {
   gradients?: Readonly<Record<string, tf.Tensor>>;
   /** Updates the objective being trained has taken before this step (schedules read it); absent outside training and evaluation. */
   step?: number;
+  /**
+   * Whether the kind may run its fused kernels (`fusedKernels`): false where
+   * the backend has none, and where the ops are differentiated twice (an
+   * input gradient's ops), since the fused kernels' own gradients are not
+   * differentiable. Absent: unfused.
+   */
+  fused?: boolean;
 }
 
 /**
@@ -220,6 +228,11 @@ export interface NodeDefinition<P = any> {
    * tf.grad, so a training step differentiates through them twice.
    */
   inputGradients?(params: P): readonly InputGradient[];
+  /**
+   * Kernels that run a chain of this kind's ops as one (nodes/fused.ts), and
+   * their gradients; registered for every backend by registerFusedKernels.
+   */
+  fusedKernels?: { kernels: readonly FusedKernel<any>[]; gradients: readonly tf.GradConfig[] };
   /** The variable other nodes may use as theirs (weight tying, VariableSpec.tied): an Embedding's table, a Dense's kernel, a quantizer's codebook. */
   lends?: string;
   /**

@@ -1,0 +1,154 @@
+/**
+ * Fused kernels: one backend kernel in place of a chain of TF.js ops, written
+ * once as a loop over flat float32 arrays (run by the cpu and wasm backends
+ * on their own memory) and once as a WGSL program (run by the WebGPU backend
+ * through its public WebGPUProgram interface), registered for all three
+ * with TF.js's registerKernel. A node kind's file holds its fused kernels
+ * and their gradients; fused-kernels.ts lists them all.
+ *
+ * Nothing here imports a backend: each is reached through the few members
+ * of its backend object named below, so a backend that is not loaded costs
+ * nothing.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+/** Flat inputs and output of the JavaScript form, with the inputs' shapes. */
+export interface JsKernelArgs<A> {
+  inputs: Float32Array[];
+  shapes: number[][];
+  attrs: A;
+  out: Float32Array;
+}
+
+/** What a fused kernel's WebGPU form dispatches. */
+export interface WgslProgram {
+  /** Distinguishes compiled pipelines: everything the code depends on besides input shapes. */
+  key: string;
+  /** WGSL declarations and `fn main(index: i32) { ... }`; inputs are the storage arrays named as the kernel's inputs, the output `result`. */
+  code: string;
+  workgroupSize: number;
+  /** Workgroups along x (at most 65,535) and y. */
+  dispatch: [number, number];
+  /** Scalars the code reads as `uniforms.NAME`. */
+  uniforms?: { name: string; value: number; type: 'f32' | 'i32' }[];
+}
+
+export interface FusedKernel<A extends object> {
+  name: string;
+  /** Input names, in order: the WGSL code reads them under these names. */
+  inputs: readonly string[];
+  outputShape(shapes: number[][], attrs: A): number[];
+  js(args: JsKernelArgs<A>): void;
+  wgsl(shapes: number[][], attrs: A): WgslProgram;
+}
+
+/** The largest workgroup count along one dispatch dimension WebGPU guarantees. */
+export const MAX_WORKGROUPS = 65_535;
+
+/** Workgroups for `count` independent groups: x up to the limit, then rows of them along y. */
+export function workgroupGrid(count: number): [number, number] {
+  return count <= MAX_WORKGROUPS ? [Math.max(1, count), 1] : [MAX_WORKGROUPS, Math.ceil(count / MAX_WORKGROUPS)];
+}
+
+/** WGSL: the index of this workgroup in a workgroupGrid dispatch. */
+export const WORKGROUP_INDEX = 'i32(workgroupId.x + workgroupId.y * numWorkgroups.x)';
+
+// The members of each backend this module touches.
+interface CpuBackend {
+  data: { get(id: object): { values?: unknown } };
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
+}
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+interface WebGpuBackend {
+  runWebGPUProgram(program: object, inputs: TensorInfo[], dtype: 'float32', uniforms?: { type: string; data: number[] }[]): TensorInfo;
+}
+
+interface KernelCall {
+  inputs: Record<string, TensorInfo>;
+  attrs: NamedAttrMap;
+}
+
+function orderedInputs<A extends object>(kernel: FusedKernel<A>, call: KernelCall): TensorInfo[] {
+  return kernel.inputs.map((name) => {
+    const t = call.inputs[name];
+    if (!t) throw new Error(`${kernel.name}: missing input "${name}"`);
+    if (t.dtype !== 'float32') throw new Error(`${kernel.name}: input "${name}" must be float32, not ${t.dtype}`);
+    return t;
+  });
+}
+
+function cpuKernel<A extends object>(kernel: FusedKernel<A>): KernelFunc {
+  return ((call: KernelCall & { backend: CpuBackend }) => {
+    const infos = orderedInputs(kernel, call);
+    const attrs = call.attrs as unknown as A;
+    const shapes = infos.map((t) => t.shape);
+    const shape = kernel.outputShape(shapes, attrs);
+    const out = new Float32Array(tf.util.sizeFromShape(shape));
+    kernel.js({ inputs: infos.map((t) => call.backend.data.get(t.dataId).values as Float32Array), shapes, attrs, out });
+    return call.backend.makeTensorInfo(shape, 'float32', out);
+  }) as unknown as KernelFunc;
+}
+
+function wasmKernel<A extends object>(kernel: FusedKernel<A>): KernelFunc {
+  return ((call: KernelCall & { backend: WasmBackend }) => {
+    const infos = orderedInputs(kernel, call);
+    const attrs = call.attrs as unknown as A;
+    const shapes = infos.map((t) => t.shape);
+    const output = call.backend.makeOutput(kernel.outputShape(shapes, attrs), 'float32');
+    // Views only after the last allocation: growing the heap detaches older ones.
+    kernel.js({ inputs: infos.map((t) => call.backend.typedArrayFromHeap(t)), shapes, attrs, out: call.backend.typedArrayFromHeap(output) });
+    return output;
+  }) as unknown as KernelFunc;
+}
+
+function webgpuKernel<A extends object>(kernel: FusedKernel<A>): KernelFunc {
+  return ((call: KernelCall & { backend: WebGpuBackend }) => {
+    const infos = orderedInputs(kernel, call);
+    const attrs = call.attrs as unknown as A;
+    const shapes = infos.map((t) => t.shape);
+    const outputShape = kernel.outputShape(shapes, attrs);
+    const wgsl = kernel.wgsl(shapes, attrs);
+    const uniforms = wgsl.uniforms ?? [];
+    // TF.js's WebGPUProgram: it declares the inputs, `result` and the uniforms, and calls main(index).
+    const program = {
+      variableNames: [...kernel.inputs],
+      outputShape,
+      shaderKey: `${kernel.name}_${wgsl.key}_${wgsl.workgroupSize}`,
+      dispatchLayout: { x: outputShape.map((_, i) => i) },
+      dispatch: [wgsl.dispatch[0], wgsl.dispatch[1], 1],
+      workgroupSize: [wgsl.workgroupSize, 1, 1],
+      ...(uniforms.length > 0 ? { uniforms: uniforms.map((u) => `${u.name} : ${u.type},`).join(' ') } : {}),
+      getUserCode: () => wgsl.code,
+    };
+    return call.backend.runWebGPUProgram(
+      program,
+      infos,
+      'float32',
+      uniforms.map((u) => ({ type: u.type === 'f32' ? 'float32' : 'int32', data: [u.value] })),
+    );
+  }) as unknown as KernelFunc;
+}
+
+/** The kernel's configs for cpu, wasm and webgpu. */
+export function fusedKernelConfigs<A extends object>(kernel: FusedKernel<A>): KernelConfig[] {
+  return [
+    { kernelName: kernel.name, backendName: 'cpu', kernelFunc: cpuKernel(kernel) },
+    { kernelName: kernel.name, backendName: 'wasm', kernelFunc: wasmKernel(kernel) },
+    { kernelName: kernel.name, backendName: 'webgpu', kernelFunc: webgpuKernel(kernel) },
+  ];
+}
+
+/** Runs a fused kernel on the active backend (recorded for autodiff under its name). */
+export function runFused<A extends object>(kernel: FusedKernel<A>, inputs: Record<string, tf.Tensor>, attrs: A): tf.Tensor {
+  return tf.engine().runKernel(kernel.name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as NamedAttrMap) as tf.Tensor;
+}
+
+/** Backends the fused kernels are written for; elsewhere (webgl) node kinds run their unfused ops. */
+export function fusedKernelsRunHere(): boolean {
+  const backend = tf.getBackend();
+  return backend === 'cpu' || backend === 'wasm' || backend === 'webgpu';
+}
