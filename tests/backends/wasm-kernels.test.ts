@@ -405,6 +405,34 @@ describe('resizeNearestNeighbor gradient (ResizeNearestNeighborGrad)', () => {
   }
 });
 
+describe('Slice and Concat (copies from heap views where the layout allows, else the backend’s own)', () => {
+  const cases: { name: string; run: () => tf.Tensor }[] = [
+    { name: 'contiguous slice of a vector', run: () => tf.slice(tf.range(0, 1000), 137, 500) },
+    { name: 'contiguous rows of a matrix', run: () => tf.slice(tf.reshape(tf.range(0, 600), [20, 30]), [3, 0], [5, 30]) },
+    { name: 'columns of a matrix (not contiguous)', run: () => tf.slice(tf.reshape(tf.range(0, 600), [20, 30]), [2, 4], [7, 9]) },
+    { name: 'an int32 slice', run: () => tf.slice(tf.range(0, 50, 1, 'int32'), 5, 10) },
+    { name: 'concat of vectors', run: () => tf.concat([tf.range(0, 7), tf.range(100, 113), tf.range(-5, 0)]) },
+    { name: 'concat after size-1 dimensions', run: () => tf.concat([tf.ones([1, 1, 3]), tf.zeros([1, 1, 2]), tf.fill([1, 1, 4], 7)], 2) },
+    { name: 'concat along columns (not one after another)', run: () => tf.concat([tf.reshape(tf.range(0, 6), [2, 3]), tf.reshape(tf.range(10, 14), [2, 2])], 1) },
+    { name: 'concat of int32', run: () => tf.concat([tf.range(0, 3, 1, 'int32'), tf.range(7, 9, 1, 'int32')]) },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const onWasm = tf.tidy(c.run);
+      const wasm = { shape: onWasm.shape, dtype: onWasm.dtype, values: Array.from(await onWasm.data()) };
+      onWasm.dispose();
+      await tf.setBackend('cpu');
+      try {
+        const onCpu = tf.tidy(c.run);
+        expect(wasm).toEqual({ shape: onCpu.shape, dtype: onCpu.dtype, values: Array.from(await onCpu.data()) });
+        onCpu.dispose();
+      } finally {
+        await tf.setBackend('wasm');
+      }
+    });
+  }
+});
+
 describe('ops the node kinds train through, wasm against cpu', () => {
   for (const c of trainingOpCases) it(c.name, () => expectMatchesCpu(c));
 });
