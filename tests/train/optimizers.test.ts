@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import '../../src/core/train/gradients.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { initNodeBackend, type NodeBackendName } from '../../src/core/train/backends/node.ts';
 import { zOptimizer } from '../../src/core/graph/schema.ts';
-import { createOptimizer, type Optimizer } from '../../src/core/train/optimizers.ts';
+import { createOptimizer } from '../../src/core/train/optimizers.ts';
 import { Rng } from '../../src/core/base/random.ts';
-import { createReferenceOptimizer } from './reference-optimizer.ts';
 
 const SHAPES: number[][] = [[], [3], [4, 5], [2, 3, 4], [7]];
 const KEYS = SHAPES.map((_, i) => `w${i}`);
@@ -43,18 +43,18 @@ const SETTINGS: Record<string, unknown>[] = [
   { type: 'sgd', learningRate: 0.05, clipNorm: 0.3 },
 ];
 
-describe('the multi-tensor optimizer', () => {
+describe.each(['cpu', 'wasm', 'webgpu'] as NodeBackendName[])('the multi-tensor optimizer on %s', (backend) => {
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    await initNodeBackend(backend);
   });
 
   for (const raw of SETTINGS) {
-    it(`updates weights, slots and averages as the per-weight form does: ${JSON.stringify(raw)}`, async () => {
+    it(`packed, updates weights, slots and averages as the per-weight form does: ${JSON.stringify(raw)}`, async () => {
       const settings = zOptimizer.parse(raw);
       const packedWeights = weights(1);
       const referenceWeights = weights(1);
-      const packed = createOptimizer(settings, packedWeights, KEYS);
-      const reference = createReferenceOptimizer(settings, referenceWeights, KEYS);
+      const packed = createOptimizer(settings, packedWeights, KEYS, { packed: true });
+      const reference = createOptimizer(settings, referenceWeights, KEYS, { packed: false });
       const rng = new Rng(2);
       for (let step = 0; step < 6; step++) {
         // Steps 2 and 4 leave out some weights' gradients: those weights and their slots must not move.
@@ -73,19 +73,20 @@ describe('the multi-tensor optimizer', () => {
       const referenceState = reference.state();
       // The per-weight form writes a weight's average from its first update; by now every weight had one.
       expectNear(await values(Object.entries(state)), await values(Object.entries(referenceState)), 'slots');
-      tf.dispose(Object.values(state));
+      tf.dispose([...Object.values(state), ...Object.values(referenceState)]);
       const averages = packed.averages();
-      expectNear(await values(averages), await values(reference.averages()), 'averages');
-      tf.dispose([...averages.values()]);
+      const referenceAverages = reference.averages();
+      expectNear(await values(averages), await values(referenceAverages), 'averages');
+      tf.dispose([...averages.values(), ...referenceAverages.values()]);
       packed.dispose();
       reference.dispose();
       tf.dispose([...packedWeights.values(), ...referenceWeights.values()]);
     });
   }
 
-  it('takes Adam’s first step by hand: w − lr·√(1−β2)·g / (√(1−β2)·|g| + ε)', async () => {
+  it.each([true, false])('takes Adam’s first step by hand: w − lr·√(1−β2)·g / (√(1−β2)·|g| + ε) (packed: %s)', async (packed) => {
     const w = tf.variable(tf.tensor1d([1, -2, 0.5]));
-    const optimizer = createOptimizer(zOptimizer.parse({ type: 'adam', learningRate: 0.1 }), new Map([['w', w]]), ['w']);
+    const optimizer = createOptimizer(zOptimizer.parse({ type: 'adam', learningRate: 0.1 }), new Map([['w', w]]), ['w'], { packed });
     const g = [0.3, -4, 1e-9];
     optimizer.apply({ w: tf.tensor1d(g) });
     const c = Math.sqrt(1 - 0.999);
@@ -96,23 +97,29 @@ describe('the multi-tensor optimizer', () => {
     w.dispose();
   });
 
-  it('restores its slots from a checkpoint’s per-weight tensors and goes on as the saved one would', async () => {
+  it.each([
+    [true, true],
+    [false, true],
+    [true, false],
+  ])('restores its slots from a checkpoint’s per-weight tensors and goes on as the saved one would (saved packed: %s, restored packed: %s)', async (savedPacked, restoredPacked) => {
     const settings = zOptimizer.parse({ type: 'adam', learningRate: 0.01, ema: 0.8 });
     const first = weights(3);
-    const optimizer = createOptimizer(settings, first, KEYS);
+    const optimizer = createOptimizer(settings, first, KEYS, { packed: savedPacked });
     const rng = new Rng(4);
     const gradsAt = () => Object.fromEntries(KEYS.map((key, i) => [key, randomTensor(rng, SHAPES[i]!)]));
     const early = gradsAt();
     optimizer.apply(early);
     const saved = optimizer.state();
     const second = new Map([...first].map(([key, v]) => [key, tf.variable(v.clone(), true, `${key}-copy`)]));
-    const restored = createOptimizer(settings, second, KEYS);
+    const restored = createOptimizer(settings, second, KEYS, { packed: restoredPacked });
     restored.restore(optimizer.steps, new Map(Object.entries(saved)));
     const late = gradsAt();
     optimizer.apply(late);
     restored.apply(late);
     expectNear(await values(second), await values(first), 'weights after the restored step');
-    expectNear(await values(restored.averages()), await values(optimizer.averages()), 'averages after the restored step');
+    const [restoredAverages, savedAverages] = [restored.averages(), optimizer.averages()];
+    expectNear(await values(restoredAverages), await values(savedAverages), 'averages after the restored step');
+    tf.dispose([...restoredAverages.values(), ...savedAverages.values()]);
     tf.dispose([...Object.values(early), ...Object.values(late), ...Object.values(saved), ...first.values(), ...second.values()]);
     optimizer.dispose();
     restored.dispose();
@@ -120,10 +127,10 @@ describe('the multi-tensor optimizer', () => {
 
   it('runs its element-wise update once for all weights: only packing and write-back grow with their number', async () => {
     const settings = zOptimizer.parse({ type: 'adamw', learningRate: 0.01, weightDecay: 0.01, clipNorm: 1, ema: 0.99 });
-    const kernelsFor = async (count: number, build: typeof createOptimizer | typeof createReferenceOptimizer) => {
+    const kernelsFor = async (count: number, packed: boolean) => {
       const keys = Array.from({ length: count }, (_, i) => `k${i}`);
       const variables = new Map(keys.map((key) => [key, tf.variable(tf.ones([4, 4]), true, `${key}-${count}-${Math.random()}`)]));
-      const optimizer: Pick<Optimizer, 'apply' | 'dispose'> = build(settings, variables, keys);
+      const optimizer = createOptimizer(settings, variables, keys, { packed });
       const grads = Object.fromEntries(keys.map((key) => [key, tf.fill([4, 4], 0.5)]));
       optimizer.apply(grads); // creates the slots
       const { kernels } = await tf.profile(() => optimizer.apply(grads));
@@ -132,12 +139,12 @@ describe('the multi-tensor optimizer', () => {
       const byName = (names: string[]) => kernels.filter((k) => names.includes(k.name)).length;
       return { all: kernels.length, perWeight: byName(['Reshape', 'Slice', 'Concat']), rest: kernels.length - byName(['Reshape', 'Slice', 'Concat']) };
     };
-    const two = await kernelsFor(2, createOptimizer);
-    const forty = await kernelsFor(40, createOptimizer);
+    const two = await kernelsFor(2, true);
+    const forty = await kernelsFor(40, true);
     expect(forty.rest).toBe(two.rest);
     // Per weight: its gradient's and its value's reshape, and the slice and reshape of its new value.
     expect(forty.perWeight - two.perWeight).toBeLessThanOrEqual(4 * 38 + 2);
-    const reference = await kernelsFor(40, createReferenceOptimizer);
+    const reference = await kernelsFor(40, false);
     expect(forty.all).toBeLessThan(reference.all / 2);
     expect(forty.all - forty.perWeight).toBeLessThanOrEqual(30);
   });

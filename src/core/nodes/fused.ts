@@ -46,6 +46,9 @@ export interface FusedKernel<A extends object> {
 /** The largest workgroup count along one dispatch dimension WebGPU guarantees. */
 export const MAX_WORKGROUPS = 65_535;
 
+/** WGSL: the global index of this thread in a workgroupGrid dispatch of `size`-thread workgroups. */
+export const threadIndex = (size: number) => `(${'i32(workgroupId.x + workgroupId.y * numWorkgroups.x)'} * ${size} + i32(localId.x))`;
+
 /** Workgroups for `count` independent groups: x up to the limit, then rows of them along y. */
 export function workgroupGrid(count: number): [number, number] {
   return count <= MAX_WORKGROUPS ? [Math.max(1, count), 1] : [MAX_WORKGROUPS, Math.ceil(count / MAX_WORKGROUPS)];
@@ -142,8 +145,26 @@ export function fusedKernelConfigs<A extends object>(kernel: FusedKernel<A>): Ke
   ];
 }
 
-/** Runs a fused kernel on the active backend (recorded for autodiff under its name). */
+const registeredKernels = new Set<string>();
+const registeredGradients = new Set<string>();
+
+/** Registers a fused kernel for cpu, wasm and webgpu, once. */
+export function registerFusedKernel(kernel: FusedKernel<any>): void {
+  if (registeredKernels.has(kernel.name)) return;
+  registeredKernels.add(kernel.name);
+  for (const config of fusedKernelConfigs(kernel)) tf.registerKernel(config);
+}
+
+/** Registers the gradient of a fused kernel, once. */
+export function registerFusedGradient(gradient: tf.GradConfig): void {
+  if (registeredGradients.has(gradient.kernelName)) return;
+  registeredGradients.add(gradient.kernelName);
+  tf.registerGradient(gradient);
+}
+
+/** Runs a fused kernel on the active backend (recorded for autodiff under its name), registering it first if need be. */
 export function runFused<A extends object>(kernel: FusedKernel<A>, inputs: Record<string, tf.Tensor>, attrs: A): tf.Tensor {
+  registerFusedKernel(kernel);
   return tf.engine().runKernel(kernel.name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as NamedAttrMap) as tf.Tensor;
 }
 

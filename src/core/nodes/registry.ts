@@ -2,8 +2,7 @@
  * The node catalogue: every kind GenComposer knows, listed explicitly so
  * that what ships is exactly what is written here.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { fusedKernelConfigs } from './fused.ts';
+import { registerFusedGradient, registerFusedKernel } from './fused.ts';
 import { activationNode } from './activation.ts';
 import { addNode } from './add.ts';
 import { constantNode } from './constant.ts';
@@ -175,15 +174,11 @@ export function getNodeDefinition(kind: string): NodeDefinition | undefined {
   return BY_KIND.get(kind);
 }
 
-let fusedRegistered = false;
-
 /** Registers every kind's fused kernels (for cpu, wasm and webgpu) and their gradients with TF.js, once. */
 export function registerFusedKernels(): void {
-  if (fusedRegistered) return;
-  fusedRegistered = true;
   for (const def of NODE_DEFINITIONS) {
-    for (const kernel of def.fusedKernels?.kernels ?? []) for (const config of fusedKernelConfigs(kernel)) tf.registerKernel(config);
-    for (const gradient of def.fusedKernels?.gradients ?? []) tf.registerGradient(gradient);
+    for (const kernel of def.fusedKernels?.kernels ?? []) registerFusedKernel(kernel);
+    for (const gradient of def.fusedKernels?.gradients ?? []) registerFusedGradient(gradient);
   }
 }
 
