@@ -405,7 +405,7 @@ describe('resizeNearestNeighbor gradient (ResizeNearestNeighborGrad)', () => {
   }
 });
 
-describe('Slice and Concat (copies from heap views where the layout allows, else the backend’s own)', () => {
+describe('Slice, Concat and _FusedMatMul (wrapping the backend’s own)', () => {
   const cases: { name: string; run: () => tf.Tensor }[] = [
     { name: 'contiguous slice of a vector', run: () => tf.slice(tf.range(0, 1000), 137, 500) },
     { name: 'contiguous rows of a matrix', run: () => tf.slice(tf.reshape(tf.range(0, 600), [20, 30]), [3, 0], [5, 30]) },
@@ -415,6 +415,10 @@ describe('Slice and Concat (copies from heap views where the layout allows, else
     { name: 'concat after size-1 dimensions', run: () => tf.concat([tf.ones([1, 1, 3]), tf.zeros([1, 1, 2]), tf.fill([1, 1, 4], 7)], 2) },
     { name: 'concat along columns (not one after another)', run: () => tf.concat([tf.reshape(tf.range(0, 6), [2, 3]), tf.reshape(tf.range(10, 14), [2, 2])], 1) },
     { name: 'concat of int32', run: () => tf.concat([tf.range(0, 3, 1, 'int32'), tf.range(7, 9, 1, 'int32')]) },
+    {
+      name: '_FusedMatMul with a bias and a transposed kernel (the backend’s own adds the bias wrongly)',
+      run: () => tf.fused.matMul({ a: tf.reshape(tf.range(0, 15), [5, 3]), b: tf.reshape(tf.range(0, 12), [4, 3]), transposeB: true, bias: tf.tensor1d([10, 20, 30, 40]), activation: 'relu' }),
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {

@@ -1,8 +1,63 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { activate, expectRank, fusedActivation, glorot, input, lastDim, positionwise, zActivation, zSize } from './common.ts';
+import { activateFused, activationGradientKernel, DERIVATIVE_FROM_OUTPUT } from './activation.ts';
+import { activate, ACTIVATIONS, expectRank, fusedActivation, glorot, input, lastDim, LEAKY_RELU_ALPHA, positionwise, zActivation, zSize, type ActivationName } from './common.ts';
+import { columnSumKernel, runFused } from './fused.ts';
 import { ownOrTied, zTiedTo } from './tying.ts';
 import { defineNode, type Init, type VariableSpec } from './types.ts';
+
+// ---------------------------------------------------------------- fused form
+//
+// TF.js fuses bias and activation into the product only outside gradients:
+// under tf.variableGrads its fused matMul falls back to a product, an add
+// and the activation, and its gradient to a step, a product, and a
+// transpose and a sum for the bias. Here the product runs TF.js's own
+// _FusedMatMul kernel with the bias and (relu, sigmoid, leakyRelu) the
+// activation inside; other activations follow as one element-wise kernel
+// (activation.ts). Backward: dy·f' in one kernel, the two products, and the
+// bias's column sum in one kernel.
+
+/** Activations TF.js's _FusedMatMul runs inside the product, by its names. */
+const IN_PRODUCT: Partial<Record<ActivationName, string>> = { linear: 'linear', relu: 'relu', sigmoid: 'sigmoid', leakyRelu: 'leakyrelu' };
+
+function product(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor | undefined, transposeB: boolean, activation: string): tf.Tensor2D {
+  const [rows] = x.shape;
+  const units = transposeB ? kernel.shape[0] : kernel.shape[1];
+  const inputs: Record<string, tf.Tensor> = { a: tf.reshape(x, [1, ...x.shape]), b: tf.reshape(kernel, [1, ...kernel.shape]) };
+  if (bias) inputs.bias = bias;
+  const out = tf.engine().runKernel('_FusedMatMul', inputs as unknown as tf.NamedTensorMap, {
+    transposeA: false,
+    transposeB,
+    activation,
+    leakyreluAlpha: LEAKY_RELU_ALPHA,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  return tf.reshape(out, [rows, units]);
+}
+
+/** y = f(x·W + b) for x [rows, features], W [features, units] (or [units, features] with transposeB), with its own gradient. */
+export function denseFused(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor | undefined, activation: ActivationName, transposeB: boolean): tf.Tensor2D {
+  const inProduct = IN_PRODUCT[activation];
+  const fromOutput = DERIVATIVE_FROM_OUTPUT.has(activation);
+  const run = (a: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor | undefined, save: tf.GradSaveFunc) => {
+    const z = product(a, w, b, transposeB, inProduct ?? 'linear');
+    const y = inProduct ? z : (activateFused(z, activation) as tf.Tensor2D);
+    // f' from the output where it can be (so z need not be kept), else from z.
+    save([a, w, fromOutput ? y : z]);
+    const gradFunc = (dy: tf.Tensor2D, [a, w, s]: tf.Tensor[]) => {
+      const dz = activation === 'linear' ? dy : runFused(activationGradientKernel, { dy, s: s! }, { fn: ACTIVATIONS.indexOf(activation), fromOutput: fromOutput ? 1 : 0 });
+      const grads = [transposeB ? tf.matMul(dz, w!) : tf.matMul(dz, w!, false, true), transposeB ? tf.matMul(dz, a!, true, false) : tf.matMul(a!, dz, true, false)];
+      return b ? [...grads, runFused(columnSumKernel, { dy: dz }, {})] : grads;
+    };
+    return { value: y, gradFunc };
+  };
+  // customGrad passes the tensors, then the save function.
+  const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [a, w, b] = args as tf.Tensor[];
+    return run(a as tf.Tensor2D, w as tf.Tensor2D, b, save);
+  });
+  return (bias ? fused(x, kernel, bias) : fused(x, kernel)) as tf.Tensor2D;
+}
 
 /** A fully connected layer on the last axis: y = act(x W + b). */
 export const denseNode = defineNode({
@@ -34,10 +89,14 @@ export const denseNode = defineNode({
     if (params.useBias) vars.push({ name: 'bias', shape: [params.units], init: { kind: 'zeros' } });
     return vars;
   },
-  forward: ({ inputs, vars, params }) => {
+  forward: ({ inputs, vars, params, fused: fusedKernels }) => {
     const y = tf.tidy(() => {
       const x = inputs.x!;
       const flat = x.rank === 2 ? x : tf.reshape(x, [-1, x.shape[x.rank - 1]!]);
+      if (fusedKernels) {
+        const out = denseFused(flat as tf.Tensor2D, vars.kernel as tf.Tensor2D, params.useBias ? vars.bias : undefined, params.activation, params.tiedTo !== '');
+        return x.rank === 2 ? out : tf.reshape(out, [...x.shape.slice(0, -1), params.units]);
+      }
       const fused = fusedActivation(params.activation);
       // One fused kernel for matmul, bias and (where TF.js fuses it) the activation.
       let out: tf.Tensor = tf.fused.matMul({

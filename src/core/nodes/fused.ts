@@ -173,3 +173,67 @@ export function fusedKernelsRunHere(): boolean {
   const backend = tf.getBackend();
   return backend === 'cpu' || backend === 'wasm' || backend === 'webgpu';
 }
+
+// ---------------------------------------------------------------- kernels several kinds use
+
+/** Threads per workgroup of the reductions below. */
+export const WORKGROUP = 64;
+
+/**
+ * WGSL: the sum of one value per thread over a workgroup of WORKGROUP threads,
+ * in every thread. Each of a kernel's (at most two) sums has a slot of its
+ * own: reusing one slot after a barrier gave wrong sums on Mesa's llvmpipe.
+ * Loops stay short (features or rows / WORKGROUP iterations): llvmpipe
+ * ends a shader after 65,535 loop iterations in all.
+ */
+export const WORKGROUP_SUM = `
+  var<workgroup> gcPartial : array<array<f32, ${WORKGROUP}>, 2>;
+  fn gcWorkgroupSum(value : f32, slot : i32) -> f32 {
+    gcPartial[slot][localId.x] = value;
+    workgroupBarrier();
+    for (var s = ${WORKGROUP / 2}u; s > 0u; s = s >> 1u) {
+      if (localId.x < s) { gcPartial[slot][localId.x] = gcPartial[slot][localId.x] + gcPartial[slot][localId.x + s]; }
+      workgroupBarrier();
+    }
+    return gcPartial[slot][0];
+  }`;
+
+/**
+ * A workgroup per feature (column) summing `term` over the rows of [rows,
+ * cols], its threads taking every WORKGROUP-th row. (A thread per column looping
+ * over all rows would be simpler, but Mesa's llvmpipe ends a shader after
+ * 65,535 loop iterations in all.)
+ */
+export function perColumnProgram(key: string, shape: number[], term: string): WgslProgram {
+  const cols = shape.at(-1)!;
+  return {
+    key,
+    workgroupSize: WORKGROUP,
+    dispatch: workgroupGrid(cols),
+    uniforms: [{ name: 'rows', value: tf.util.sizeFromShape(shape) / cols, type: 'i32' }, { name: 'cols', value: cols, type: 'i32' }],
+    code: `${WORKGROUP_SUM}
+  fn main(index : i32) {
+    let c = ${WORKGROUP_INDEX};
+    let cols = uniforms.cols;
+    let valid = c < cols;
+    var sum = 0.0;
+    if (valid) { for (var row = i32(localId.x); row < uniforms.rows; row += ${WORKGROUP}) { sum += ${term}; } }
+    let total = gcWorkgroupSum(sum, 0);
+    if (valid && localId.x == 0u) { result[c] = total; }
+  }`,
+  };
+}
+
+/** Σ over the rows of [rows, cols]: a bias's gradient. */
+export const columnSumKernel: FusedKernel<object> = {
+  name: 'GcColumnSum',
+  inputs: ['dy'],
+  outputShape: ([dy]) => [dy!.at(-1)!],
+  js: ({ inputs: [dy], out }) => {
+    const cols = out.length;
+    out.fill(0);
+    for (let row = 0; row < dy!.length / cols; row++) for (let c = 0; c < cols; c++) out[c]! += dy![row * cols + c]!;
+  },
+  wgsl: ([dy]) => perColumnProgram('sum', dy!, 'dy[row * cols + c]'),
+};
+

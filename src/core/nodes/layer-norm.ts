@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { channelScaleShift, expectRank, input, lastDim, positionwise } from './common.ts';
-import { runFused, workgroupGrid, WORKGROUP_INDEX, type FusedKernel } from './fused.ts';
+import { columnSumKernel, perColumnProgram, runFused, workgroupGrid, WORKGROUP, WORKGROUP_INDEX, WORKGROUP_SUM, type FusedKernel } from './fused.ts';
 import { defineNode } from './types.ts';
 
 // ---------------------------------------------------------------- fused form
@@ -14,26 +14,8 @@ interface Epsilon {
   epsilon: number;
 }
 
-const GROUP = 64;
-
-/**
- * WGSL: the sum of one value per thread over the workgroup of GROUP threads,
- * in every thread. Each of a kernel's (at most two) sums has a slot of its
- * own: reusing one slot after a barrier gave wrong sums on Mesa's llvmpipe.
- * Loops stay short (features / GROUP or rows / GROUP iterations): llvmpipe
- * ends a shader after 65,535 loop iterations in all.
- */
-const WORKGROUP_SUM = `
-  var<workgroup> gcPartial : array<array<f32, ${GROUP}>, 2>;
-  fn gcWorkgroupSum(value : f32, slot : i32) -> f32 {
-    gcPartial[slot][localId.x] = value;
-    workgroupBarrier();
-    for (var s = ${GROUP / 2}u; s > 0u; s = s >> 1u) {
-      if (localId.x < s) { gcPartial[slot][localId.x] = gcPartial[slot][localId.x] + gcPartial[slot][localId.x + s]; }
-      workgroupBarrier();
-    }
-    return gcPartial[slot][0];
-  }`;
+/** Threads per row. */
+const GROUP = WORKGROUP;
 
 /** A workgroup per row; `body` runs with row, cols, base (the row's first index) and valid (the row exists). */
 function perRowProgram(key: string, shapes: number[][], body: string, uniforms: { name: string; value: number; type: 'f32' | 'i32' }[] = []): ReturnType<FusedKernel<object>['wgsl']> {
@@ -182,45 +164,6 @@ export const layerNormScaleGradientKernel: FusedKernel<object> = {
   wgsl: ([dy]) => perColumnProgram('scale', dy!, 'dy[row * cols + c] * (x[row * cols + c] - statistics[2 * row]) * statistics[2 * row + 1]'),
 };
 
-/** dβ = Σ_rows dy per feature. */
-export const columnSumKernel: FusedKernel<object> = {
-  name: 'GcColumnSum',
-  inputs: ['dy'],
-  outputShape: ([dy]) => [dy!.at(-1)!],
-  js: ({ inputs: [dy], out }) => {
-    const cols = out.length;
-    out.fill(0);
-    for (let row = 0; row < dy!.length / cols; row++) for (let c = 0; c < cols; c++) out[c]! += dy![row * cols + c]!;
-  },
-  wgsl: ([dy]) => perColumnProgram('sum', dy!, 'dy[row * cols + c]'),
-};
-
-/**
- * A workgroup per feature (column) summing `term` over the rows of [rows,
- * cols], its threads taking every GROUP-th row. (A thread per column looping
- * over all rows would be simpler, but Mesa's llvmpipe ends a shader after
- * 65,535 loop iterations in all.)
- */
-function perColumnProgram(key: string, shape: number[], term: string): ReturnType<FusedKernel<object>['wgsl']> {
-  const cols = shape.at(-1)!;
-  return {
-    key,
-    workgroupSize: GROUP,
-    dispatch: workgroupGrid(cols),
-    uniforms: [{ name: 'rows', value: tf.util.sizeFromShape(shape) / cols, type: 'i32' }, { name: 'cols', value: cols, type: 'i32' }],
-    code: `${WORKGROUP_SUM}
-  fn main(index : i32) {
-    let c = ${WORKGROUP_INDEX};
-    let cols = uniforms.cols;
-    let valid = c < cols;
-    var sum = 0.0;
-    if (valid) { for (var row = i32(localId.x); row < uniforms.rows; row += ${GROUP}) { sum += ${term}; } }
-    let total = gcWorkgroupSum(sum, 0);
-    if (valid && localId.x == 0u) { result[c] = total; }
-  }`,
-  };
-}
-
 /** The gradient of GcLayerNorm, in the fused kernels above. */
 export const layerNormGradient: tf.GradConfig = {
   kernelName: layerNormKernel.name,
@@ -274,7 +217,7 @@ export const layerNormNode = defineNode({
     const layerNorm = fused ? layerNormFused : layerNormUnfused;
     return { y: layerNorm(inputs.x!, vars.gamma!, vars.beta!, params.epsilon) };
   },
-  fusedKernels: { kernels: [layerNormKernel, layerNormStatisticsKernel, layerNormInputGradientKernel, layerNormScaleGradientKernel, columnSumKernel], gradients: [layerNormGradient] },
+  fusedKernels: { kernels: [layerNormKernel, layerNormStatisticsKernel, layerNormInputGradientKernel, layerNormScaleGradientKernel], gradients: [layerNormGradient] },
   torch: {
     module: ({ inputs, params }) => ({ class: 'LayerNorm', args: { features: lastDim(input(inputs, 'x'), 'x'), epsilon: params.epsilon } }),
     weights: () => ({ gamma: ['weight', 'same'], beta: ['bias', 'same'] }),

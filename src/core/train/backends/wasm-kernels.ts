@@ -24,6 +24,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   backend_util,
+  _FusedMatMul,
   BatchMatMul,
   Concat,
   Conv2D,
@@ -655,8 +656,25 @@ function depthwiseConv2dNativeBackpropInput(args: KernelArgs): TensorInfo {
  */
 let nativeBatchMatMul: KernelFunc | undefined;
 
+/**
+ * The backend's own _FusedMatMul (product, bias, activation), kept when ours
+ * replaces it. Ours transposes first as batchMatMul does, for the same
+ * speed, and because the backend's kernel adds the bias wrongly to a product
+ * with transposeB: every row after the first got the last unit's bias
+ * (TF.js 4.22; tests/backends/wasm-kernels.test.ts).
+ */
+let nativeFusedMatMul: KernelFunc | undefined;
+
+function fusedMatMul(args: KernelArgs): TensorInfo {
+  return withoutTransposes(args, nativeFusedMatMul as unknown as (a: KernelArgs) => TensorInfo);
+}
+
 function batchMatMul(args: KernelArgs): TensorInfo {
-  const native = nativeBatchMatMul as unknown as (a: KernelArgs) => TensorInfo;
+  return withoutTransposes(args, nativeBatchMatMul as unknown as (a: KernelArgs) => TensorInfo);
+}
+
+/** Runs a product kernel with its transposed operands transposed beforehand. */
+function withoutTransposes(args: KernelArgs, native: (a: KernelArgs) => TensorInfo): TensorInfo {
   const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
   if (!transposeA && !transposeB) return native(args);
   const transpose = getKernel(Transpose, BACKEND)!.kernelFunc as unknown as (a: KernelArgs) => TensorInfo;
@@ -668,7 +686,7 @@ function batchMatMul(args: KernelArgs): TensorInfo {
   const a = transposeA ? flip(input(args, 'a')) : input(args, 'a');
   const b = transposeB ? flip(input(args, 'b')) : input(args, 'b');
   try {
-    return native({ inputs: { a, b }, attrs: { ...args.attrs, transposeA: false, transposeB: false }, backend: args.backend });
+    return native({ inputs: { ...args.inputs, a, b }, attrs: { ...args.attrs, transposeA: false, transposeB: false }, backend: args.backend });
   } finally {
     if (transposeA) args.backend.disposeData(a.dataId);
     if (transposeB) args.backend.disposeData(b.dataId);
@@ -722,9 +740,18 @@ export const wasmTrainingKernels: readonly KernelConfig[] = [
   kernel(DepthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropFilter),
   kernel(DepthwiseConv2dNativeBackpropInput, depthwiseConv2dNativeBackpropInput),
   kernel(BatchMatMul, batchMatMul),
+  kernel(_FusedMatMul, fusedMatMul),
   kernel(Slice, slice),
   kernel(Concat, concat),
 ];
+
+/** The kernels of ours that call the backend's own: where each keeps it. */
+const WRAPPED: Record<string, (native: KernelFunc | undefined) => void> = {
+  [BatchMatMul]: (native) => (nativeBatchMatMul = native),
+  [_FusedMatMul]: (native) => (nativeFusedMatMul = native),
+  [Slice]: (native) => (nativeSlice = native),
+  [Concat]: (native) => (nativeConcat = native),
+};
 
 /**
  * Registers the kernels above for the wasm backend, replacing the backend's own
@@ -737,13 +764,10 @@ export function registerWasmTrainingKernels(): void {
     if (existing?.kernelFunc === config.kernelFunc) continue;
     // registerKernel overwrites an existing kernel, but warns; remove it first.
     if (existing) unregisterKernel(config.kernelName, BACKEND);
-    if (config.kernelName === BatchMatMul) {
+    const wrapped = WRAPPED[config.kernelName];
+    if (wrapped) {
       // Ours calls the backend's, which binds its wasm function in its setup.
-      nativeBatchMatMul = existing?.kernelFunc;
-      registerKernel({ ...config, ...(existing?.setupFunc ? { setupFunc: existing.setupFunc } : {}) });
-    } else if (config.kernelName === Slice || config.kernelName === Concat) {
-      if (config.kernelName === Slice) nativeSlice = existing?.kernelFunc;
-      else nativeConcat = existing?.kernelFunc;
+      wrapped(existing?.kernelFunc);
       registerKernel({ ...config, ...(existing?.setupFunc ? { setupFunc: existing.setupFunc } : {}) });
     } else registerKernel(config);
   }
