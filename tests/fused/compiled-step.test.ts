@@ -8,6 +8,7 @@ import '../../src/core/train/gradients.ts';
 import { describe, expect, it } from 'vitest';
 import { createVariables, runOps } from '../../src/core/compiler/forward.ts';
 import { compile } from '../../src/core/compiler/program.ts';
+import { fuseOps } from '../../src/core/compiler/fusion.ts';
 import { loadText } from '../../src/core/graph/load.ts';
 import { readPublicAsset } from '../../src/core/data/assets.node.ts';
 import { initNodeBackend, type NodeBackendName } from '../../src/core/train/backends/node.ts';
@@ -27,8 +28,10 @@ async function lossAndGradients(preset: string, fused: boolean) {
   const feeds: Record<string, Record<string, tf.Tensor>> = {};
   for (const op of objective.ops) if (op.kind === 'Data' || op.kind === 'Input') feeds[op.id] = batches(op, 0, batchSize);
   const list = objective.variables.map((key) => variables.get(key)!);
+  // Fused: the training step's ops (the fusion pass), and the kinds' fused kernels; unfused: the compiled ops as they are.
+  const ops = fused ? fuseOps(objective.ops, new Set(objective.losses.map((op) => op.outputs.loss!))) : objective.ops;
   const { value, grads } = tf.variableGrads(() => {
-    const values = runOps(objective.ops, program.analysis, { variables, feeds, batchSize, training: true, random: createRandom(5), fused });
+    const values = runOps(ops, program.analysis, { variables, feeds, batchSize, training: true, random: createRandom(5), fused });
     return tf.addN(objective.losses.map((op) => values.get(op.outputs.loss!)!)) as tf.Scalar;
   }, list);
   const result = { loss: (await value.data())[0]!, grads: await Promise.all(list.map(async (v) => Array.from(await grads[v.name]!.data()))) };
@@ -37,7 +40,7 @@ async function lossAndGradients(preset: string, fused: boolean) {
 }
 
 describe.each(['cpu', 'wasm', 'webgpu'] as NodeBackendName[])('the Transformer preset on %s', (backend) => {
-  it('has the same loss and weight gradients with its LayerNorms fused as unfused', { timeout: 120_000 }, async () => {
+  it('has the same loss and weight gradients fused (attention, LayerNorm, Dense) as unfused', { timeout: 120_000 }, async () => {
     await initNodeBackend(backend);
     const fused = await lossAndGradients('transformer', true);
     const unfused = await lossAndGradients('transformer', false);

@@ -6,7 +6,6 @@ import { countGpuDispatches } from '../../src/core/train/backends/gpu-dispatches
 import { activateFused } from '../../src/core/nodes/activation.ts';
 import { ACTIVATIONS, activate } from '../../src/core/nodes/common.ts';
 import { denseFused } from '../../src/core/nodes/dense.ts';
-import { registerFusedKernels } from '../../src/core/nodes/registry.ts';
 import { Rng } from '../../src/core/base/random.ts';
 import { expectSameAsUnfused, randomTensor } from './fused-check.ts';
 
@@ -19,7 +18,6 @@ function denseUnfused(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | undefin
 describe.each(['cpu', 'wasm', 'webgpu'] as NodeBackendName[])('fused activations and Dense on %s', (backend) => {
   it('each activation, as one kernel, gives the unfused ops’ values and gradient', { timeout: 120_000 }, async () => {
     await initNodeBackend(backend);
-    registerFusedKernels();
     for (const [i, fn] of ACTIVATIONS.entries()) {
       // Wide enough to reach the flat tails of tanh, sigmoid and softplus; 3,000 elements span several workgroups.
       const x = randomTensor(new Rng(30 + i), [3, 1000], fn === 'exp' ? 3 : 8);
@@ -30,7 +28,6 @@ describe.each(['cpu', 'wasm', 'webgpu'] as NodeBackendName[])('fused activations
 
   it('Dense (product, bias, activation) gives the unfused ops’ values and the gradients of x, the kernel and the bias', { timeout: 120_000 }, async () => {
     await initNodeBackend(backend);
-    registerFusedKernels();
     let seed = 0;
     for (const fn of ACTIVATIONS) {
       for (const [useBias, transposeB] of [

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { initNodeBackend, type NodeBackendName } from '../../src/core/train/backends/node.ts';
 import { countGpuDispatches } from '../../src/core/train/backends/gpu-dispatches.ts';
 import { layerNormFused, layerNormUnfused } from '../../src/core/nodes/layer-norm.ts';
-import { registerFusedKernels } from '../../src/core/nodes/registry.ts';
 import { Rng } from '../../src/core/base/random.ts';
 import { expectSameAsUnfused, randomTensor } from './fused-check.ts';
 
@@ -14,7 +13,6 @@ const SHAPES: number[][] = [[5, 7], [2, 3, 64], [3, 2, 130], [2, 2, 3, 16], [66_
 describe.each(['cpu', 'wasm', 'webgpu'] as NodeBackendName[])('fused layer norm on %s', (backend) => {
   it('gives the unfused ops’ output and gradients (x, gamma, beta)', { timeout: 120_000 }, async () => {
     await initNodeBackend(backend);
-    registerFusedKernels();
     for (const [i, shape] of SHAPES.entries()) {
       const rng = new Rng(100 + i);
       const features = shape.at(-1)!;

@@ -10,7 +10,6 @@ import { concrete } from '../base/shape.ts';
 import { Rng } from '../base/random.ts';
 import { inputGradients } from './input-gradients.ts';
 import { fusedKernelsRunHere } from '../nodes/fused.ts';
-import { registerFusedKernels } from '../nodes/registry.ts';
 
 /** A tied variable's key is the lender's, so both uses read one tf.Variable. */
 export function variableKey(op: FlatOp, spec: VariableSpec): string {
@@ -108,7 +107,6 @@ export function runForward(analysis: Analysis, options: ForwardOptions): Map<str
  */
 export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit<ForwardOptions, 'phase'>, values = new Map<string, tf.Tensor>()): Map<string, tf.Tensor> {
   const fused = options.fused ?? fusedKernelsRunHere();
-  if (fused) registerFusedKernels();
   for (const op of ops) {
     const inputs = nameRecord<tf.Tensor>();
     for (const [port, key] of Object.entries(op.inputs)) {

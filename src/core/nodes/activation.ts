@@ -189,9 +189,14 @@ function elementwise(key: string, size: number, body: string): ReturnType<FusedK
 
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** y = f(x), element by element. */
+/** y = f(x), element by element; its gradient is activationGradientKernel from x. */
 export const activationKernel: FusedKernel<ActivationAttrs> = {
   name: 'GcActivation',
+  gradient: {
+    kernelName: 'GcActivation',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => ({ x: () => runFused(activationGradientKernel, { dy: dy as tf.Tensor, s: x! }, { fn: (attrs as unknown as ActivationAttrs).fn, fromOutput: 0 }) }),
+  },
   inputs: ['x'],
   outputShape: ([x]) => x!,
   js: ({ inputs: [x], attrs, out }) => {
@@ -238,13 +243,6 @@ export const activationGradientKernel: FusedKernel<ActivationGradientAttrs> = {
   },
 };
 
-/** The gradient of GcActivation, from its input. */
-const activationGradient: tf.GradConfig = {
-  kernelName: activationKernel.name,
-  inputsToSave: ['x'],
-  gradFunc: (dy, [x], attrs) => ({ x: () => runFused(activationGradientKernel, { dy: dy as tf.Tensor, s: x! }, { fn: (attrs as unknown as ActivationAttrs).fn, fromOutput: 0 }) }),
-};
-
 /** An activation as one kernel (linear passes x through). */
 export function activateFused(x: tf.Tensor, fn: ActivationName): tf.Tensor {
   return fn === 'linear' ? x : runFused(activationKernel, { x }, { fn: ACTIVATIONS.indexOf(fn) });
@@ -283,7 +281,6 @@ export const activationNode = defineNode({
   ports: { inputs: [{ name: 'x', type: 'tensor' }], outputs: [{ name: 'y', type: 'tensor' }] },
   infer: ({ inputs }) => ({ y: input(inputs, 'x') }),
   forward: ({ inputs, params, fused }) => ({ y: fused ? activateFused(inputs.x!, params.fn) : activate(inputs.x!, params.fn) }),
-  fusedKernels: { kernels: [activationKernel, activationGradientKernel], gradients: [activationGradient] },
   torch: { inline: (params, inputs) => ({ y: torchActivation(inputs.x!, params.fn) }) },
   summary: (p) => p.fn,
   sequence: positionwise,

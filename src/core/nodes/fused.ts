@@ -3,8 +3,8 @@
  * once as a loop over flat float32 arrays (run by the cpu and wasm backends
  * on their own memory) and once as a WGSL program (run by the WebGPU backend
  * through its public WebGPUProgram interface), registered for all three
- * with TF.js's registerKernel. A node kind's file holds its fused kernels
- * and their gradients; fused-kernels.ts lists them all.
+ * with TF.js's registerKernel, each the first time it runs (runFused),
+ * with its gradient. A node kind's file holds its fused kernels.
  *
  * Nothing here imports a backend: each is reached through the few members
  * of its backend object named below, so a backend that is not loaded costs
@@ -41,6 +41,8 @@ export interface FusedKernel<A extends object> {
   outputShape(shapes: number[][], attrs: A): number[];
   js(args: JsKernelArgs<A>): void;
   wgsl(shapes: number[][], attrs: A): WgslProgram;
+  /** Its gradient, where autodiff goes through it (registered with it). */
+  gradient?: tf.GradConfig;
 }
 
 /** The largest workgroup count along one dispatch dimension WebGPU guarantees. */
@@ -145,27 +147,34 @@ export function fusedKernelConfigs<A extends object>(kernel: FusedKernel<A>): Ke
   ];
 }
 
-const registeredKernels = new Set<string>();
-const registeredGradients = new Set<string>();
+const registered = new Set<string>();
 
-/** Registers a fused kernel for cpu, wasm and webgpu, once. */
+/** Registers a fused kernel for cpu, wasm and webgpu, and its gradient, once. */
 export function registerFusedKernel(kernel: FusedKernel<any>): void {
-  if (registeredKernels.has(kernel.name)) return;
-  registeredKernels.add(kernel.name);
+  if (registered.has(kernel.name)) return;
+  registered.add(kernel.name);
   for (const config of fusedKernelConfigs(kernel)) tf.registerKernel(config);
-}
-
-/** Registers the gradient of a fused kernel, once. */
-export function registerFusedGradient(gradient: tf.GradConfig): void {
-  if (registeredGradients.has(gradient.kernelName)) return;
-  registeredGradients.add(gradient.kernelName);
-  tf.registerGradient(gradient);
+  if (kernel.gradient) tf.registerGradient(kernel.gradient);
 }
 
 /** Runs a fused kernel on the active backend (recorded for autodiff under its name), registering it first if need be. */
 export function runFused<A extends object>(kernel: FusedKernel<A>, inputs: Record<string, tf.Tensor>, attrs: A): tf.Tensor {
   registerFusedKernel(kernel);
   return tf.engine().runKernel(kernel.name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as NamedAttrMap) as tf.Tensor;
+}
+
+/**
+ * Whether every kernel is a GPU dispatch of roughly fixed cost (WebGPU,
+ * WebGL), so that fewer, larger kernels win even where the fused kernel's
+ * arithmetic is plainer than the backend's own. On the CPU backends a fused
+ * kernel is a JavaScript loop, which loses to wasm's SIMD products where
+ * the work is products (attention: the Transformer step took 1.34x its
+ * baseline with it, 1.09x without) or many passes of simple arithmetic (the
+ * optimizer).
+ */
+export function dispatchBound(): boolean {
+  const backend = tf.getBackend();
+  return backend === 'webgpu' || backend === 'webgl';
 }
 
 /** Backends the fused kernels are written for; elsewhere (webgl) node kinds run their unfused ops. */

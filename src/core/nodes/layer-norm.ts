@@ -56,9 +56,22 @@ const WGSL_STATISTICS = `
     if (valid) { for (var c = first; c < cols; c += ${GROUP}) { let d = x[base + c] - mean; squares += d * d; } }
     let rstd = inverseSqrt(gcWorkgroupSum(squares, 1) / f32(cols) + uniforms.epsilon);`;
 
+/** The gradient of GcLayerNorm, in the fused kernels below. */
+function layerNormGradient(dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
+  const [x, gamma] = saved as [tf.Tensor, tf.Tensor];
+  // Here, not in the thunks: each thunk runs in a scope of its own, which would dispose what it made for the others.
+  const statistics = runFused(layerNormStatisticsKernel, { x }, { epsilon: (attrs as unknown as Epsilon).epsilon });
+  return {
+    x: () => runFused(layerNormInputGradientKernel, { dy, x, gamma, statistics }, {}),
+    gamma: () => runFused(layerNormScaleGradientKernel, { dy, x, statistics }, {}),
+    beta: () => runFused(columnSumKernel, { dy }, {}),
+  };
+}
+
 /** y = (x − mean)/√(var + ε)·γ + β per row. */
 export const layerNormKernel: FusedKernel<Epsilon> = {
   name: 'GcLayerNorm',
+  gradient: { kernelName: 'GcLayerNorm', inputsToSave: ['x', 'gamma'], gradFunc: (dy, saved, attrs) => layerNormGradient(dy as tf.Tensor, saved, attrs) },
   inputs: ['x', 'gamma', 'beta'],
   outputShape: ([x]) => x!,
   js: ({ inputs: [x, gamma, beta], shapes: [shape], attrs, out }) => {
@@ -164,23 +177,6 @@ export const layerNormScaleGradientKernel: FusedKernel<object> = {
   wgsl: ([dy]) => perColumnProgram('scale', dy!, 'dy[row * cols + c] * (x[row * cols + c] - statistics[2 * row]) * statistics[2 * row + 1]'),
 };
 
-/** The gradient of GcLayerNorm, in the fused kernels above. */
-export const layerNormGradient: tf.GradConfig = {
-  kernelName: layerNormKernel.name,
-  inputsToSave: ['x', 'gamma'],
-  gradFunc: (dy, saved, attrs) => {
-    const [x, gamma] = saved as [tf.Tensor, tf.Tensor];
-    const gradient = dy as tf.Tensor;
-    // Here, not in the thunks: each thunk runs in a scope of its own, which would dispose what it made for the others.
-    const statistics = runFused(layerNormStatisticsKernel, { x }, { epsilon: (attrs as unknown as Epsilon).epsilon });
-    return {
-      x: () => runFused(layerNormInputGradientKernel, { dy: gradient, x, gamma, statistics }, {}),
-      gamma: () => runFused(layerNormScaleGradientKernel, { dy: gradient, x, statistics }, {}),
-      beta: () => runFused(columnSumKernel, { dy: gradient }, {}),
-    };
-  },
-};
-
 /** Layer norm as TF.js ops: the reference the fused form is tested against, and what runs where it cannot. */
 export function layerNormUnfused(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
   return tf.tidy(() => {
@@ -217,7 +213,6 @@ export const layerNormNode = defineNode({
     const layerNorm = fused ? layerNormFused : layerNormUnfused;
     return { y: layerNorm(inputs.x!, vars.gamma!, vars.beta!, params.epsilon) };
   },
-  fusedKernels: { kernels: [layerNormKernel, layerNormStatisticsKernel, layerNormInputGradientKernel, layerNormScaleGradientKernel], gradients: [layerNormGradient] },
   torch: {
     module: ({ inputs, params }) => ({ class: 'LayerNorm', args: { features: lastDim(input(inputs, 'x'), 'x'), epsilon: params.epsilon } }),
     weights: () => ({ gamma: ['weight', 'same'], beta: ['bias', 'same'] }),

@@ -2,7 +2,6 @@
  * The node catalogue: every kind GenComposer knows, listed explicitly so
  * that what ships is exactly what is written here.
  */
-import { registerFusedGradient, registerFusedKernel } from './fused.ts';
 import { activationNode } from './activation.ts';
 import { addNode } from './add.ts';
 import { constantNode } from './constant.ts';
@@ -172,14 +171,6 @@ const BY_KIND = new Map(NODE_DEFINITIONS.map((def) => [def.kind, def]));
 
 export function getNodeDefinition(kind: string): NodeDefinition | undefined {
   return BY_KIND.get(kind);
-}
-
-/** Registers every kind's fused kernels (for cpu, wasm and webgpu) and their gradients with TF.js, once. */
-export function registerFusedKernels(): void {
-  for (const def of NODE_DEFINITIONS) {
-    for (const kernel of def.fusedKernels?.kernels ?? []) registerFusedKernel(kernel);
-    for (const gradient of def.fusedKernels?.gradients ?? []) registerFusedGradient(gradient);
-  }
 }
 
 export function nodeKinds(): string[] {

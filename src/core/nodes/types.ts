@@ -10,7 +10,6 @@ import type { Shape } from '../base/shape.ts';
 import type { SamplerDefinition } from './sampler-types.ts';
 import type { RandomSource } from '../base/random.ts';
 import type { PyValue } from '../base/python.ts';
-import type { FusedKernel } from './fused.ts';
 
 /** What flows along an edge; an edge joins ports of the same type. */
 export type PortType = 'tensor' | 'tokens' | 'schedule' | 'loss';
@@ -228,11 +227,6 @@ export interface NodeDefinition<P = any> {
    * tf.grad, so a training step differentiates through them twice.
    */
   inputGradients?(params: P): readonly InputGradient[];
-  /**
-   * Kernels that run a chain of this kind's ops as one (nodes/fused.ts), and
-   * their gradients; registered for every backend by registerFusedKernels.
-   */
-  fusedKernels?: { kernels: readonly FusedKernel<any>[]; gradients: readonly tf.GradConfig[] };
   /** The variable other nodes may use as theirs (weight tying, VariableSpec.tied): an Embedding's table, a Dense's kernel, a quantizer's codebook. */
   lends?: string;
   /**

@@ -23,7 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerSettings } from '../graph/schema.ts';
-import { runFused, threadIndex, workgroupGrid, type FusedKernel } from '../nodes/fused.ts';
+import { dispatchBound, runFused, threadIndex, workgroupGrid, type FusedKernel } from '../nodes/fused.ts';
 import { learningRateAt } from './schedules.ts';
 
 const EPSILON = 1e-8;
@@ -236,8 +236,7 @@ export function createOptimizer(
   keys: readonly string[],
   options: { packed?: boolean } = {},
 ): Optimizer {
-  const backend = tf.getBackend();
-  return (options.packed ?? (backend === 'webgpu' || backend === 'webgl')) ? packedOptimizer(settings, variables, keys) : perWeightOptimizer(settings, variables, keys);
+  return (options.packed ?? dispatchBound()) ? packedOptimizer(settings, variables, keys) : perWeightOptimizer(settings, variables, keys);
 }
 
 /** Each weight updated by its own element-wise ops; slots per weight. */

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { nameRecord } from '../base/names.ts';
 import type { CompiledObjective, Program } from '../compiler/program.ts';
 import { createVariables, runOps } from '../compiler/forward.ts';
+import { fuseOps } from '../compiler/fusion.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
 import { createOptimizer, type Optimizer } from './optimizers.ts';
 import { createRandom, type RandomSource } from '../base/random.ts';
@@ -55,6 +56,8 @@ export class TrainingSession {
   /** While withAveragedWeights runs: a training step then would update the averages' stand-ins. */
   private averagedInUse = false;
   private readonly accumulators = new Map<string, Accumulator>();
+  /** Each objective's ops with fusable chains fused (compiler/fusion.ts). */
+  private readonly stepOps = new Map<string, FlatOp[]>();
 
   constructor(
     readonly program: Program,
@@ -68,6 +71,8 @@ export class TrainingSession {
     for (const objective of program.objectives) {
       this.optimizers.set(objective.id, createOptimizer(objective.optimizer, this.variables, objective.variables));
       this.accumulators.set(objective.id, { sum: undefined, metrics: undefined, steps: 0 });
+      const read = new Set([...objective.losses.map((op) => op.outputs.loss!), ...objective.metrics.map((m) => m.key)]);
+      this.stepOps.set(objective.id, fuseOps(objective.ops, read));
     }
     // A GAN with shares D 1, G 1 alternates; shares 5 and 1 take five D steps per G step.
     this.cycle = program.objectives.flatMap((o) => Array.from({ length: o.share }, () => o));
@@ -93,7 +98,7 @@ export class TrainingSession {
     let lossVector: tf.Tensor | undefined;
     let metricVector: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const values = runOps(objective.ops, this.program.analysis, { variables: this.variables, feeds, batchSize: this.batchSize, training: true, random, step: updates });
+      const values = runOps(this.stepOps.get(objective.id)!, this.program.analysis, { variables: this.variables, feeds, batchSize: this.batchSize, training: true, random, step: updates });
       lossVector = tf.keep(tf.stack(objective.losses.map((op) => values.get(op.outputs.loss!)!)));
       if (objective.metrics.length > 0) metricVector = tf.keep(tf.stack(objective.metrics.map((m) => values.get(m.key)!)));
       return tf.sum(lossVector) as tf.Scalar;
