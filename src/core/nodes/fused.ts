@@ -246,3 +246,103 @@ export const columnSumKernel: FusedKernel<object> = {
   wgsl: ([dy]) => perColumnProgram('sum', dy!, 'dy[row * cols + c]'),
 };
 
+
+/**
+ * An element-wise term f(a, b) of two tensors of one shape [B, ...], with its
+ * partial derivatives, for the losses that sum it per example (a
+ * reconstruction's cross-entropy, a Gaussian KL).
+ */
+export interface PairTerm {
+  name: string;
+  value: (a: number, b: number) => number;
+  da: (a: number, b: number) => number;
+  db: (a: number, b: number) => number;
+  /** The same three as WGSL expressions in a and b (gcSigmoid is at hand). */
+  wgsl: { value: string; da: string; db: string };
+}
+
+const WGSL_SIGMOID = `
+  fn gcSigmoid(x : f32) -> f32 { let e = exp(-abs(x)); return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0); }`;
+
+const pairKernels = new Map<string, { sum: FusedKernel<object> }>();
+
+/** Σ over each example's elements of f(a, b): [B, ...] → [B]; one kernel, and one per input backward. */
+function pairKernelsOf(term: PairTerm): { sum: FusedKernel<object> } {
+  let found = pairKernels.get(term.name);
+  if (found) return found;
+  const derivative = (which: 'da' | 'db'): FusedKernel<object> => ({
+    name: `GcRowSum_${term.name}_${which}`,
+    inputs: ['dy', 'a', 'b'],
+    outputShape: ([, a]) => a!,
+    js: ({ inputs: [dy, a, b], out }) => {
+      const cols = out.length / dy!.length;
+      const d = term[which];
+      for (let i = 0; i < out.length; i++) out[i] = dy![Math.floor(i / cols)]! * d(a![i]!, b![i]!);
+    },
+    wgsl: ([dy, a]) => {
+      const size = tf.util.sizeFromShape(a!);
+      return {
+        key: which,
+        workgroupSize: WORKGROUP,
+        dispatch: workgroupGrid(Math.ceil(size / WORKGROUP)),
+        uniforms: [{ name: 'count', value: size, type: 'i32' }, { name: 'cols', value: size / dy![0]!, type: 'i32' }],
+        code: `${WGSL_SIGMOID}
+  fn gcTerm(a : f32, b : f32) -> f32 { return ${term.wgsl[which]}; }
+  fn main(index : i32) {
+    let i = ${threadIndex(WORKGROUP)};
+    if (i >= uniforms.count) { return; }
+    result[i] = dy[i / uniforms.cols] * gcTerm(a[i], b[i]);
+  }`,
+      };
+    },
+  });
+  const da = derivative('da');
+  const db = derivative('db');
+  const sum: FusedKernel<object> = {
+    name: `GcRowSum_${term.name}`,
+    inputs: ['a', 'b'],
+    outputShape: ([a]) => [a![0]!],
+    js: ({ inputs: [a, b], out }) => {
+      const cols = a!.length / out.length;
+      for (let row = 0; row < out.length; row++) {
+        let total = 0;
+        for (let i = row * cols; i < (row + 1) * cols; i++) total += term.value(a![i]!, b![i]!);
+        out[row] = total;
+      }
+    },
+    wgsl: ([a]) => {
+      const rows = a![0]!;
+      return {
+        key: 'sum',
+        workgroupSize: WORKGROUP,
+        dispatch: workgroupGrid(rows),
+        uniforms: [{ name: 'rows', value: rows, type: 'i32' }, { name: 'cols', value: tf.util.sizeFromShape(a!) / rows, type: 'i32' }],
+        code: `${WORKGROUP_SUM}${WGSL_SIGMOID}
+  fn gcTerm(a : f32, b : f32) -> f32 { return ${term.wgsl.value}; }
+  fn main(index : i32) {
+    let row = ${WORKGROUP_INDEX};
+    let valid = row < uniforms.rows;
+    var sum = 0.0;
+    if (valid) { for (var c = i32(localId.x); c < uniforms.cols; c += ${WORKGROUP}) { let i = row * uniforms.cols + c; sum += gcTerm(a[i], b[i]); } }
+    let total = gcWorkgroupSum(sum, 0);
+    if (valid && localId.x == 0u) { result[row] = total; }
+  }`,
+      };
+    },
+    gradient: {
+      kernelName: `GcRowSum_${term.name}`,
+      inputsToSave: ['a', 'b'],
+      gradFunc: (dy, [a, b]) => ({
+        a: () => runFused(da, { dy: dy as tf.Tensor, a: a!, b: b! }, {}),
+        b: () => runFused(db, { dy: dy as tf.Tensor, a: a!, b: b! }, {}),
+      }),
+    },
+  };
+  pairKernels.set(term.name, (found = { sum }));
+  return found;
+}
+
+/** Σ over each example's elements of term(a, b), as one fused kernel: [B, ...] → [B]. */
+export function sumPerExampleFused(term: PairTerm, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return runFused(pairKernelsOf(term).sum, { a, b }, {});
+}

@@ -3,7 +3,17 @@ import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { formatShape, sameShape } from '../base/shape.ts';
 import { expectRank, input, sumPerExample, zLossFields } from './common.ts';
+import { sumPerExampleFused, type PairTerm } from './fused.ts';
 import { defineNode } from './types.ts';
+
+/** The KL of N(mu, e^logvar) from N(0, 1) per element, a = mu, b = logvar; fused form: each example's sum in one kernel. */
+export const GAUSSIAN_KL: PairTerm = {
+  name: 'gaussian_kl',
+  value: (a, b) => -0.5 * (1 + b - a * a - Math.exp(b)),
+  da: (a) => a,
+  db: (_a, b) => 0.5 * (Math.exp(b) - 1),
+  wgsl: { value: '-0.5 * (1.0 + b - a * a - exp(b))', da: 'a', db: '0.5 * (exp(b) - 1.0)' },
+};
 
 /**
  * The VAE's regulariser: KL(N(mu, exp(logvar)) || N(0, I)) in closed form,
@@ -42,10 +52,11 @@ export const klDivergenceNode = defineNode({
     }
     return { loss: [] };
   },
-  forward: ({ inputs, params, step }) => ({
+  forward: ({ inputs, params, step, fused }) => ({
     loss: tf.tidy(() => {
       const mu = inputs.mu!;
       const logvar = inputs.logvar!;
+      if (fused) return tf.mul(tf.mean(sumPerExampleFused(GAUSSIAN_KL, mu, logvar)), klWeight(params, step));
       // -0.5 · (1 + logvar − mu² − exp(logvar)), elementwise.
       const kl = tf.mul(-0.5, tf.sub(tf.sub(tf.add(1, logvar), tf.square(mu)), tf.exp(logvar)));
       return tf.mul(tf.mean(sumPerExample(kl)), klWeight(params, step));

@@ -3,7 +3,30 @@ import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { formatShape, sameShape } from '../base/shape.ts';
 import { input, sumPerExample, zLossFields } from './common.ts';
+import { sumPerExampleFused, type PairTerm } from './fused.ts';
 import { defineNode } from './types.ts';
+
+// Fused form: each example's sum in one kernel, each input's gradient in one (fused.ts, sumPerExampleFused).
+
+const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+/** BCE of logit a against target b, max(a, 0) − a·b + log(1 + e^−|a|); ∂a = σ(a) − b. */
+export const BCE_FROM_LOGITS: PairTerm = {
+  name: 'bce_logits',
+  value: (a, b) => Math.max(a, 0) - a * b + Math.log1p(Math.exp(-Math.abs(a))),
+  da: (a, b) => sigmoid(a) - b,
+  db: (a) => -a,
+  wgsl: { value: 'max(a, 0.0) - a * b + log(1.0 + exp(-abs(a)))', da: 'gcSigmoid(a) - b', db: '-a' },
+};
+
+/** (a − b)². */
+export const SQUARED_ERROR: PairTerm = {
+  name: 'squared_error',
+  value: (a, b) => (a - b) ** 2,
+  da: (a, b) => 2 * (a - b),
+  db: (a, b) => -2 * (a - b),
+  wgsl: { value: '(a - b) * (a - b)', da: '2.0 * (a - b)', db: '-2.0 * (a - b)' },
+};
 
 /**
  * How far a reconstruction is from its target. `sum` adds over each example's
@@ -34,10 +57,16 @@ export const reconstructionLossNode = defineNode({
     }
     return { loss: [] };
   },
-  forward: ({ inputs, params }) => {
+  forward: ({ inputs, params, fused }) => {
     const loss = tf.tidy(() => {
       const p = inputs.prediction!;
       const t = inputs.target!;
+      const term = params.loss === 'mse' ? SQUARED_ERROR : params.fromLogits ? BCE_FROM_LOGITS : undefined;
+      if (fused && term) {
+        const perExample = sumPerExampleFused(term, p, t);
+        const reduced = params.reduction === 'sum' ? tf.mean(perExample) : tf.div(tf.mean(perExample), p.size / p.shape[0]!);
+        return tf.mul(reduced, params.weight);
+      }
       let elementwise: tf.Tensor;
       if (params.loss === 'mse') elementwise = tf.squaredDifference(p, t);
       else if (params.fromLogits) {
