@@ -77,20 +77,20 @@ interface KernelCall {
   attrs: NamedAttrMap;
 }
 
-function orderedInputs<A extends object>(kernel: FusedKernel<A>, call: KernelCall): TensorInfo[] {
-  return kernel.inputs.map((name) => {
+/** A call's inputs in the kernel's order (checked), their shapes and its attrs. */
+function callArgs<A extends object>(kernel: FusedKernel<A>, call: KernelCall): { infos: TensorInfo[]; shapes: number[][]; attrs: A } {
+  const infos = kernel.inputs.map((name) => {
     const t = call.inputs[name];
     if (!t) throw new Error(`${kernel.name}: missing input "${name}"`);
     if (t.dtype !== 'float32') throw new Error(`${kernel.name}: input "${name}" must be float32, not ${t.dtype}`);
     return t;
   });
+  return { infos, shapes: infos.map((t) => t.shape), attrs: call.attrs as unknown as A };
 }
 
 function cpuKernel<A extends object>(kernel: FusedKernel<A>): KernelFunc {
   return ((call: KernelCall & { backend: CpuBackend }) => {
-    const infos = orderedInputs(kernel, call);
-    const attrs = call.attrs as unknown as A;
-    const shapes = infos.map((t) => t.shape);
+    const { infos, shapes, attrs } = callArgs(kernel, call);
     const shape = kernel.outputShape(shapes, attrs);
     const out = new Float32Array(tf.util.sizeFromShape(shape));
     kernel.js({ inputs: infos.map((t) => call.backend.data.get(t.dataId).values as Float32Array), shapes, attrs, out });
@@ -100,9 +100,7 @@ function cpuKernel<A extends object>(kernel: FusedKernel<A>): KernelFunc {
 
 function wasmKernel<A extends object>(kernel: FusedKernel<A>): KernelFunc {
   return ((call: KernelCall & { backend: WasmBackend }) => {
-    const infos = orderedInputs(kernel, call);
-    const attrs = call.attrs as unknown as A;
-    const shapes = infos.map((t) => t.shape);
+    const { infos, shapes, attrs } = callArgs(kernel, call);
     const output = call.backend.makeOutput(kernel.outputShape(shapes, attrs), 'float32');
     // Views only after the last allocation: growing the heap detaches older ones.
     kernel.js({ inputs: infos.map((t) => call.backend.typedArrayFromHeap(t)), shapes, attrs, out: call.backend.typedArrayFromHeap(output) });
@@ -112,9 +110,7 @@ function wasmKernel<A extends object>(kernel: FusedKernel<A>): KernelFunc {
 
 function webgpuKernel<A extends object>(kernel: FusedKernel<A>): KernelFunc {
   return ((call: KernelCall & { backend: WebGpuBackend }) => {
-    const infos = orderedInputs(kernel, call);
-    const attrs = call.attrs as unknown as A;
-    const shapes = infos.map((t) => t.shape);
+    const { infos, shapes, attrs } = callArgs(kernel, call);
     const outputShape = kernel.outputShape(shapes, attrs);
     const wgsl = kernel.wgsl(shapes, attrs);
     const uniforms = wgsl.uniforms ?? [];
