@@ -260,85 +260,106 @@ export interface PairTerm {
 const WGSL_SIGMOID = `
   fn gcSigmoid(x : f32) -> f32 { let e = exp(-abs(x)); return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0); }`;
 
-const pairKernels = new Map<string, { sum: FusedKernel<object> }>();
+interface Scale {
+  /** What the sum is multiplied by: a loss's weight over the batch size (or over the element count, for a mean). */
+  scale: number;
+}
 
-/** Σ over each example's elements of f(a, b): [B, ...] → [B]; one kernel, and one per input backward. */
-function pairKernelsOf(term: PairTerm): { sum: FusedKernel<object> } {
+const pairKernels = new Map<string, FusedKernel<Scale>>();
+
+/**
+ * scale·Σ f(a, b) over every element, a scalar, in one kernel (one workgroup,
+ * its threads striding over the elements), and each input's gradient in
+ * one: the whole of a loss that averages per-example sums.
+ */
+function pairKernelOf(term: PairTerm): FusedKernel<Scale> {
   let found = pairKernels.get(term.name);
   if (found) return found;
-  const derivative = (which: 'da' | 'db'): FusedKernel<object> => ({
-    name: `GcRowSum_${term.name}_${which}`,
+  const derivative = (which: 'da' | 'db'): FusedKernel<Scale> => ({
+    name: `GcScaledSum_${term.name}_${which}`,
     inputs: ['dy', 'a', 'b'],
     outputShape: ([, a]) => a!,
-    js: ({ inputs: [dy, a, b], out }) => {
-      const cols = out.length / dy!.length;
+    js: ({ inputs: [dy, a, b], attrs, out }) => {
+      const factor = dy![0]! * attrs.scale;
       const d = term[which];
-      for (let i = 0; i < out.length; i++) out[i] = dy![Math.floor(i / cols)]! * d(a![i]!, b![i]!);
+      for (let i = 0; i < out.length; i++) out[i] = factor * d(a![i]!, b![i]!);
     },
-    wgsl: ([dy, a]) => {
+    wgsl: ([, a], attrs) => {
       const size = tf.util.sizeFromShape(a!);
       return {
         key: which,
         workgroupSize: WORKGROUP,
         dispatch: workgroupGrid(Math.ceil(size / WORKGROUP)),
-        uniforms: [{ name: 'count', value: size, type: 'i32' }, { name: 'cols', value: size / dy![0]!, type: 'i32' }],
+        uniforms: [
+          { name: 'count', value: size, type: 'i32' },
+          { name: 'scale', value: attrs.scale, type: 'f32' },
+        ],
         code: `${WGSL_SIGMOID}
   fn gcTerm(a : f32, b : f32) -> f32 { return ${term.wgsl[which]}; }
   fn main(index : i32) {
     let i = ${threadIndex(WORKGROUP)};
     if (i >= uniforms.count) { return; }
-    result[i] = dy[i / uniforms.cols] * gcTerm(a[i], b[i]);
+    result[i] = dy[0] * uniforms.scale * gcTerm(a[i], b[i]);
   }`,
       };
     },
   });
   const da = derivative('da');
   const db = derivative('db');
-  const sum: FusedKernel<object> = {
-    name: `GcRowSum_${term.name}`,
+  found = {
+    name: `GcScaledSum_${term.name}`,
     inputs: ['a', 'b'],
-    outputShape: ([a]) => [a![0]!],
-    js: ({ inputs: [a, b], out }) => {
-      const cols = a!.length / out.length;
-      for (let row = 0; row < out.length; row++) {
-        let total = 0;
-        for (let i = row * cols; i < (row + 1) * cols; i++) total += term.value(a![i]!, b![i]!);
-        out[row] = total;
-      }
+    outputShape: () => [],
+    js: ({ inputs: [a, b], attrs, out }) => {
+      let total = 0;
+      for (let i = 0; i < a!.length; i++) total += term.value(a![i]!, b![i]!);
+      out[0] = attrs.scale * total;
     },
-    wgsl: ([a]) => {
-      const rows = a![0]!;
-      return {
-        key: 'sum',
-        workgroupSize: WORKGROUP,
-        dispatch: workgroupGrid(rows),
-        uniforms: [{ name: 'rows', value: rows, type: 'i32' }, { name: 'cols', value: tf.util.sizeFromShape(a!) / rows, type: 'i32' }],
-        code: `${WORKGROUP_SUM}${WGSL_SIGMOID}
+    wgsl: ([a], attrs) => ({
+      key: 'sum',
+      workgroupSize: WORKGROUP,
+      dispatch: [1, 1],
+      uniforms: [
+        { name: 'count', value: tf.util.sizeFromShape(a!), type: 'i32' },
+        { name: 'scale', value: attrs.scale, type: 'f32' },
+      ],
+      code: `${WORKGROUP_SUM}${WGSL_SIGMOID}
   fn gcTerm(a : f32, b : f32) -> f32 { return ${term.wgsl.value}; }
   fn main(index : i32) {
-    let row = ${WORKGROUP_INDEX};
-    let valid = row < uniforms.rows;
     var sum = 0.0;
-    if (valid) { for (var c = i32(localId.x); c < uniforms.cols; c += ${WORKGROUP}) { let i = row * uniforms.cols + c; sum += gcTerm(a[i], b[i]); } }
+    for (var i = i32(localId.x); i < uniforms.count; i += ${WORKGROUP}) { sum += gcTerm(a[i], b[i]); }
     let total = gcWorkgroupSum(sum, 0);
-    if (valid && localId.x == 0u) { result[row] = total; }
+    if (localId.x == 0u) { result[0] = uniforms.scale * total; }
   }`,
-      };
-    },
+    }),
     gradient: {
-      kernelName: `GcRowSum_${term.name}`,
+      kernelName: `GcScaledSum_${term.name}`,
       inputsToSave: ['a', 'b'],
-      gradFunc: (dy, [a, b]) => ({
-        a: () => runFused(da, { dy: dy as tf.Tensor, a: a!, b: b! }, {}),
-        b: () => runFused(db, { dy: dy as tf.Tensor, a: a!, b: b! }, {}),
-      }),
+      gradFunc: (dy, [a, b], attrs) => {
+        const scale = { scale: (attrs as unknown as Scale).scale };
+        return {
+          a: () => runFused(da, { dy: dy as tf.Tensor, a: a!, b: b! }, scale),
+          b: () => runFused(db, { dy: dy as tf.Tensor, a: a!, b: b! }, scale),
+        };
+      },
     },
   };
-  pairKernels.set(term.name, (found = { sum }));
+  pairKernels.set(term.name, found);
   return found;
 }
 
-/** Σ over each example's elements of term(a, b), as one fused kernel: [B, ...] → [B]. */
-export function sumPerExampleFused(term: PairTerm, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return runFused(pairKernelsOf(term).sum, { a, b }, {});
+/**
+ * Elements one thread of the single summing workgroup may loop over: Mesa's
+ * llvmpipe ends a shader after 65,535 loop iterations.
+ */
+const MAX_SUMMED = 65_535 * WORKGROUP;
+
+/**
+ * scale·Σ term(a, b) over all elements as one fused kernel (a scalar), or
+ * undefined for inputs too large for its one workgroup (the caller then
+ * runs the unfused ops).
+ */
+export function scaledSumFused(term: PairTerm, a: tf.Tensor, b: tf.Tensor, scale: number): tf.Tensor | undefined {
+  if (a.size > MAX_SUMMED) return undefined;
+  return runFused(pairKernelOf(term), { a, b }, { scale });
 }

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { formatShape, sameShape } from '../base/shape.ts';
 import { expectRank, input, sumPerExample, zLossFields } from './common.ts';
-import { sumPerExampleFused, type PairTerm } from './fused.ts';
+import { scaledSumFused, type PairTerm } from './fused.ts';
 import { defineNode } from './types.ts';
 
-/** The KL of N(mu, e^logvar) from N(0, 1) per element, a = mu, b = logvar; fused form: each example's sum in one kernel. */
+/** The KL of N(mu, e^logvar) from N(0, 1) per element, a = mu, b = logvar; fused form: the whole loss in one kernel. */
 export const GAUSSIAN_KL: PairTerm = {
   name: 'gaussian_kl',
   value: (a, b) => -0.5 * (1 + b - a * a - Math.exp(b)),
@@ -56,7 +56,8 @@ export const klDivergenceNode = defineNode({
     loss: tf.tidy(() => {
       const mu = inputs.mu!;
       const logvar = inputs.logvar!;
-      if (fused) return tf.mul(tf.mean(sumPerExampleFused(GAUSSIAN_KL, mu, logvar)), klWeight(params, step));
+      const fusedLoss = fused ? scaledSumFused(GAUSSIAN_KL, mu, logvar, klWeight(params, step) / mu.shape[0]!) : undefined;
+      if (fusedLoss) return fusedLoss;
       // -0.5 · (1 + logvar − mu² − exp(logvar)), elementwise.
       const kl = tf.mul(-0.5, tf.sub(tf.sub(tf.add(1, logvar), tf.square(mu)), tf.exp(logvar)));
       return tf.mul(tf.mean(sumPerExample(kl)), klWeight(params, step));

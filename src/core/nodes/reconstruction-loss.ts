@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { formatShape, sameShape } from '../base/shape.ts';
 import { input, sumPerExample, zLossFields } from './common.ts';
-import { sumPerExampleFused, type PairTerm } from './fused.ts';
+import { scaledSumFused, type PairTerm } from './fused.ts';
 import { defineNode } from './types.ts';
 
-// Fused form: each example's sum in one kernel, each input's gradient in one (fused.ts, sumPerExampleFused).
+// Fused form: the whole loss in one kernel, each input's gradient in one (fused.ts, scaledSumFused).
 
 const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
@@ -62,11 +62,9 @@ export const reconstructionLossNode = defineNode({
       const p = inputs.prediction!;
       const t = inputs.target!;
       const term = params.loss === 'mse' ? SQUARED_ERROR : params.fromLogits ? BCE_FROM_LOGITS : undefined;
-      if (fused && term) {
-        const perExample = sumPerExampleFused(term, p, t);
-        const reduced = params.reduction === 'sum' ? tf.mean(perExample) : tf.div(tf.mean(perExample), p.size / p.shape[0]!);
-        return tf.mul(reduced, params.weight);
-      }
+      // sum: the mean over examples of each one's sum; mean: over every element.
+      const fusedLoss = fused && term ? scaledSumFused(term, p, t, params.weight / (params.reduction === 'sum' ? p.shape[0]! : p.size)) : undefined;
+      if (fusedLoss) return fusedLoss;
       let elementwise: tf.Tensor;
       if (params.loss === 'mse') elementwise = tf.squaredDifference(p, t);
       else if (params.fromLogits) {

@@ -121,7 +121,7 @@ interface StepAttrs {
   oneMinusEmaDecay: number;
 }
 
-/** Rows of the fused step's output: the slots, the new weights and their average. */
+/** Rows of the fused step's output, which is also the optimizer's state: the slots, the new weights and their average. */
 const ROW = { first: 0, second: 1, weights: 2, average: 3 } as const;
 const STEP_GROUP = 64;
 
@@ -135,11 +135,15 @@ const STEP_GROUP = 64;
  */
 export const optimizerStepKernel: FusedKernel<StepAttrs> = {
   name: 'GcOptimizerStep',
-  inputs: ['g', 'first', 'second', 'w', 'average', 'scale'],
+  // state: the previous update's rows (first slot, second slot, -, average); see ROW.
+  inputs: ['g', 'state', 'w', 'scale'],
   outputShape: ([g]) => [4, g![0]!],
   js: ({ inputs, attrs: a, out }) => {
-    const [g, first, second, w, average, scale] = inputs as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+    const [g, state, w, scale] = inputs as [Float32Array, Float32Array, Float32Array, Float32Array];
     const size = g.length;
+    const first = state.subarray(0, size);
+    const second = state.subarray(size, 2 * size);
+    const average = state.subarray(3 * size, 4 * size);
     // The constants as float32, as the element-wise ops take them; locals keep the loop fast.
     const f = Math.fround;
     const [s, beta1, oneMinusBeta1, beta2, oneMinusBeta2, momentum, epsilon, stepSize, decay, decoupled, emaDecay, oneMinusEmaDecay] = [
@@ -189,18 +193,18 @@ export const optimizerStepKernel: FusedKernel<StepAttrs> = {
     let grad = g[i] * scale[0] + uniforms.decay * weight;
     ${
       a.adam
-        ? `let m = first[i] * uniforms.beta1 + grad * uniforms.oneMinusBeta1;
-    let v = second[i] * uniforms.beta2 + (grad * grad) * uniforms.oneMinusBeta2;
+        ? `let m = state[i] * uniforms.beta1 + grad * uniforms.oneMinusBeta1;
+    let v = state[n + i] * uniforms.beta2 + (grad * grad) * uniforms.oneMinusBeta2;
     let update = (m / (sqrt(v) + uniforms.epsilon)) * uniforms.stepSize;`
-        : `let m = first[i] * uniforms.momentum + grad;
-    let v = 0.0 * second[i];
+        : `let m = state[i] * uniforms.momentum + grad;
+    let v = 0.0;
     let update = m * uniforms.stepSize;`
     }
     let next = weight - (update + uniforms.decoupled * weight);
     result[i] = m;
     result[n + i] = v;
     result[2 * n + i] = next;
-    result[3 * n + i] = average[i] * uniforms.emaDecay + next * uniforms.oneMinusEmaDecay;
+    result[3 * n + i] = state[3 * n + i] * uniforms.emaDecay + next * uniforms.oneMinusEmaDecay;
   }`,
     };
   },
@@ -317,31 +321,39 @@ function perWeightOptimizer(settings: OptimizerSettings, variables: ReadonlyMap<
 /** The packed form (see the file comment). */
 function packedOptimizer(settings: OptimizerSettings, variables: ReadonlyMap<string, tf.Variable>, keys: readonly string[]): Optimizer {
   const layout = layoutOf(variables, keys);
-  const slotList = [...slotNames(settings)];
-  /** Flat slot variables by slot name; created by the first update (or a restore). */
-  const slots = new Map<string, tf.Variable>();
-  /** Per set of weights with gradients (when not all have one): which elements update. */
-  const masks = new Map<string, tf.Tensor1D>();
-  let steps = 0;
   const adam = settings.type === 'adam' || settings.type === 'adamw';
+  /** Each slot's row in the state. */
+  const rowOf: Record<string, number> = { m: ROW.first, momentum: ROW.first, v: ROW.second, ema: ROW.average };
+  /**
+   * The state [4, P]: the last step's output as it came (ROW), so the next
+   * step reads its slots with no slicing. Created by the first update or a restore.
+   */
+  let state: tf.Variable | undefined;
+  /** The slots that hold values (written by an update, or restored). */
+  const written = new Set<string>();
+  /** Per set of weights with gradients (when not all have one): which elements of the state update. */
+  const masks = new Map<string, tf.Tensor2D>();
+  let steps = 0;
 
-  const maskFor = (present: boolean[]): tf.Tensor1D => {
+  const maskFor = (present: boolean[]): tf.Tensor2D => {
     const id = present.map((p) => (p ? '1' : '0')).join('');
     let mask = masks.get(id);
     if (!mask) {
-      const values = new Uint8Array(layout.total);
-      present.forEach((p, i) => p && values.fill(1, layout.offsets[i]!, layout.offsets[i]! + layout.sizes[i]!));
-      masks.set(id, (mask = tf.keep(tf.tensor1d(values, 'bool'))));
+      const values = new Uint8Array(4 * layout.total);
+      for (let row = 0; row < 4; row++) present.forEach((p, i) => p && values.fill(1, row * layout.total + layout.offsets[i]!, row * layout.total + layout.offsets[i]! + layout.sizes[i]!));
+      masks.set(id, (mask = tf.keep(tf.tensor2d(values, [4, layout.total], 'bool'))));
     }
     return mask;
   };
 
-  /** Sets a flat slot; where only some weights had gradients, the others keep their old values. */
-  const setSlot = (name: string, next: tf.Tensor, mask: tf.Tensor | undefined) => {
-    const current = slots.get(name);
-    if (!current) slots.set(name, tf.variable(next, false));
-    else current.assign(mask ? tf.where(mask, next, current) : next);
-  };
+  /** A state from rows by slot (zeros where none; the weights themselves for the average, which starts there). */
+  const stateFrom = (rows: (slot: string) => tf.Tensor | undefined) =>
+    tf.tidy(() => {
+      const zeros = tf.zeros([layout.total]);
+      const weights = pack(layout, (key) => variables.get(key)!);
+      const row = (slot: string, fallback: tf.Tensor) => rows(slot) ?? fallback;
+      return tf.variable(tf.stack([row(adam ? 'm' : 'momentum', zeros), row('v', zeros), zeros, row('ema', weights)]), false);
+    });
 
   return {
     get steps() {
@@ -352,20 +364,19 @@ function packedOptimizer(settings: OptimizerSettings, variables: ReadonlyMap<str
       if (!present.some(Boolean)) return;
       steps += 1;
       const { learningRate, stepSize } = rates(settings, steps);
+      state ??= stateFrom(() => undefined);
+      const current = state;
+      const averaged = written.has('ema');
       tf.tidy(() => {
         // A weight without a gradient this time is not updated: its gradient packs as zeros (the norm is
-        // unchanged) and the mask keeps its slots, its value and its average.
+        // unchanged) and the mask keeps its slots, its value and its average (which starts at its value).
         const mask = present.every(Boolean) ? undefined : maskFor(present);
         const g = pack(layout, (key, i) => grads[key] ?? tf.zeros([layout.sizes[i]!]));
         const weights = pack(layout, (key) => variables.get(key)!);
         const scale = settings.clipNorm > 0 ? tf.reshape(clipScale([g], settings.clipNorm), [1]) : tf.ones([1]);
-        const firstSlot = adam ? 'm' : 'momentum';
-        const zeros = () => tf.zeros([layout.total]);
-        const first = slots.get(firstSlot) ?? (adam || settings.momentum > 0 ? zeros() : g);
-        const average = slots.get('ema');
         const rows = runFused(
           optimizerStepKernel,
-          { g, first, second: slots.get('v') ?? (adam ? zeros() : first), w: weights, average: average ?? weights, scale },
+          { g, state: current, w: weights, scale },
           {
             adam: adam ? 1 : 0,
             beta1: settings.beta1,
@@ -379,53 +390,52 @@ function packedOptimizer(settings: OptimizerSettings, variables: ReadonlyMap<str
             // AdamW: decay the weights directly, not through the gradient.
             decoupled: settings.type === 'adamw' ? learningRate * settings.weightDecay : 0,
             // The average starts at the weights after the first update.
-            emaDecay: average ? settings.ema : 0,
-            oneMinusEmaDecay: average ? 1 - settings.ema : 1,
+            emaDecay: averaged ? settings.ema : 0,
+            oneMinusEmaDecay: averaged ? 1 - settings.ema : 1,
           },
         );
-        const row = (r: number) => tf.reshape(tf.slice(rows, [r, 0], [1, layout.total]), [layout.total]);
-        if (adam) {
-          setSlot('m', row(ROW.first), mask);
-          setSlot('v', row(ROW.second), mask);
-        } else if (settings.momentum > 0) setSlot('momentum', row(ROW.first), mask);
         layout.keys.forEach((key, i) => {
           if (present[i]) variables.get(key)!.assign(tf.reshape(tf.slice(rows, [ROW.weights, layout.offsets[i]!], [1, layout.sizes[i]!]), layout.shapes[i]!));
         });
-        if (settings.ema > 0) {
-          const next = row(ROW.average);
-          // Where only some weights had gradients, a first average takes the others as they are.
-          setSlot('ema', mask && !average ? tf.where(mask, next, weights) : next, mask);
-        }
+        current.assign(mask ? tf.where(mask, rows, current) : rows);
       });
+      for (const slot of slotNames(settings)) written.add(slot);
     },
     state() {
       const out: Record<string, tf.Tensor> = {};
-      for (const slot of slotList) {
-        const flat = slots.get(slot);
-        if (flat) layout.keys.forEach((key, i) => (out[`${key}/${slot}`] = unpack(layout, flat, i)));
+      if (!state) return out;
+      for (const slot of written) {
+        const flat = tf.tidy(() => tf.reshape(tf.slice(state!, [rowOf[slot]!, 0], [1, layout.total]), [layout.total]));
+        layout.keys.forEach((key, i) => (out[`${key}/${slot}`] = unpack(layout, flat, i)));
+        flat.dispose();
       }
       return out;
     },
     averages() {
-      const flat = slots.get('ema');
-      return new Map(flat ? layout.keys.map((key, i) => [key, unpack(layout, flat, i)] as const) : []);
+      if (!state || !written.has('ema')) return new Map();
+      const flat = tf.tidy(() => tf.reshape(tf.slice(state!, [ROW.average, 0], [1, layout.total]), [layout.total]));
+      const out = new Map(layout.keys.map((key, i) => [key, unpack(layout, flat, i)] as const));
+      flat.dispose();
+      return out;
     },
     restore(restoredSteps, values) {
       steps = restoredSteps;
-      for (const slot of slotList) {
-        if (!layout.keys.some((key) => values.has(`${key}/${slot}`))) continue;
+      const restored = [...slotNames(settings)].filter((slot) => layout.keys.some((key) => values.has(`${key}/${slot}`)));
+      const rows = new Map<string, tf.Tensor>();
+      for (const slot of restored) {
         // A weight whose slot was never written has zero moments, and an average equal to itself.
-        const flat = tf.tidy(() =>
-          pack(layout, (key, i) => values.get(`${key}/${slot}`) ?? (slot === 'ema' ? variables.get(key)! : tf.zeros([layout.sizes[i]!]))),
-        );
-        slots.get(slot)?.dispose();
-        slots.set(slot, tf.variable(flat, false));
-        flat.dispose();
+        rows.set(slot, tf.tidy(() => pack(layout, (key, i) => values.get(`${key}/${slot}`) ?? (slot === 'ema' ? variables.get(key)! : tf.zeros([layout.sizes[i]!])))));
       }
+      state?.dispose();
+      state = stateFrom((slot) => rows.get(slot));
+      tf.dispose([...rows.values()]);
+      written.clear();
+      for (const slot of restored) written.add(slot);
     },
     dispose() {
-      for (const v of [...slots.values(), ...masks.values()]) v.dispose();
-      slots.clear();
+      state?.dispose();
+      state = undefined;
+      for (const mask of masks.values()) mask.dispose();
       masks.clear();
     },
   };
