@@ -3,7 +3,8 @@ import '../../src/core/train/gradients.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend, type NodeBackendName } from '../../src/core/train/backends/node.ts';
 import { zOptimizer } from '../../src/core/graph/schema.ts';
-import { createOptimizer } from '../../src/core/train/optimizers.ts';
+import { createOptimizer, optimizerStepKernel, optimizerStepOps } from '../../src/core/train/optimizers.ts';
+import { runFused } from '../../src/core/nodes/fused.ts';
 import { Rng } from '../../src/core/base/random.ts';
 
 const SHAPES: number[][] = [[], [3], [4, 5], [2, 3, 4], [7]];
@@ -95,6 +96,20 @@ describe.each(['cpu', 'wasm', 'webgpu'] as NodeBackendName[])('the multi-tensor 
     expected.forEach((e, i) => expect(got[i]).toBeCloseTo(e, 6));
     optimizer.dispose();
     w.dispose();
+  });
+
+  it.each([
+    ['Adam with decay, clipping and an average', { adam: 1, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99, oneMinusBeta2: 0.01, momentum: 0, epsilon: 1e-8, stepSize: 0.01, decay: 0.05, decoupled: 0, emaDecay: 0.9, oneMinusEmaDecay: 0.1 }],
+    ['AdamW, first update', { adam: 1, beta1: 0.8, oneMinusBeta1: 0.2, beta2: 0.999, oneMinusBeta2: 0.001, momentum: 0, epsilon: 1e-8, stepSize: 0.003, decay: 0, decoupled: 0.0004, emaDecay: 0, oneMinusEmaDecay: 1 }],
+    ['SGD with momentum', { adam: 0, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, oneMinusBeta2: 0.001, momentum: 0.9, epsilon: 1e-8, stepSize: 0.1, decay: 0.01, decoupled: 0, emaDecay: 0.5, oneMinusEmaDecay: 0.5 }],
+  ])('the fused step writes the rows its TF.js ops write (the form WebGL runs): %s', async (_name, attrs) => {
+    const rng = new Rng(21);
+    const size = 3000;
+    const inputs = { g: randomTensor(rng, [size], 2), state: tf.abs(randomTensor(rng, [4, size])), w: randomTensor(rng, [size]), scale: tf.tensor1d([0.7]) };
+    const fused = runFused(optimizerStepKernel, inputs, attrs);
+    const ops = optimizerStepOps(inputs, attrs);
+    expectNear({ rows: Array.from(await fused.data()) }, { rows: Array.from(await ops.data()) }, 'rows');
+    tf.dispose([fused, ops, ...Object.values(inputs)]);
   });
 
   it.each([

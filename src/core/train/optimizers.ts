@@ -24,7 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerSettings } from '../graph/schema.ts';
-import { dispatchBound, runFused, threadIndex, workgroupGrid, type FusedKernel } from '../nodes/fused.ts';
+import { dispatchBound, fusedKernelsRunHere, runFused, threadIndex, workgroupGrid, type FusedKernel } from '../nodes/fused.ts';
 import { learningRateAt } from './schedules.ts';
 
 const EPSILON = 1e-8;
@@ -235,6 +235,39 @@ function clipScale(grads: tf.Tensor[], clip: number): tf.Tensor {
  * slices, and the fused step's JavaScript loop, slower than wasm's SIMD
  * element-wise kernels).
  */
+type StepInputs = Record<'g' | 'state' | 'w' | 'scale', tf.Tensor>;
+
+/** The packed update as one kernel. */
+function optimizerStepFused(inputs: StepInputs, attrs: StepAttrs): tf.Tensor {
+  return runFused(optimizerStepKernel, inputs, attrs);
+}
+
+/**
+ * The packed update in TF.js ops, the same rows as optimizerStepKernel:
+ * where the fused kernels do not run (WebGL, where a run moves when the GPU
+ * device is lost), and the reference the kernel is tested against.
+ */
+export function optimizerStepOps({ g, state, w, scale }: StepInputs, a: StepAttrs): tf.Tensor {
+  return tf.tidy(() => {
+    const [first, second, , average] = tf.unstack(state);
+    const grad = tf.add(tf.mul(g, scale), tf.mul(w, a.decay));
+    let m: tf.Tensor;
+    let v: tf.Tensor;
+    let update: tf.Tensor;
+    if (a.adam) {
+      m = tf.add(tf.mul(first!, a.beta1), tf.mul(grad, a.oneMinusBeta1));
+      v = tf.add(tf.mul(second!, a.beta2), tf.mul(tf.square(grad), a.oneMinusBeta2));
+      update = tf.mul(tf.div(m, tf.add(tf.sqrt(v), a.epsilon)), a.stepSize);
+    } else {
+      m = tf.add(tf.mul(first!, a.momentum), grad);
+      v = tf.zerosLike(m);
+      update = tf.mul(m, a.stepSize);
+    }
+    const next = tf.sub(w, tf.add(update, tf.mul(w, a.decoupled)));
+    return tf.stack([m, v, next, tf.add(tf.mul(average!, a.emaDecay), tf.mul(next, a.oneMinusEmaDecay))]);
+  });
+}
+
 export function createOptimizer(
   settings: OptimizerSettings,
   variables: ReadonlyMap<string, tf.Variable>,
@@ -375,8 +408,7 @@ function packedOptimizer(settings: OptimizerSettings, variables: ReadonlyMap<str
         const g = pack(layout, (key, i) => grads[key] ?? tf.zeros([layout.sizes[i]!]));
         const weights = pack(layout, (key) => variables.get(key)!);
         const scale = settings.clipNorm > 0 ? tf.reshape(clipScale([g], settings.clipNorm), [1]) : tf.ones([1]);
-        const rows = runFused(
-          optimizerStepKernel,
+        const rows = (fusedKernelsRunHere() ? optimizerStepFused : optimizerStepOps)(
           { g, state: current, w: weights, scale },
           {
             adam: adam ? 1 : 0,
