@@ -4,6 +4,7 @@
  * the fallback are tested without a browser.
  */
 import { BROWSER_BACKENDS, type BackendChoiceSetting, type BrowserBackend } from './protocol.ts';
+import { threadsText } from './wasm-threads.ts';
 
 export interface BackendChoice {
   backend: BrowserBackend;
@@ -11,14 +12,21 @@ export interface BackendChoice {
   adapter?: string;
   /** Why earlier backends in the order were not used; absent when the first one runs. */
   fallbackReason?: string;
+  /** WASM: the threads it runs on. */
+  threads?: number;
+  /** WASM: why it runs on fewer threads than the machine has cores (e.g. the page is not cross-origin isolated). */
+  threadsLimit?: string;
 }
+
+/** What a started backend tells about itself. */
+export type StartedBackend = Pick<BackendChoice, 'adapter' | 'threads' | 'threadsLimit'>;
 
 /**
  * Starts a backend and makes it active, or throws with the reason it cannot
  * run. With `refuseSoftware` a GPU backend that would draw on a software
  * renderer throws instead of starting.
  */
-export type StartBackend = (name: BrowserBackend, options?: { refuseSoftware?: boolean }) => Promise<{ adapter?: string }>;
+export type StartBackend = (name: BrowserBackend, options?: { refuseSoftware?: boolean }) => Promise<StartedBackend>;
 
 /** Renderers that compute on the CPU, by the names browsers and drivers give them. */
 const SOFTWARE_RENDERERS = /swiftshader|llvmpipe|lavapipe|softpipe|software rasterizer|basic render driver/i;
@@ -45,8 +53,14 @@ export async function chooseBackend(order: readonly BrowserBackend[], start: Sta
   const reasons: string[] = earlierReason ? [earlierReason] : [];
   for (const [index, name] of order.entries()) {
     try {
-      const { adapter } = await start(name, { refuseSoftware: !options.softwareGpu && index < order.length - 1 });
-      return { backend: name, ...(adapter ? { adapter } : {}), ...(reasons.length ? { fallbackReason: reasons.join('; ') } : {}) };
+      const { adapter, threads, threadsLimit } = await start(name, { refuseSoftware: !options.softwareGpu && index < order.length - 1 });
+      return {
+        backend: name,
+        ...(adapter ? { adapter } : {}),
+        ...(threads ? { threads } : {}),
+        ...(threadsLimit ? { threadsLimit } : {}),
+        ...(reasons.length ? { fallbackReason: reasons.join('; ') } : {}),
+      };
     } catch (error) {
       reasons.push(`${name}: ${messageOf(error)}`);
     }
@@ -76,6 +90,14 @@ export function adapterName(info: { vendor?: string; architecture?: string; devi
 
 /** The backend as the toolbar names it. */
 export const BACKEND_LABELS: Record<BrowserBackend, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM' };
+
+/** The toolbar badge's text: the backend, then the WebGPU adapter or WASM's threads, e.g. "WASM · 2 threads". */
+export function backendBadgeText(choice: Pick<BackendChoice, 'backend' | 'adapter' | 'threads'>): string {
+  const parts = [BACKEND_LABELS[choice.backend]];
+  if (choice.adapter) parts.push(choice.adapter);
+  if (choice.threads) parts.push(threadsText(choice.threads));
+  return parts.join(' · ');
+}
 
 /** The choices as the training panel offers them. */
 export const BACKEND_CHOICE_LABELS: Record<BackendChoiceSetting, string> = { auto: 'Auto (WebGPU → WebGL → WASM)', ...BACKEND_LABELS };

@@ -154,8 +154,11 @@ export interface ObjectiveLosses {
 }
 
 export type WorkerEvent =
-  /** The backend that runs, its adapter (WebGPU), and why earlier ones in the order were not used. */
-  | { type: 'backend'; backend: BrowserBackend; adapter?: string; fallbackReason?: string }
+  /**
+   * The backend that runs, its adapter (WebGPU), why earlier ones in the order were not used, and
+   * for WASM the threads it runs on and why fewer than the machine's cores (the page not cross-origin isolated).
+   */
+  | { type: 'backend'; backend: BrowserBackend; adapter?: string; fallbackReason?: string; threads?: number; threadsLimit?: string }
   | { type: 'state'; state: TrainingState }
   | { type: 'losses'; step: number; objectives: Record<string, ObjectiveLosses>; stepsPerSecond: number; elapsedSeconds: number }
   /** Held-out losses per objective. */

@@ -1,5 +1,6 @@
 /** The toolbar's training buttons and the badge naming the backend that runs. */
-import { BACKEND_LABELS } from '../../worker/backend-choice.ts';
+import { BACKEND_LABELS, backendBadgeText } from '../../worker/backend-choice.ts';
+import { wasmThreadsText } from '../../worker/wasm-threads.ts';
 import { pauseTraining, resumeTraining, startTraining, stopTraining } from './training-client.ts';
 import { dispatchTraining, useTraining } from './training-store.ts';
 
@@ -42,9 +43,14 @@ export function TrainingControls() {
         Charts
       </button>
       {backend ? (
-        <span className="backend-badge" data-testid="train-backend" data-backend={backend.backend} title={`${BACKEND_LABELS[backend.backend]}${backend.adapter ? ` on ${backend.adapter}` : ''}${backend.fallbackReason ? ` (fell back: ${backend.fallbackReason})` : ''}`}>
-          {BACKEND_LABELS[backend.backend]}
-          {backend.adapter ? ` · ${backend.adapter}` : ''}
+        <span
+          className="backend-badge"
+          data-testid="train-backend"
+          data-backend={backend.backend}
+          {...(backend.threads ? { 'data-threads': backend.threads } : {})}
+          title={`${BACKEND_LABELS[backend.backend]}${backend.adapter ? ` on ${backend.adapter}` : ''}${backend.threads ? ` on ${wasmThreadsText(backend.threads, backend.threadsLimit)}` : ''}${backend.fallbackReason ? ` (fell back: ${backend.fallbackReason})` : ''}`}
+        >
+          {backendBadgeText(backend)}
         </span>
       ) : null}
     </div>

@@ -10,6 +10,7 @@ import { compile } from '../../core/compiler/program.ts';
 import { BACKEND_CHOICE_LABELS } from '../../worker/backend-choice.ts';
 import { hasAdversarialBalance } from '../../worker/preview-plan.ts';
 import { BACKEND_CHOICES, type BackendChoiceSetting } from '../../worker/protocol.ts';
+import { wasmThreadsNote } from '../../worker/wasm-threads.ts';
 import { getEditor, useEditor } from '../store/editor-store.ts';
 import { LossChart } from './LossChart.tsx';
 import './training.css';
@@ -86,6 +87,15 @@ function BackendField() {
         ))}
       </select>
     </label>
+  );
+}
+
+/** Why WASM runs on fewer threads than the machine has cores (a page that is not cross-origin isolated). */
+function ThreadsNote({ threads, limit }: { threads: number; limit: string }) {
+  return (
+    <p className="train-note" data-testid="train-threads">
+      {wasmThreadsNote(threads, limit)}
+    </p>
   );
 }
 
@@ -215,6 +225,7 @@ export function TrainingPanel() {
       <StepsField />
       <BackendField />
       {backend?.fallbackReason ? <p className="train-note" data-testid="train-fallback">Why this backend: {backend.fallbackReason}</p> : null}
+      {backend?.threadsLimit && backend.threads ? <ThreadsNote threads={backend.threads} limit={backend.threadsLimit} /> : null}
       {notice ? <p className="train-note">{notice}</p> : null}
       <ErrorBox />
       <Charts />

@@ -18,7 +18,7 @@ import { appendPoint, emptySeries, lossPoint, type Series } from './series.ts';
 
 export interface TrainingView {
   state: TrainingState;
-  backend?: { backend: BrowserBackend; adapter?: string; fallbackReason?: string };
+  backend?: { backend: BrowserBackend; adapter?: string; fallbackReason?: string; threads?: number; threadsLimit?: string };
   /** Smoothed steps per second, for the ETA. */
   speed: number;
   elapsedSeconds: number;
