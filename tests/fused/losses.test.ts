@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/core/train/gradients.ts';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { initNodeBackend, type NodeBackendName } from '../../src/core/train/backends/node.ts';
-import { scaledSumFused } from '../../src/core/nodes/fused.ts';
+import { scaledSumFused, tokenCrossEntropyFused } from '../../src/core/nodes/fused.ts';
+import { targetLogProb } from '../../src/core/nodes/common.ts';
+import { countGpuDispatches } from '../../src/core/train/backends/gpu-dispatches.ts';
 import { BCE_FROM_LOGITS, SQUARED_ERROR } from '../../src/core/nodes/reconstruction-loss.ts';
 import { GAUSSIAN_KL } from '../../src/core/nodes/kl-divergence.ts';
 import { Rng } from '../../src/core/base/random.ts';
@@ -32,5 +34,57 @@ describe.each(['cpu', 'wasm', 'webgpu'] as NodeBackendName[])('fused losses (sca
         tf.dispose([a, b]);
       }
     }
+  });
+});
+
+/** The unfused cross-entropy as the loss nodes write it: weight · mean of −log p(target) over the positions that count. */
+function unfusedTokenCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, ignore: number, weight: number): tf.Tensor {
+  const logProb = targetLogProb(logits, targets);
+  if (ignore < 0) return tf.mul(tf.neg(tf.mean(logProb)), weight);
+  const counted = tf.cast(tf.notEqual(targets, ignore), 'float32');
+  return tf.mul(tf.div(tf.neg(tf.sum(tf.mul(logProb, counted))), tf.maximum(tf.sum(counted), 1)), weight);
+}
+
+describe.each(['cpu', 'wasm', 'webgpu'] as NodeBackendName[])('fused token cross-entropy on %s', (backend) => {
+  it('gives the unfused loss and gradient, with positions left out, and none counted', { timeout: 120_000 }, async () => {
+    await initNodeBackend(backend);
+    const cases: { shape: number[]; ignore: number; what: string }[] = [
+      { shape: [5, 7], ignore: -1, what: 'a classifier, every label counts' },
+      { shape: [3, 6, 11], ignore: 0, what: 'sequences with padding' },
+      { shape: [64, 16, 28], ignore: 0, what: "the Transformer preset's batch" },
+      { shape: [2, 3, 3, 5], ignore: 2, what: 'a map of codes' },
+      { shape: [4, 3], ignore: 1, what: 'no position counts' },
+    ];
+    for (const [n, { shape, ignore, what }] of cases.entries()) {
+      const rng = new Rng(300 + n);
+      const logits = randomTensor(rng, shape, 5);
+      const classes = shape.at(-1)!;
+      const ids = Int32Array.from({ length: logits.size / classes }, () => (what === 'no position counts' ? ignore : Math.floor(rng.uniform() * classes)));
+      const targets = tf.tensor(ids, shape.slice(0, -1), 'int32');
+      await expectSameAsUnfused(
+        what,
+        (x) => tokenCrossEntropyFused(x!, targets, ignore, 0.8)!,
+        (x) => unfusedTokenCrossEntropy(x!, targets, ignore, 0.8),
+        [logits],
+        n,
+        1e-5,
+      );
+      tf.dispose([logits, targets]);
+    }
+  });
+
+  it.runIf(backend === 'webgpu')('takes one GPU dispatch forward and two backward', async () => {
+    await initNodeBackend('webgpu');
+    const logits = tf.randomNormal([64, 16, 28]);
+    const targets = tf.zeros([64, 16], 'int32');
+    tokenCrossEntropyFused(logits, targets, 0, 1)!.dispose();
+    tf.grad((x: tf.Tensor) => tokenCrossEntropyFused(x, targets, 0, 1)!)(logits).dispose();
+    expect(await countGpuDispatches(async () => (await tokenCrossEntropyFused(logits, targets, 0, 1)!.data(), undefined))).toBe(1);
+    expect(await countGpuDispatches(async () => {
+      const g = tf.grad((x: tf.Tensor) => tokenCrossEntropyFused(x, targets, 0, 1)!)(logits);
+      await g.data();
+      g.dispose();
+    })).toBe(3);
+    tf.dispose([logits, targets]);
   });
 });

@@ -99,15 +99,20 @@ describe.each(['cpu', 'wasm', 'webgpu'] as NodeBackendName[])('the multi-tensor 
   });
 
   it.each([
-    ['Adam with decay, clipping and an average', { adam: 1, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99, oneMinusBeta2: 0.01, momentum: 0, epsilon: 1e-8, stepSize: 0.01, decay: 0.05, decoupled: 0, emaDecay: 0.9, oneMinusEmaDecay: 0.1 }],
-    ['AdamW, first update', { adam: 1, beta1: 0.8, oneMinusBeta1: 0.2, beta2: 0.999, oneMinusBeta2: 0.001, momentum: 0, epsilon: 1e-8, stepSize: 0.003, decay: 0, decoupled: 0.0004, emaDecay: 0, oneMinusEmaDecay: 1 }],
-    ['SGD with momentum', { adam: 0, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, oneMinusBeta2: 0.001, momentum: 0.9, epsilon: 1e-8, stepSize: 0.1, decay: 0.01, decoupled: 0, emaDecay: 0.5, oneMinusEmaDecay: 0.5 }],
+    ['Adam with decay, clipping and an average', { adam: 1, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99, oneMinusBeta2: 0.01, momentum: 0, epsilon: 1e-8, stepSize: 0.01, decay: 0.05, decoupled: 0, emaDecay: 0.9, oneMinusEmaDecay: 0.1, weightsOffset: 0 }],
+    ['AdamW, first update', { adam: 1, beta1: 0.8, oneMinusBeta1: 0.2, beta2: 0.999, oneMinusBeta2: 0.001, momentum: 0, epsilon: 1e-8, stepSize: 0.003, decay: 0, decoupled: 0.0004, emaDecay: 0, oneMinusEmaDecay: 1, weightsOffset: 0 }],
+    ['SGD with momentum', { adam: 0, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, oneMinusBeta2: 0.001, momentum: 0.9, epsilon: 1e-8, stepSize: 0.1, decay: 0.01, decoupled: 0, emaDecay: 0.5, oneMinusEmaDecay: 0.5, weightsOffset: 0 }],
+    ['SGD reading its weights from the state’s weights row', { adam: 0, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, oneMinusBeta2: 0.001, momentum: 0.9, epsilon: 1e-8, stepSize: 0.1, decay: 0.01, decoupled: 0, emaDecay: 0.5, oneMinusEmaDecay: 0.5, weightsOffset: -1 }],
   ])('the fused step writes the rows its TF.js ops write (the form WebGL runs): %s', async (_name, attrs) => {
     const rng = new Rng(21);
     const size = 3000;
-    const inputs = { g: randomTensor(rng, [size], 2), state: tf.abs(randomTensor(rng, [4, size])), w: randomTensor(rng, [size]), scale: tf.tensor1d([0.7]) };
-    const fused = runFused(optimizerStepKernel, inputs, attrs);
-    const ops = optimizerStepOps(inputs, attrs);
+    const state = tf.abs(randomTensor(rng, [4, size]));
+    // weightsOffset −1 stands for the weights row of the state itself.
+    const fromState = attrs.weightsOffset < 0;
+    const inputs = { g: randomTensor(rng, [size], 2), state, w: fromState ? state.clone() : randomTensor(rng, [size]), scale: tf.tensor1d([0.7]) };
+    const stepAttrs = { ...attrs, weightsOffset: fromState ? 2 * size : 0 };
+    const fused = runFused(optimizerStepKernel, inputs, stepAttrs);
+    const ops = optimizerStepOps(inputs, stepAttrs);
     expectNear({ rows: Array.from(await fused.data()) }, { rows: Array.from(await ops.data()) }, 'rows');
     tf.dispose([fused, ops, ...Object.values(inputs)]);
   });
@@ -138,6 +143,28 @@ describe.each(['cpu', 'wasm', 'webgpu'] as NodeBackendName[])('the multi-tensor 
     tf.dispose([...Object.values(early), ...Object.values(late), ...Object.values(saved), ...first.values(), ...second.values()]);
     optimizer.dispose();
     restored.dispose();
+  });
+
+  it('reads a weight assigned between updates (a loaded checkpoint) rather than the value it last wrote', async () => {
+    const settings = zOptimizer.parse({ type: 'adamw', learningRate: 0.05, weightDecay: 0.1, clipNorm: 0.5 });
+    const packedWeights = weights(5);
+    const referenceWeights = weights(5);
+    const packed = createOptimizer(settings, packedWeights, KEYS, { packed: true });
+    const reference = createOptimizer(settings, referenceWeights, KEYS, { packed: false });
+    const rng = new Rng(6);
+    for (let step = 0; step < 4; step++) {
+      if (step === 2) {
+        for (const map of [packedWeights, referenceWeights]) map.get('w1')!.assign(tf.fill(SHAPES[1]!, 0.25));
+      }
+      const grads = Object.fromEntries(KEYS.map((key, i) => [key, randomTensor(rng, SHAPES[i]!, 2)]));
+      packed.apply(grads);
+      reference.apply(grads);
+      tf.dispose(Object.values(grads));
+      expectNear(await values(packedWeights), await values(referenceWeights), `weights after step ${step + 1}`);
+    }
+    packed.dispose();
+    reference.dispose();
+    tf.dispose([...packedWeights.values(), ...referenceWeights.values()]);
   });
 
   it('runs its element-wise update once for all weights: only packing and write-back grow with their number', async () => {

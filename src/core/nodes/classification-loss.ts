@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { formatShape, sameShape } from '../base/shape.ts';
 import { expectRank, input, lastDim, mismatch, targetLogProb, zLossFields } from './common.ts';
+import { tokenCrossEntropyFused } from './fused.ts';
 import { defineNode } from './types.ts';
 
 /** Softmax cross-entropy of one label per example (the digit classifier). */
@@ -26,8 +27,9 @@ export const classificationLossNode = defineNode({
     if (!sameShape(labels, logits.slice(0, -1))) throw mismatch('labels', `one class id per example, ${formatShape(logits.slice(0, -1))}`, labels);
     return { loss: [] };
   },
-  forward: ({ inputs, params }) => ({
-    loss: tf.tidy(() => tf.mul(tf.neg(tf.mean(targetLogProb(inputs.logits!, inputs.labels!))), params.weight)),
+  forward: ({ inputs, params, fused }) => ({
+    // Fused: the loss in one kernel, its gradient in two (fused.ts); −1 counts every label.
+    loss: (fused ? tokenCrossEntropyFused(inputs.logits!, inputs.labels!, -1, params.weight) : undefined) ?? tf.tidy(() => tf.mul(tf.neg(tf.mean(targetLogProb(inputs.logits!, inputs.labels!))), params.weight)),
   }),
   torch: { module: ({ params }) => ({ class: 'ClassificationLoss', args: { weight: params.weight } }) },
   summary: (p) => p.objective,

@@ -15,6 +15,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 
 /** Flat inputs and output of the JavaScript form, with the inputs' shapes. */
 export interface JsKernelArgs<A> {
+  /** Float32Array each, except an Int32Array for an input named in the kernel's intInputs. */
   inputs: Float32Array[];
   shapes: number[][];
   attrs: A;
@@ -38,6 +39,8 @@ export interface FusedKernel<A extends object> {
   name: string;
   /** Input names, in order: the WGSL code reads them under these names. */
   inputs: readonly string[];
+  /** Inputs that are int32 (token ids); the others are float32. */
+  intInputs?: readonly string[];
   outputShape(shapes: number[][], attrs: A): number[];
   js(args: JsKernelArgs<A>): void;
   wgsl(shapes: number[][], attrs: A): WgslProgram;
@@ -82,7 +85,8 @@ function callArgs<A extends object>(kernel: FusedKernel<A>, call: KernelCall): {
   const infos = kernel.inputs.map((name) => {
     const t = call.inputs[name];
     if (!t) throw new Error(`${kernel.name}: missing input "${name}"`);
-    if (t.dtype !== 'float32') throw new Error(`${kernel.name}: input "${name}" must be float32, not ${t.dtype}`);
+    const dtype = kernel.intInputs?.includes(name) ? 'int32' : 'float32';
+    if (t.dtype !== dtype) throw new Error(`${kernel.name}: input "${name}" must be ${dtype}, not ${t.dtype}`);
     return t;
   });
   return { infos, shapes: infos.map((t) => t.shape), attrs: call.attrs as unknown as A };
@@ -352,7 +356,7 @@ function pairKernelOf(term: PairTerm): FusedKernel<Scale> {
  * Elements one thread of the single summing workgroup may loop over: Mesa's
  * llvmpipe ends a shader after 65,535 loop iterations.
  */
-const MAX_SUMMED = 65_535 * WORKGROUP;
+export const MAX_SUMMED = 65_535 * WORKGROUP;
 
 /**
  * scale·Σ term(a, b) over all elements as one fused kernel (a scalar), or
@@ -362,4 +366,188 @@ const MAX_SUMMED = 65_535 * WORKGROUP;
 export function scaledSumFused(term: PairTerm, a: tf.Tensor, b: tf.Tensor, scale: number): tf.Tensor | undefined {
   if (a.size > MAX_SUMMED) return undefined;
   return runFused(pairKernelOf(term), { a, b }, { scale });
+}
+
+// ---------------------------------------------------------------- token cross-entropy
+
+interface TokenCrossEntropyAttrs {
+  /** The target id whose positions do not count; −1: all count. */
+  ignore: number;
+  /** What the mean is multiplied by (the loss's weight). */
+  weight: number;
+}
+
+/** The rows of scores [..., V] and V. */
+const rowsOf = (logits: number[]) => ({ classes: logits.at(-1)!, rows: tf.util.sizeFromShape(logits) / logits.at(-1)! });
+
+/** WGSL: log Σ exp over the row of scores starting at `start`, with its max taken out first. */
+const WGSL_ROW_LOG_SUM_EXP = `
+  fn gcRowLogSumExp(start : i32, classes : i32) -> f32 {
+    var top = logits[start];
+    for (var c = 1; c < classes; c++) { top = max(top, logits[start + c]); }
+    var sum = 0.0;
+    for (var c = 0; c < classes; c++) { sum += exp(logits[start + c] - top); }
+    return top + log(sum);
+  }`;
+
+function rowLogSumExp(logits: Float32Array, start: number, classes: number): number {
+  let top = -Infinity;
+  for (let c = 0; c < classes; c++) top = Math.max(top, logits[start + c]!);
+  let sum = 0;
+  for (let c = 0; c < classes; c++) sum += Math.exp(logits[start + c]! - top);
+  return top + Math.log(sum);
+}
+
+/** Positions that count, Σ [target ≠ ignore], a scalar: what the gradient divides by. */
+const tokenCountKernel: FusedKernel<TokenCrossEntropyAttrs> = {
+  name: 'GcTokenCount',
+  inputs: ['targets'],
+  intInputs: ['targets'],
+  outputShape: () => [],
+  js: ({ inputs: [targets], attrs, out }) => {
+    let count = 0;
+    for (let i = 0; i < targets!.length; i++) if (targets![i] !== attrs.ignore) count++;
+    out[0] = count;
+  },
+  wgsl: ([targets], attrs) => ({
+    key: 'count',
+    workgroupSize: WORKGROUP,
+    dispatch: [1, 1],
+    uniforms: [
+      { name: 'rows', value: tf.util.sizeFromShape(targets!), type: 'i32' },
+      { name: 'ignore', value: attrs.ignore, type: 'i32' },
+    ],
+    code: `${WORKGROUP_SUM}
+  fn main(index : i32) {
+    var count = 0.0;
+    for (var r = i32(localId.x); r < uniforms.rows; r += ${WORKGROUP}) { count += select(1.0, 0.0, targets[r] == uniforms.ignore); }
+    let total = gcWorkgroupSum(count, 0);
+    if (localId.x == 0u) { result[0] = total; }
+  }`,
+  }),
+};
+
+/** ∂loss/∂scores: dy · weight / count · (softmax − onehot(target)) on the rows that count, 0 elsewhere; a thread per row. */
+const tokenCrossEntropyGradKernel: FusedKernel<TokenCrossEntropyAttrs> = {
+  name: 'GcTokenCrossEntropyGrad',
+  inputs: ['dy', 'count', 'logits', 'targets'],
+  intInputs: ['targets'],
+  outputShape: ([, , logits]) => logits!,
+  js: ({ inputs: [dy, count, logits, targets], attrs, out, shapes }) => {
+    const { rows, classes } = rowsOf(shapes[2]!);
+    const factor = (dy![0]! * attrs.weight) / Math.max(count![0]!, 1);
+    for (let r = 0; r < rows; r++) {
+      const start = r * classes;
+      const target = targets![r]!;
+      if (target === attrs.ignore) {
+        out.fill(0, start, start + classes);
+        continue;
+      }
+      const lse = rowLogSumExp(logits!, start, classes);
+      for (let c = 0; c < classes; c++) out[start + c] = factor * (Math.exp(logits![start + c]! - lse) - (c === target ? 1 : 0));
+    }
+  },
+  wgsl: ([, , logits], attrs) => {
+    const { rows, classes } = rowsOf(logits!);
+    return {
+      key: 'grad',
+      workgroupSize: WORKGROUP,
+      dispatch: workgroupGrid(Math.ceil(rows / WORKGROUP)),
+      uniforms: [
+        { name: 'rows', value: rows, type: 'i32' },
+        { name: 'classes', value: classes, type: 'i32' },
+        { name: 'ignore', value: attrs.ignore, type: 'i32' },
+        { name: 'weight', value: attrs.weight, type: 'f32' },
+      ],
+      code: `${WGSL_ROW_LOG_SUM_EXP}
+  fn main(index : i32) {
+    let r = ${threadIndex(WORKGROUP)};
+    if (r >= uniforms.rows) { return; }
+    let classes = uniforms.classes;
+    let start = r * classes;
+    let label = targets[r];
+    if (label == uniforms.ignore) {
+      for (var c = 0; c < classes; c++) { result[start + c] = 0.0; }
+      return;
+    }
+    let factor = dy[0] * uniforms.weight / max(count[0], 1.0);
+    let lse = gcRowLogSumExp(start, classes);
+    for (var c = 0; c < classes; c++) { result[start + c] = factor * (exp(logits[start + c] - lse) - select(0.0, 1.0, c == label)); }
+  }`,
+    };
+  },
+};
+
+/** weight · mean of −log softmax(scores)[target] over the positions that count, in one workgroup. */
+const tokenCrossEntropyKernel: FusedKernel<TokenCrossEntropyAttrs> = {
+  name: 'GcTokenCrossEntropy',
+  inputs: ['logits', 'targets'],
+  intInputs: ['targets'],
+  outputShape: () => [],
+  js: ({ inputs: [logits, targets], attrs, out, shapes }) => {
+    const { rows, classes } = rowsOf(shapes[0]!);
+    let total = 0;
+    let count = 0;
+    for (let r = 0; r < rows; r++) {
+      const target = targets![r]!;
+      if (target === attrs.ignore) continue;
+      count++;
+      total += rowLogSumExp(logits!, r * classes, classes) - logits![r * classes + target]!;
+    }
+    out[0] = (attrs.weight * total) / Math.max(count, 1);
+  },
+  wgsl: ([logits], attrs) => {
+    const { rows, classes } = rowsOf(logits!);
+    return {
+      key: 'loss',
+      workgroupSize: WORKGROUP,
+      dispatch: [1, 1],
+      uniforms: [
+        { name: 'rows', value: rows, type: 'i32' },
+        { name: 'classes', value: classes, type: 'i32' },
+        { name: 'ignore', value: attrs.ignore, type: 'i32' },
+        { name: 'weight', value: attrs.weight, type: 'f32' },
+      ],
+      code: `${WORKGROUP_SUM}${WGSL_ROW_LOG_SUM_EXP}
+  fn main(index : i32) {
+    var total = 0.0;
+    var count = 0.0;
+    for (var r = i32(localId.x); r < uniforms.rows; r += ${WORKGROUP}) {
+      let label = targets[r];
+      if (label != uniforms.ignore) {
+        count += 1.0;
+        total += gcRowLogSumExp(r * uniforms.classes, uniforms.classes) - logits[r * uniforms.classes + label];
+      }
+    }
+    let sum = gcWorkgroupSum(total, 0);
+    let counted = gcWorkgroupSum(count, 1);
+    if (localId.x == 0u) { result[0] = uniforms.weight * sum / max(counted, 1.0); }
+  }`,
+    };
+  },
+  gradient: {
+    kernelName: 'GcTokenCrossEntropy',
+    inputsToSave: ['logits', 'targets'],
+    gradFunc: (dy, [logits, targets], attrs) => {
+      const a = attrs as unknown as TokenCrossEntropyAttrs;
+      return {
+        logits: () => tf.tidy(() => runFused(tokenCrossEntropyGradKernel, { dy: dy as tf.Tensor, count: runFused(tokenCountKernel, { targets: targets! }, a), logits: logits!, targets: targets! }, a)),
+        targets: () => tf.zerosLike(targets!),
+      };
+    },
+  },
+};
+
+/**
+ * weight · the mean over positions of −log softmax(scores)[target], leaving
+ * out positions whose target is `ignore` (−1: none): a classifier's or a
+ * language model's cross-entropy, in one kernel (one workgroup, its threads
+ * taking every WORKGROUP-th position), its gradient in two (the count of
+ * positions, then a thread per position). Undefined where the one workgroup
+ * would loop past llvmpipe's limit (the caller runs the unfused ops).
+ */
+export function tokenCrossEntropyFused(logits: tf.Tensor, targets: tf.Tensor, ignore: number, weight: number): tf.Tensor | undefined {
+  const { rows, classes } = rowsOf(logits.shape);
+  if (Math.ceil(rows / WORKGROUP) * (2 * classes + 2) > 60_000 || targets.size !== rows) return undefined;
+  return tf.tidy(() => runFused(tokenCrossEntropyKernel, { logits, targets: targets.dtype === 'int32' ? targets : tf.cast(targets, 'int32') }, { ignore, weight }));
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { formatShape, sameShape } from '../base/shape.ts';
 import { expectRank, input, lastDim, mismatch, targetLogProb, zLossFields } from './common.ts';
+import { tokenCrossEntropyFused } from './fused.ts';
 import { defineNode } from './types.ts';
 
 /** A language model's loss: nats per predicted token, padding left out. */
@@ -31,8 +32,10 @@ export const nextTokenCrossEntropyNode = defineNode({
     if (!sameShape(targets, logits.slice(0, -1))) throw mismatch('targets', `token ids ${formatShape(logits.slice(0, -1))}, one per position of the logits`, targets);
     return { loss: [] };
   },
-  forward: ({ inputs, params }) => {
+  forward: ({ inputs, params, fused }) => {
     const loss = tf.tidy(() => {
+      const fusedLoss = fused ? tokenCrossEntropyFused(inputs.logits!, inputs.targets!, params.ignoreIndex, params.weight) : undefined;
+      if (fusedLoss) return fusedLoss;
       const logProb = targetLogProb(inputs.logits!, inputs.targets!);
       if (params.ignoreIndex < 0) return tf.mul(tf.neg(tf.mean(logProb)), params.weight);
       const counted = tf.cast(tf.notEqual(tf.cast(inputs.targets!, 'int32'), params.ignoreIndex), 'float32');

@@ -24,7 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerSettings } from '../graph/schema.ts';
-import { dispatchBound, fusedKernelsRunHere, runFused, threadIndex, workgroupGrid, type FusedKernel } from '../nodes/fused.ts';
+import { dispatchBound, fusedKernelsRunHere, MAX_SUMMED, runFused, threadIndex, WORKGROUP, WORKGROUP_SUM, workgroupGrid, type FusedKernel } from '../nodes/fused.ts';
 import { learningRateAt } from './schedules.ts';
 
 const EPSILON = 1e-8;
@@ -120,6 +120,8 @@ interface StepAttrs {
   /** The average's decay this update; 0 makes it the new weights (the first update). */
   emaDecay: number;
   oneMinusEmaDecay: number;
+  /** Where the weights start in `w`: 0 for packed weights, ROW.weights · P when `w` is the state, whose weights row holds them. */
+  weightsOffset: number;
 }
 
 /** Rows of the fused step's output, which is also the optimizer's state: the slots, the new weights and their average. */
@@ -140,8 +142,9 @@ export const optimizerStepKernel: FusedKernel<StepAttrs> = {
   inputs: ['g', 'state', 'w', 'scale'],
   outputShape: ([g]) => [4, g![0]!],
   js: ({ inputs, attrs: a, out }) => {
-    const [g, state, w, scale] = inputs as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const [g, state, allW, scale] = inputs as [Float32Array, Float32Array, Float32Array, Float32Array];
     const size = g.length;
+    const w = allW.subarray(a.weightsOffset, a.weightsOffset + size);
     const first = state.subarray(0, size);
     const second = state.subarray(size, 2 * size);
     const average = state.subarray(3 * size, 4 * size);
@@ -184,13 +187,17 @@ export const optimizerStepKernel: FusedKernel<StepAttrs> = {
       key: a.adam ? 'adam' : 'sgd',
       workgroupSize: STEP_GROUP,
       dispatch: workgroupGrid(Math.ceil(size / STEP_GROUP)),
-      uniforms: [{ name: 'count', value: size, type: 'i32' }, ...names.map((name) => ({ name, value: a[name], type: 'f32' as const }))],
+      uniforms: [
+        { name: 'count', value: size, type: 'i32' },
+        { name: 'weightsOffset', value: a.weightsOffset, type: 'i32' },
+        ...names.map((name) => ({ name, value: a[name], type: 'f32' as const })),
+      ],
       code: `
   fn main(index : i32) {
     let i = ${threadIndex(STEP_GROUP)};
     let n = uniforms.count;
     if (i >= n) { return; }
-    let weight = w[i];
+    let weight = w[uniforms.weightsOffset + i];
     let grad = g[i] * scale[0] + uniforms.decay * weight;
     ${
       a.adam
@@ -227,6 +234,43 @@ function clipScale(grads: tf.Tensor[], clip: number): tf.Tensor {
 }
 
 /**
+ * min(1, clip / ||g||) of a flat gradient in one kernel (one workgroup, its
+ * threads striding over the elements), [1]: global-norm clipping in one
+ * reduction where clipScale takes six kernels.
+ */
+const clipScaleKernel: FusedKernel<{ clip: number }> = {
+  name: 'GcClipScale',
+  inputs: ['g'],
+  outputShape: () => [1],
+  js: ({ inputs: [g], attrs, out }) => {
+    let sum = 0;
+    for (let i = 0; i < g!.length; i++) sum += g![i]! * g![i]!;
+    out[0] = Math.min(1, attrs.clip / Math.max(Math.fround(Math.sqrt(sum)), 1e-12));
+  },
+  wgsl: ([g], attrs) => ({
+    key: 'clip',
+    workgroupSize: WORKGROUP,
+    dispatch: [1, 1],
+    uniforms: [
+      { name: 'count', value: g![0]!, type: 'i32' },
+      { name: 'clip', value: attrs.clip, type: 'f32' },
+    ],
+    code: `${WORKGROUP_SUM}
+  fn main(index : i32) {
+    var sum = 0.0;
+    for (var i = i32(localId.x); i < uniforms.count; i += ${WORKGROUP}) { sum += g[i] * g[i]; }
+    let total = gcWorkgroupSum(sum, 0);
+    if (localId.x == 0u) { result[0] = min(1.0, uniforms.clip / max(sqrt(total), 1e-12)); }
+  }`,
+  }),
+};
+
+/** clipScale of a flat gradient as one kernel, or undefined where it is too long for one workgroup. */
+function clipScaleFused(g: tf.Tensor1D, clip: number): tf.Tensor | undefined {
+  return g.size > MAX_SUMMED ? undefined : runFused(clipScaleKernel, { g }, { clip });
+}
+
+/**
  * The optimizer for the active backend. On WebGPU (and WebGL) every kernel
  * is a dispatch of roughly fixed cost, so the packed form wins; on the CPU
  * backends the element-wise kernels cost what their arithmetic costs, and
@@ -247,9 +291,10 @@ function optimizerStepFused(inputs: StepInputs, attrs: StepAttrs): tf.Tensor {
  * where the fused kernels do not run (WebGL, where a run moves when the GPU
  * device is lost), and the reference the kernel is tested against.
  */
-export function optimizerStepOps({ g, state, w, scale }: StepInputs, a: StepAttrs): tf.Tensor {
+export function optimizerStepOps({ g, state, w: allW, scale }: StepInputs, a: StepAttrs): tf.Tensor {
   return tf.tidy(() => {
     const [first, second, , average] = tf.unstack(state);
+    const w = a.weightsOffset ? tf.slice(tf.reshape(allW, [-1]), a.weightsOffset, g.size) : allW;
     const grad = tf.add(tf.mul(g, scale), tf.mul(w, a.decay));
     let m: tf.Tensor;
     let v: tf.Tensor;
@@ -360,9 +405,15 @@ function packedOptimizer(settings: OptimizerSettings, variables: ReadonlyMap<str
   const rowOf: Record<string, number> = { m: ROW.first, momentum: ROW.first, v: ROW.second, ema: ROW.average };
   /**
    * The state [4, P]: the last step's output as it came (ROW), so the next
-   * step reads its slots with no slicing. Created by the first update or a restore.
+   * step reads its slots with no slicing, and its weights with no
+   * concatenation while they are what the optimizer last wrote (weightIds).
+   * Created by the first update or a restore.
    */
   let state: tf.Variable | undefined;
+  /** Each weight's data when the state's weights row was last written; a weight assigned since (a checkpoint loaded) has other data. */
+  let weightIds: unknown[] | undefined;
+  const recordWeights = () => (weightIds = keys.map((key) => variables.get(key)!.dataId));
+  const weightsRowCurrent = () => weightIds !== undefined && keys.every((key, i) => variables.get(key)!.dataId === weightIds![i]);
   /** The slots that hold values (written by an update, or restored). */
   const written = new Set<string>();
   /** Per set of weights with gradients (when not all have one): which elements of the state update. */
@@ -381,13 +432,16 @@ function packedOptimizer(settings: OptimizerSettings, variables: ReadonlyMap<str
   };
 
   /** A state from rows by slot (zeros where none; the weights themselves for the average, which starts there). */
-  const stateFrom = (rows: (slot: string) => tf.Tensor | undefined) =>
-    tf.tidy(() => {
+  const stateFrom = (rows: (slot: string) => tf.Tensor | undefined) => {
+    const created = tf.tidy(() => {
       const zeros = tf.zeros([layout.total]);
       const weights = pack(layout, (key) => variables.get(key)!);
       const row = (slot: string, fallback: tf.Tensor) => rows(slot) ?? fallback;
-      return tf.variable(tf.stack([row(adam ? 'm' : 'momentum', zeros), row('v', zeros), zeros, row('ema', weights)]), false);
+      return tf.variable(tf.stack([row(adam ? 'm' : 'momentum', zeros), row('v', zeros), weights, row('ema', weights)]), false);
     });
+    recordWeights();
+    return created;
+  };
 
   return {
     get steps() {
@@ -406,9 +460,12 @@ function packedOptimizer(settings: OptimizerSettings, variables: ReadonlyMap<str
         // unchanged) and the mask keeps its slots, its value and its average (which starts at its value).
         const mask = present.every(Boolean) ? undefined : maskFor(present);
         const g = pack(layout, (key, i) => grads[key] ?? tf.zeros([layout.sizes[i]!]));
-        const weights = pack(layout, (key) => variables.get(key)!);
-        const scale = settings.clipNorm > 0 ? tf.reshape(clipScale([g], settings.clipNorm), [1]) : tf.ones([1]);
-        const rows = (fusedKernelsRunHere() ? optimizerStepFused : optimizerStepOps)(
+        // The weights as the state's row holds them, unless one was assigned since (then packed anew).
+        const weightsInState = weightsRowCurrent();
+        const weights = weightsInState ? current : pack(layout, (key) => variables.get(key)!);
+        const fusedHere = fusedKernelsRunHere();
+        const scale = settings.clipNorm > 0 ? (fusedHere ? clipScaleFused(g, settings.clipNorm) : undefined) ?? tf.reshape(clipScale([g], settings.clipNorm), [1]) : tf.ones([1]);
+        const rows = (fusedHere ? optimizerStepFused : optimizerStepOps)(
           { g, state: current, w: weights, scale },
           {
             adam: adam ? 1 : 0,
@@ -425,6 +482,7 @@ function packedOptimizer(settings: OptimizerSettings, variables: ReadonlyMap<str
             // The average starts at the weights after the first update.
             emaDecay: averaged ? settings.ema : 0,
             oneMinusEmaDecay: averaged ? 1 - settings.ema : 1,
+            weightsOffset: weightsInState ? ROW.weights * layout.total : 0,
           },
         );
         layout.keys.forEach((key, i) => {
@@ -432,6 +490,7 @@ function packedOptimizer(settings: OptimizerSettings, variables: ReadonlyMap<str
         });
         current.assign(mask ? tf.where(mask, rows, current) : rows);
       });
+      recordWeights();
       for (const slot of slotNames(settings)) written.add(slot);
     },
     state() {
