@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { initNodeBackend, type NodeBackendName } from '../../src/core/train/backends/node.ts';
 import { scaledSumFused, tokenCrossEntropyFused } from '../../src/core/nodes/fused.ts';
 import { targetLogProb } from '../../src/core/nodes/common.ts';
+import { stopGradient } from '../../src/core/nodes/stop-gradient.ts';
 import { countGpuDispatches } from '../../src/core/train/backends/gpu-dispatches.ts';
 import { BCE_FROM_LOGITS, SQUARED_ERROR } from '../../src/core/nodes/reconstruction-loss.ts';
 import { GAUSSIAN_KL } from '../../src/core/nodes/kl-divergence.ts';
@@ -34,6 +35,25 @@ describe.each(['cpu', 'wasm', 'webgpu'] as NodeBackendName[])('fused losses (sca
         tf.dispose([a, b]);
       }
     }
+  });
+});
+
+describe.each(['cpu', 'wasm', 'webgpu'] as NodeBackendName[])('a fused sum whose gradients each input scales apart on %s', (backend) => {
+  it("gives the vector quantizer's codebook + β · commitment loss and its gradients (each term trains one input)", { timeout: 60_000 }, async () => {
+    await initNodeBackend(backend);
+    const rng = new Rng(77);
+    const [x, e] = [randomTensor(rng, [8, 4, 4, 6], 2), randomTensor(rng, [8, 4, 4, 6], 2)];
+    const beta = 0.25;
+    const scale = 0.9 / 8;
+    await expectSameAsUnfused(
+      'codebook + commitment',
+      (a, b) => scaledSumFused(SQUARED_ERROR, a!, b!, (1 + beta) * scale, { a: beta * scale, b: scale })!,
+      (a, b) => tf.mul(tf.add(tf.sum(tf.squaredDifference(stopGradient(a!), b!)), tf.mul(beta, tf.sum(tf.squaredDifference(a!, stopGradient(b!))))), scale),
+      [x, e],
+      5,
+      1e-4,
+    );
+    tf.dispose([x, e]);
   });
 });
 

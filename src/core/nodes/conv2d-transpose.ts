@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { activate, glorot, input, zActivation, zSize } from './common.ts';
 import { convTorchArgs, expectImage, zPadding, type Padding } from './image-common.ts';
+import { activateFused } from './activation.ts';
 import { defineNode, type VariableSpec } from './types.ts';
 
 /** Output size of a transposed convolution: the input size a conv with these settings maps back to n. */
@@ -37,13 +38,13 @@ export const conv2dTransposeNode = defineNode({
     if (params.useBias) vars.push({ name: 'bias', shape: [params.filters], init: { kind: 'zeros' } });
     return vars;
   },
-  forward: ({ inputs, vars, params, outputShapes }) => {
+  forward: ({ inputs, vars, params, outputShapes, fused }) => {
     const x = inputs.x as tf.Tensor4D;
     const [, h, w, c] = outputShapes.y!;
     const y = tf.tidy(() => {
       let out: tf.Tensor = tf.conv2dTranspose(x, vars.kernel as tf.Tensor4D, [x.shape[0], h!, w!, c!], params.strides, params.padding);
       if (params.useBias) out = tf.add(out, vars.bias!);
-      return activate(out, params.activation);
+      return fused ? activateFused(out, params.activation) : activate(out, params.activation);
     });
     return { y };
   },

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { activate, fusedActivation, glorot, input, zActivation, zSize } from './common.ts';
 import { convTorchArgs, expectImage, windowShape, zPadding } from './image-common.ts';
+import { activateFused } from './activation.ts';
 import { defineNode, type Init, type VariableSpec } from './types.ts';
 
 /** A 2D convolution over NHWC images. */
@@ -30,8 +31,8 @@ export const conv2dNode = defineNode({
     if (params.useBias) vars.push({ name: 'bias', shape: [params.filters], init: { kind: 'zeros' } });
     return vars;
   },
-  forward: ({ inputs, vars, params }) => {
-    const fused = fusedActivation(params.activation);
+  forward: ({ inputs, vars, params, fused }) => {
+    const inKernel = fusedActivation(params.activation);
     const y = tf.tidy(() => {
       const out = tf.fused.conv2d({
         x: inputs.x as tf.Tensor4D,
@@ -39,9 +40,10 @@ export const conv2dNode = defineNode({
         strides: params.strides,
         pad: params.padding,
         bias: params.useBias ? vars.bias : undefined,
-        activation: fused ?? 'linear',
+        activation: inKernel ?? 'linear',
       });
-      return fused ? out : activate(out, params.activation);
+      // TF.js fuses relu and sigmoid into the product; the others as one kernel where the fused kernels run.
+      return inKernel ? out : fused ? activateFused(out, params.activation) : activate(out, params.activation);
     });
     return { y };
   },

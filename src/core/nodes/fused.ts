@@ -269,14 +269,20 @@ interface Scale {
   scale: number;
 }
 
-const pairKernels = new Map<string, FusedKernel<Scale>>();
+/** The sum's scale, and those its gradients to a and to b take (the scale, unless a term counts for one input only). */
+interface Scales extends Scale {
+  scaleA: number;
+  scaleB: number;
+}
+
+const pairKernels = new Map<string, FusedKernel<Scales>>();
 
 /**
  * scale·Σ f(a, b) over every element, a scalar, in one kernel (one workgroup,
  * its threads striding over the elements), and each input's gradient in
  * one: the whole of a loss that averages per-example sums.
  */
-function pairKernelOf(term: PairTerm): FusedKernel<Scale> {
+function pairKernelOf(term: PairTerm): FusedKernel<Scales> {
   let found = pairKernels.get(term.name);
   if (found) return found;
   const derivative = (which: 'da' | 'db'): FusedKernel<Scale> => ({
@@ -340,10 +346,10 @@ function pairKernelOf(term: PairTerm): FusedKernel<Scale> {
       kernelName: `GcScaledSum_${term.name}`,
       inputsToSave: ['a', 'b'],
       gradFunc: (dy, [a, b], attrs) => {
-        const scale = { scale: (attrs as unknown as Scale).scale };
+        const { scaleA, scaleB } = attrs as unknown as Scales;
         return {
-          a: () => runFused(da, { dy: dy as tf.Tensor, a: a!, b: b! }, scale),
-          b: () => runFused(db, { dy: dy as tf.Tensor, a: a!, b: b! }, scale),
+          a: () => runFused(da, { dy: dy as tf.Tensor, a: a!, b: b! }, { scale: scaleA }),
+          b: () => runFused(db, { dy: dy as tf.Tensor, a: a!, b: b! }, { scale: scaleB }),
         };
       },
     },
@@ -361,11 +367,12 @@ export const MAX_SUMMED = 65_535 * WORKGROUP;
 /**
  * scale·Σ term(a, b) over all elements as one fused kernel (a scalar), or
  * undefined for inputs too large for its one workgroup (the caller then
- * runs the unfused ops).
+ * runs the unfused ops). `gradientScales` scale the gradients to a and b
+ * instead (a sum of two terms of one value that each train one input).
  */
-export function scaledSumFused(term: PairTerm, a: tf.Tensor, b: tf.Tensor, scale: number): tf.Tensor | undefined {
+export function scaledSumFused(term: PairTerm, a: tf.Tensor, b: tf.Tensor, scale: number, gradientScales?: { a: number; b: number }): tf.Tensor | undefined {
   if (a.size > MAX_SUMMED) return undefined;
-  return runFused(pairKernelOf(term), { a, b }, { scale });
+  return runFused(pairKernelOf(term), { a, b }, { scale, scaleA: gradientScales?.a ?? scale, scaleB: gradientScales?.b ?? scale });
 }
 
 // ---------------------------------------------------------------- token cross-entropy

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { activate, fusedActivation, glorot, input, zActivation, zSize } from './common.ts';
 import { expectImage } from './image-common.ts';
+import { activateFused } from './activation.ts';
 import { defineNode, type VariableSpec } from './types.ts';
 
 export type PixelMask = 'A' | 'B';
@@ -65,8 +66,8 @@ export const maskedConv2dNode = defineNode({
     if (params.useBias) vars.push({ name: 'bias', shape: [params.filters], init: { kind: 'zeros' } });
     return vars;
   },
-  forward: ({ inputs, vars, params }) => {
-    const fused = fusedActivation(params.activation);
+  forward: ({ inputs, vars, params, fused }) => {
+    const inKernel = fusedActivation(params.activation);
     const y = tf.tidy(() => {
       const kernel = vars.kernel as tf.Tensor4D;
       const [k, , c, f] = kernel.shape;
@@ -78,9 +79,10 @@ export const maskedConv2dNode = defineNode({
         strides: 1,
         pad: 'same',
         bias: params.useBias ? vars.bias : undefined,
-        activation: fused ?? 'linear',
+        activation: inKernel ?? 'linear',
       });
-      return fused ? out : activate(out, params.activation);
+      // TF.js fuses relu and sigmoid into the product; the others as one kernel where the fused kernels run.
+      return inKernel ? out : fused ? activateFused(out, params.activation) : activate(out, params.activation);
     });
     return { y };
   },

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { expectRank, input, lastDim, sumPerExample, zLossFields, zSize } from './common.ts';
+import { scaledSumFused } from './fused.ts';
+import { SQUARED_ERROR } from './reconstruction-loss.ts';
 import { stopGradient } from './stop-gradient.ts';
 import { defineNode } from './types.ts';
 
@@ -86,39 +88,43 @@ export const vectorQuantizerNode = defineNode({
     return { y: x, tokens: x.slice(0, -1), loss: [], perplexity: [] };
   },
   variables: ({ inputs, params }) => [{ name: 'codebook', shape: [params.codes, lastDim(input(inputs, 'z'), 'z')], init: params.codebookInit === 'normal' ? { kind: 'normal', std: 1 } : { kind: 'uniform', limit: 1 / params.codes } }],
-  forward: ({ inputs, vars, params }) => {
+  forward: ({ inputs, vars, params, fused }) => {
     // With `normalize`, vectors and codes at unit length: everything below sees only those.
     const unit = (t: tf.Tensor) => (params.normalize ? tf.div(t, tf.sqrt(tf.add(tf.sum(tf.square(t), -1, true), 1e-12))) : t);
     const z0 = inputs.z!;
     const d = z0.shape[z0.rank - 1]!;
     const lead = z0.shape.slice(0, -1);
+    // Each normalised once, on the tape: the look-up below reads them off it.
+    const x = unit(z0);
+    const codebook = unit(vars.codebook!);
     const ids = offTape(() =>
       tf.tidy(() => {
-        const codebook = unit(vars.codebook!);
         // ‖z − e‖² = ‖z‖² − 2 z·e + ‖e‖², for every vector and code.
-        const flat = tf.reshape(unit(z0), [-1, d]);
+        const flat = tf.reshape(x, [-1, d]);
         const distances = tf.add(tf.sub(tf.sum(tf.square(flat), 1, true), tf.mul(2, tf.matMul(flat, codebook, false, true))), tf.sum(tf.square(codebook), 1));
         return tf.argMin(distances, 1);
       }),
     );
     const out = tf.tidy(() => {
-      const x = unit(z0);
-      const e = tf.reshape(tf.gather(unit(vars.codebook!), ids), x.shape);
+      const e = tf.reshape(tf.gather(codebook, ids), x.shape);
       // The codes forward, exactly; the gradient straight to z.
       const straight = tf.customGrad((value: tf.Tensor | tf.GradSaveFunc) => ({
         value: tf.clone(value as tf.Tensor),
         gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy), tf.clone(dy)],
       }));
       const y = straight(e, x as tf.Tensor);
+      // Both terms are one value, Σ(x − e)², which trains e (codebook) and x (commitment, β) apart: fused, one kernel.
+      const scale = params.weight / (params.reduction === 'sum' ? x.shape[0]! : x.size);
+      const fusedLoss = fused ? scaledSumFused(SQUARED_ERROR, x, e, (1 + params.beta) * scale, { a: params.beta * scale, b: scale }) : undefined;
       const reduce = (t: tf.Tensor) => (params.reduction === 'sum' ? tf.mean(sumPerExample(t)) : tf.mean(t));
-      const codebookTerm = reduce(tf.squaredDifference(stopGradient(x), e));
-      const commitment = reduce(tf.squaredDifference(x, stopGradient(e)));
-      const loss = tf.mul(tf.add(codebookTerm, tf.mul(params.beta, commitment)), params.weight);
+      const loss =
+        fusedLoss ??
+        tf.mul(tf.add(reduce(tf.squaredDifference(stopGradient(x), e)), tf.mul(params.beta, reduce(tf.squaredDifference(x, stopGradient(e))))), params.weight);
       const frequencies = tf.mean(tf.oneHot(ids, params.codes), 0);
       const perplexity = tf.exp(tf.neg(tf.sum(tf.mul(frequencies, tf.log(tf.add(frequencies, 1e-10))))));
       return { y, loss, perplexity, tokens: tf.reshape(ids, lead) };
     });
-    ids.dispose();
+    tf.dispose([ids, ...(params.normalize ? [x, codebook] : [])]);
     return out;
   },
   torch: {
