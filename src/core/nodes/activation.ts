@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { activate, ACTIVATIONS, input, LEAKY_RELU_ALPHA, positionwise, zActivation, type ActivationName } from './common.ts';
-import { runFused, threadIndex, workgroupGrid, type FusedKernel } from './fused.ts';
+import { runFused, threadIndex, workgroupGrid, WGSL_SQUASHING, type FusedKernel } from './fused.ts';
 import { defineNode } from './types.ts';
 
 // ---------------------------------------------------------------- fused form
@@ -98,11 +98,6 @@ function derivativeFromOutput(fn: ActivationName): Scalar {
   }
 }
 
-// WGSL: tanh and the sigmoid written so that no exp overflows.
-const WGSL_HELPERS = `
-  fn gcTanh(x : f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
-  fn gcSigmoid(x : f32) -> f32 { let e = exp(-abs(x)); return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0); }`;
-
 /** WGSL: f(v). */
 function wgslValue(fn: ActivationName): string {
   switch (fn) {
@@ -182,7 +177,7 @@ function elementwise(key: string, size: number, body: string): ReturnType<FusedK
     workgroupSize: GROUP,
     dispatch: workgroupGrid(Math.ceil(size / GROUP)),
     uniforms: [{ name: 'count', value: size, type: 'i32' }],
-    code: `${WGSL_HELPERS}
+    code: `${WGSL_SQUASHING}
   ${body}`,
   };
 }

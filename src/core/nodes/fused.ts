@@ -261,7 +261,9 @@ export interface PairTerm {
   wgsl: { value: string; da: string; db: string };
 }
 
-const WGSL_SIGMOID = `
+/** WGSL: tanh and the sigmoid written so that no exp overflows. */
+export const WGSL_SQUASHING = `
+  fn gcTanh(x : f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
   fn gcSigmoid(x : f32) -> f32 { let e = exp(-abs(x)); return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0); }`;
 
 interface Scale {
@@ -304,7 +306,7 @@ function pairKernelOf(term: PairTerm): FusedKernel<Scales> {
           { name: 'count', value: size, type: 'i32' },
           { name: 'scale', value: attrs.scale, type: 'f32' },
         ],
-        code: `${WGSL_SIGMOID}
+        code: `${WGSL_SQUASHING}
   fn gcTerm(a : f32, b : f32) -> f32 { return ${term.wgsl[which]}; }
   fn main(index : i32) {
     let i = ${threadIndex(WORKGROUP)};
@@ -333,7 +335,7 @@ function pairKernelOf(term: PairTerm): FusedKernel<Scales> {
         { name: 'count', value: tf.util.sizeFromShape(a!), type: 'i32' },
         { name: 'scale', value: attrs.scale, type: 'f32' },
       ],
-      code: `${WORKGROUP_SUM}${WGSL_SIGMOID}
+      code: `${WORKGROUP_SUM}${WGSL_SQUASHING}
   fn gcTerm(a : f32, b : f32) -> f32 { return ${term.wgsl.value}; }
   fn main(index : i32) {
     var sum = 0.0;
