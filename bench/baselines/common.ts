@@ -69,7 +69,8 @@ export function createAdam(variables: readonly tf.Variable[], s: AdamSettings) {
       tf.tidy(() => {
         let gs = grads;
         if (s.clipNorm > 0) {
-          const norm = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g)))));
+          // The squares' sums stacked and summed: tf.addN of more than 7 tensors exceeds WebGPU's storage buffers per shader.
+          const norm = tf.sqrt(tf.sum(tf.stack(gs.map((g) => tf.sum(tf.square(g))))));
           const scale = tf.minimum(c.one, tf.div(c.clip, tf.maximum(norm, c.tiny)));
           gs = gs.map((g) => tf.mul(g, scale));
         }

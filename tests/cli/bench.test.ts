@@ -36,7 +36,8 @@ function expectCompared(r: BenchResult) {
 }
 
 describe('bench', () => {
-  it('compares the VAE with its baseline, and counts the same kernels every time', async () => {
+  // Four short runs on the cpu backend: about 30 s alone, twice that beside another test file.
+  it('compares the VAE with its baseline, and counts the same kernels every time', { timeout: 180_000 }, async () => {
     const first = await benchFile('graph-presets/vae.json', { backend: 'cpu', ...FAST });
     expect(first).toMatchObject({ family: 'vae', backend: 'cpu', adapter: null, batchSize: 128, steps: 2, warmup: 1 });
     expectCompared(first);

@@ -9,7 +9,7 @@ import { variableKeyOf, type Analysis, type FlatOp } from '../shapes/analysis.ts
 import { concrete } from '../base/shape.ts';
 import { Rng } from '../base/random.ts';
 import { inputGradients } from './input-gradients.ts';
-import { fusedKernelsRunHere } from '../nodes/fused.ts';
+import { fusedKernelsPay } from '../nodes/fused.ts';
 
 /** A tied variable's key is the lender's, so both uses read one tf.Variable. */
 export function variableKey(op: FlatOp, spec: VariableSpec): string {
@@ -87,7 +87,7 @@ export interface ForwardOptions {
    * inputs) and leave their final state here for the next position.
    */
   recurrentState?: RecurrentState;
-  /** Lets kinds run their fused kernels (ForwardContext.fused); by default wherever the backend has them. */
+  /** Lets kinds run their fused kernels (ForwardContext.fused); by default where they pay (fusedKernelsPay: WebGPU). */
   fused?: boolean;
 }
 
@@ -106,7 +106,7 @@ export function runForward(analysis: Analysis, options: ForwardOptions): Map<str
  * of some values (a sampler's substitutions); new values are added to it.
  */
 export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit<ForwardOptions, 'phase'>, values = new Map<string, tf.Tensor>()): Map<string, tf.Tensor> {
-  const fused = options.fused ?? fusedKernelsRunHere();
+  const fused = options.fused ?? fusedKernelsPay();
   for (const op of ops) {
     const inputs = nameRecord<tf.Tensor>();
     for (const [port, key] of Object.entries(op.inputs)) {
