@@ -1,6 +1,8 @@
 /**
  * Seeded random numbers drawn in JavaScript and uploaded as tensors, so a
- * run is reproducible on every backend (TF.js's own random ops differ by backend).
+ * run is reproducible on every CPU backend (TF.js's own random ops differ by
+ * backend). A WebGPU training step draws on the device instead, from the
+ * same seeds (train/device-random.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 

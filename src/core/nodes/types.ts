@@ -71,7 +71,7 @@ export interface VariableSpec {
   tied?: { param: string; node: string };
 }
 
-/** Random tensors, drawn in JavaScript from a seeded generator. */
+/** Random tensors from a seeded generator (in JavaScript, or on the GPU for a WebGPU training step). */
 export type { RandomSource };
 
 export interface ForwardContext<P> {

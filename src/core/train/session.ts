@@ -10,8 +10,10 @@ import { nameRecord } from '../base/names.ts';
 import type { CompiledObjective, Program } from '../compiler/program.ts';
 import { createVariables, runOps } from '../compiler/forward.ts';
 import { fuseOps } from '../compiler/fusion.ts';
+import { fusedKernelsPay } from '../nodes/fused.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
 import { createOptimizer, type Optimizer } from './optimizers.ts';
+import { createDeviceRandom } from './device-random.ts';
 import { createRandom, type RandomSource } from '../base/random.ts';
 
 /** Supplies a feed op's tensors for a training step. */
@@ -65,7 +67,8 @@ export class TrainingSession {
     readonly batchSize = program.document.training.batchSize,
     readonly seed = program.document.training.seed,
     /** The random source of each step; tests record its draws to replay them elsewhere (an exported model). */
-    private readonly randomFor: (step: number) => RandomSource = (step) => createRandom(stepSeed(seed, step)),
+    // Where the step's kernels run on the GPU, its draws are made there too (device-random.ts); elsewhere Rng's stream.
+    private readonly randomFor: (step: number) => RandomSource = (step) => (fusedKernelsPay() ? createDeviceRandom : createRandom)(stepSeed(seed, step)),
   ) {
     this.variables = createVariables(program.analysis, seed);
     for (const objective of program.objectives) {
