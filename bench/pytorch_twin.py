@@ -15,6 +15,7 @@ import time
 import torch
 
 project, threads = sys.argv[1], int(sys.argv[2])
+device = torch.device(sys.argv[3] if len(sys.argv) > 3 else 'cpu')
 sys.path.insert(0, project)
 import gencomposer as gc  # noqa: E402
 import train  # noqa: E402
@@ -36,6 +37,7 @@ def main():
     torch.manual_seed(train.SEED)
     model = Model()
     gc.load_weights(model, os.path.join(project, 'weights.safetensors'))
+    model.to(device)
     objectives = train.OBJECTIVES
     optimizers = {o['id']: gc.make_optimizer(model, o['parameters'], o['optimizer']) for o in objectives}
     averages = {o['id']: gc.WeightAverage(model, o['parameters'], o['optimizer']['ema']) for o in objectives if o['optimizer']['ema'] > 0}
@@ -43,7 +45,8 @@ def main():
     datasets = {node: gc.load_dataset(params, 'train', os.path.join(project, 'data'), train.SEED, train.VALIDATION_SPLIT, train.SHUFFLE) for node, params in train.DATA.items()}
     updates = {o['id']: 0 for o in objectives}
     blas = blas_library()
-    print(json.dumps({'ready': True, 'torch': torch.__version__, 'blas': blas, 'threads': torch.get_num_threads(),
+    print(json.dumps({'ready': True, 'torch': torch.__version__, 'blas': blas,
+                      'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else str(device), 'threads': torch.get_num_threads(),
                       'parameters': sum(p.numel() for p in gc.named_parameters(model).values())}), flush=True)
     step = 0
     for line in sys.stdin:
@@ -52,7 +55,8 @@ def main():
         objective = cycle[step % len(cycle)]
         oid = objective['id']
         start = time.perf_counter()
-        losses = gc.train_step(model, model, objective, optimizers[oid], averages.get(oid), datasets, train.BATCH_SIZE, step, updates[oid], train.SEED, torch.device('cpu'))
+        losses = gc.train_step(model, model, objective, optimizers[oid], averages.get(oid), datasets, train.BATCH_SIZE, step, updates[oid], train.SEED, device)
+        # Read back as a number: on a GPU this waits for the step's kernels.
         loss = float(sum(losses.values()))
         ms = (time.perf_counter() - start) * 1000
         updates[oid] += 1

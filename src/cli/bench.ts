@@ -24,7 +24,12 @@ import { loadProgram, openData, requireObjectives, parseBackend, parseCount, sta
 import { countGpuDispatches } from '../core/train/backends/gpu-dispatches.ts';
 import { blasNote, startPytorchTwin, type PytorchTwin, type TwinInfo } from './pytorch-twin.ts';
 
-export const BENCH_USAGE = 'bench FILE [--backend auto|webgpu|wasm|cpu] [--steps N] [--warmup N] [--against pytorch [--threads N]] [--json] [--out FILE.json] [--memory-budget MB]';
+/** Where the twin ran, as the table says it: its threads and BLAS on the CPU, the GPU's name on CUDA. */
+function twinPlace(info: { device: string; threads: number; blas: string }): string {
+  return info.device === 'cpu' ? `${info.threads} thread(s), BLAS: ${blasNote(info.blas)}` : `on ${info.device}`;
+}
+
+export const BENCH_USAGE = 'bench FILE [--backend auto|webgpu|wasm|cpu] [--steps N] [--warmup N] [--against pytorch [--threads N] [--torch-device cpu|cuda]] [--json] [--out FILE.json] [--memory-budget MB]';
 
 /** Hand-written baselines, each the model of one preset, built at the graph's batch size. */
 const BASELINES: { preset: URL; create: (batchSize: number) => Baseline }[] = [
@@ -79,8 +84,8 @@ export interface BenchOptions {
   warmup?: number;
   /** Caps the document's own memory budget (--memory-budget). */
   memoryBudgetMB?: number | undefined;
-  /** Times the exported PyTorch twin too, with this many torch threads. */
-  againstPytorch?: { threads: number };
+  /** Times the exported PyTorch twin too, with this many torch threads, on this torch device (cpu unless named). */
+  againstPytorch?: { threads: number; device?: string };
   /** Progress and warnings; stderr in the CLI. */
   log?: (line: string) => void;
 }
@@ -155,8 +160,8 @@ export async function benchFile(file: string, options: BenchOptions = {}): Promi
     if (options.againstPytorch) {
       // From the same initial weights (the seed's), on the same batches.
       const weights = new Map([...session.variables].map(([key, v]) => [key, v.dataSync() as Float32Array]));
-      twin = await startPytorchTwin(file, program, weights, options.againstPytorch.threads);
-      log(`pytorch twin: torch ${twin.info.torch}, ${twin.info.threads} thread(s), BLAS: ${blasNote(twin.info.blas)}`);
+      twin = await startPytorchTwin(file, program, weights, options.againstPytorch.threads, options.againstPytorch.device);
+      log(`pytorch twin: torch ${twin.info.torch}, ${twinPlace(twin.info)}`);
       sides.push({ runner: { step: twin.step }, times: [] });
     }
 
@@ -241,7 +246,7 @@ export function formatBench(r: BenchResult): string {
   if (r.pytorch) {
     const p = r.pytorch;
     lines.push(`  pytorch   ${'-'.padStart(6)} kernels/step  ${p.msPerStep.toFixed(2).padStart(9)} ms/step (median; mean ${p.meanMsPerStep.toFixed(2)})  ${p.parameters.toLocaleString('en-US')} parameters`);
-    lines.push(`  graph / pytorch: ${p.ratio}x time (torch ${p.torch}, ${p.threads} thread(s), BLAS: ${blasNote(p.blas)})`);
+    lines.push(`  graph / pytorch: ${p.ratio}x time (torch ${p.torch}, ${twinPlace(p)})`);
   }
   return lines.join('\n');
 }
@@ -255,6 +260,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     out: { type: 'string' },
     against: { type: 'string' },
     threads: { type: 'string' },
+    'torch-device': { type: 'string' },
     ...MEMORY_BUDGET_FLAG,
   });
   if (positionals.length !== 1) throw new UsageError('name exactly one graph file to bench');
@@ -267,13 +273,16 @@ export async function benchCommand(args: string[]): Promise<number> {
   const threads = parseCount('threads', values.threads, 256);
   if (threads !== undefined && values.against === undefined) throw new UsageError('--threads applies to --against pytorch (torch\'s threads)');
   if (threads === 0) throw new UsageError('--threads must be at least 1');
+  const torchDevice = values['torch-device'];
+  if (torchDevice !== undefined && values.against === undefined) throw new UsageError('--torch-device applies to --against pytorch');
+  if (torchDevice !== undefined && !/^(cpu|cuda(:\d+)?)$/.test(torchDevice)) throw new UsageError(`--torch-device takes cpu or cuda, not "${torchDevice}"`);
   if (values.out) prepareOutputFile(values.out, 'name the JSON file to write');
   const result = await benchFile(positionals[0]!, {
     backend,
     steps,
     warmup,
     memoryBudgetMB: parseMemoryBudget(values['memory-budget']),
-    ...(values.against ? { againstPytorch: { threads: threads ?? 1 } } : {}),
+    ...(values.against ? { againstPytorch: { threads: threads ?? 1, ...(torchDevice ? { device: torchDevice } : {}) } } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   // The table's lines are printed as lines; names inside them are made inert one line at a time.

@@ -24,6 +24,8 @@ export interface TwinInfo {
   torch: string;
   /** The BLAS library torch's process has mapped (its real file). */
   blas: string;
+  /** Where the twin trains: cpu, or the GPU's name (cuda). */
+  device: string;
   threads: number;
   parameters: number;
 }
@@ -36,7 +38,7 @@ export interface PytorchTwin {
 }
 
 /** Starts the twin of `program` from `weights` (by variable key); refuses in one line when Python or torch is missing. */
-export async function startPytorchTwin(file: string, program: Program, weights: ReadonlyMap<string, Float32Array>, threads: number): Promise<PytorchTwin> {
+export async function startPytorchTwin(file: string, program: Program, weights: ReadonlyMap<string, Float32Array>, threads: number, device = 'cpu'): Promise<PytorchTwin> {
   const project = pytorchProject(program, { library: pythonLibrary(), weights, data: await projectData(file, program, new Map()) });
   if (!project.ok) throw new CliError(`${file}: --against pytorch: ${project.diagnostics.map((d) => d.message).join('; ')}`, 1);
   const dir = mkdtempSync(join(tmpdir(), 'gencomposer-twin-'));
@@ -46,7 +48,7 @@ export async function startPytorchTwin(file: string, program: Program, weights: 
   }
   let child: ChildProcessWithoutNullStreams;
   try {
-    child = spawn(PYTHON, [DRIVER, dir, String(threads)], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+    child = spawn(PYTHON, [DRIVER, dir, String(threads), device], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
@@ -70,7 +72,7 @@ export async function startPytorchTwin(file: string, program: Program, weights: 
   };
   try {
     const ready = await next();
-    const info: TwinInfo = { torch: String(ready.torch), blas: String(ready.blas), threads: Number(ready.threads), parameters: Number(ready.parameters) };
+    const info: TwinInfo = { torch: String(ready.torch), blas: String(ready.blas), device: String(ready.device), threads: Number(ready.threads), parameters: Number(ready.parameters) };
     return {
       info,
       async step() {

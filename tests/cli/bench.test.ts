@@ -89,6 +89,7 @@ describe('bench', () => {
     expect(twin.ratio).toBeCloseTo(result.graph.msPerStep / twin.msPerStep, 2);
     expect(twin.threads).toBe(1);
     expect(twin.blas).toMatch(/blas/i);
+    expect(twin.device).toBe('cpu');
     expect(stderr).toMatch(/pytorch twin: torch .*, 1 thread\(s\), BLAS: /);
   }, 120_000);
 
@@ -103,7 +104,7 @@ describe('bench', () => {
   });
 
   it('exits 2 on a bad command line or a missing file, without a stack trace', async () => {
-    const bad = [['--colour'], ['--steps', 'many'], ['--steps', '0'], ['--warmup', '0'], ['--backend', 'tpu'], ['--against', 'jax'], ['--threads', '2'], ['--against', 'pytorch', '--threads', '0']];
+    const bad = [['--colour'], ['--steps', 'many'], ['--steps', '0'], ['--warmup', '0'], ['--backend', 'tpu'], ['--against', 'jax'], ['--threads', '2'], ['--against', 'pytorch', '--threads', '0'], ['--torch-device', 'cuda'], ['--against', 'pytorch', '--torch-device', 'tpu']];
     const [missing, ...results] = await Promise.all([cli('bench', 'no/such/graph.json'), ...bad.map((args) => cli('bench', 'graph-presets/vae.json', ...args))]);
     results.forEach(({ code, stderr }, i) => {
       expect(code, bad[i]!.join(' ')).toBe(2);
