@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { channelScaleShift, expectRank, input, lastDim } from './common.ts';
-import { columnSumKernel, MAX_SUMMED, perColumnProgram, runFused, threadIndex, WORKGROUP, WORKGROUP_INDEX, WORKGROUP_SUM, workgroupGrid, type FusedKernel } from './fused.ts';
+import { columnsProgram, columnSumKernel, MAX_SUMMED, perColumnProgram, runFused, threadIndex, WORKGROUP, workgroupGrid, type FusedKernel } from './fused.ts';
 import { defineNode } from './types.ts';
 
 // ---------------------------------------------------------------- fused form
@@ -34,32 +34,19 @@ const batchStatisticsKernel: FusedKernel<Epsilon> = {
     }
   },
   // A workgroup per channel, its threads taking every WORKGROUP-th row, as perColumnProgram.
-  wgsl: ([x], attrs) => {
-    const cols = x!.at(-1)!;
-    return {
-      key: 'statistics',
-      workgroupSize: WORKGROUP,
-      dispatch: workgroupGrid(cols),
-      uniforms: [
-        { name: 'rows', value: tf.util.sizeFromShape(x!) / cols, type: 'i32' },
-        { name: 'cols', value: cols, type: 'i32' },
-        { name: 'epsilon', value: attrs.epsilon, type: 'f32' },
-      ],
-      code: `${WORKGROUP_SUM}
-  fn main(index : i32) {
-    let c = ${WORKGROUP_INDEX};
-    let cols = uniforms.cols;
-    let valid = c < cols;
-    var sum = 0.0;
+  wgsl: ([x], attrs) =>
+    columnsProgram(
+      'statistics',
+      x!,
+      `var sum = 0.0;
     if (valid) { for (var row = i32(localId.x); row < uniforms.rows; row += ${WORKGROUP}) { sum += x[row * cols + c]; } }
     let mean = gcWorkgroupSum(sum, 0) / f32(uniforms.rows);
     var squares = 0.0;
     if (valid) { for (var row = i32(localId.x); row < uniforms.rows; row += ${WORKGROUP}) { let d = x[row * cols + c] - mean; squares += d * d; } }
     let rstd = inverseSqrt(gcWorkgroupSum(squares, 1) / f32(uniforms.rows) + uniforms.epsilon);
-    if (valid && localId.x == 0u) { result[c] = mean; result[cols + c] = rstd; }
-  }`,
-    };
-  },
+    if (valid && localId.x == 0u) { result[c] = mean; result[cols + c] = rstd; }`,
+      [{ name: 'epsilon', value: attrs.epsilon, type: 'f32' }],
+    ),
 };
 
 /** An element-wise kernel over x [rows, channels], a thread per element; `value` is the WGSL of element i in channel c. */

@@ -227,21 +227,34 @@ export const WORKGROUP_SUM = `
  * 65,535 loop iterations in all.)
  */
 export function perColumnProgram(key: string, shape: number[], term: string): WgslProgram {
+  return columnsProgram(
+    key,
+    shape,
+    `var sum = 0.0;
+    if (valid) { for (var row = i32(localId.x); row < uniforms.rows; row += ${WORKGROUP}) { sum += ${term}; } }
+    let total = gcWorkgroupSum(sum, 0);
+    if (valid && localId.x == 0u) { result[c] = total; }`,
+  );
+}
+
+/**
+ * A workgroup per column of [rows, cols] (the layout perColumnProgram sums
+ * over); `body` runs with c, cols and valid (the column exists), and reads
+ * uniforms.rows and any `uniforms` given.
+ */
+export function columnsProgram(key: string, shape: number[], body: string, uniforms: NonNullable<WgslProgram['uniforms']> = []): WgslProgram {
   const cols = shape.at(-1)!;
   return {
     key,
     workgroupSize: WORKGROUP,
     dispatch: workgroupGrid(cols),
-    uniforms: [{ name: 'rows', value: tf.util.sizeFromShape(shape) / cols, type: 'i32' }, { name: 'cols', value: cols, type: 'i32' }],
+    uniforms: [{ name: 'rows', value: tf.util.sizeFromShape(shape) / cols, type: 'i32' }, { name: 'cols', value: cols, type: 'i32' }, ...uniforms],
     code: `${WORKGROUP_SUM}
   fn main(index : i32) {
     let c = ${WORKGROUP_INDEX};
     let cols = uniforms.cols;
     let valid = c < cols;
-    var sum = 0.0;
-    if (valid) { for (var row = i32(localId.x); row < uniforms.rows; row += ${WORKGROUP}) { sum += ${term}; } }
-    let total = gcWorkgroupSum(sum, 0);
-    if (valid && localId.x == 0u) { result[c] = total; }
+    ${body}
   }`,
   };
 }
