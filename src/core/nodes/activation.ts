@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { activate, ACTIVATIONS, input, LEAKY_RELU_ALPHA, positionwise, zActivation, type ActivationName } from './common.ts';
-import { runFused, threadIndex, workgroupGrid, WGSL_SQUASHING, type FusedKernel } from './fused.ts';
+import { elementwiseProgram, runFused, WGSL_SQUASHING, type FusedKernel } from './fused.ts';
 import { defineNode } from './types.ts';
 
 // ---------------------------------------------------------------- fused form
@@ -23,7 +23,6 @@ interface ActivationGradientAttrs extends ActivationAttrs {
   fromOutput: number;
 }
 
-const GROUP = 64;
 const GELU_C = Math.sqrt(2 / Math.PI);
 const GELU_K = 0.044715;
 
@@ -171,17 +170,6 @@ function wgslDerivativeFunctions(fn: ActivationName, fromOutput: boolean): strin
   fn gcDerivative(s : f32) -> f32 { ${derivative} }`;
 }
 
-function elementwise(key: string, size: number, body: string): ReturnType<FusedKernel<object>['wgsl']> {
-  return {
-    key,
-    workgroupSize: GROUP,
-    dispatch: workgroupGrid(Math.ceil(size / GROUP)),
-    uniforms: [{ name: 'count', value: size, type: 'i32' }],
-    code: `${WGSL_SQUASHING}
-  ${body}`,
-  };
-}
-
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** y = f(x), element by element; its gradient is activationGradientKernel from x. */
@@ -200,16 +188,7 @@ export const activationKernel: FusedKernel<ActivationAttrs> = {
   },
   wgsl: ([x], attrs) => {
     const fn = ACTIVATIONS[attrs.fn]!;
-    return elementwise(
-      fn,
-      sizeOf(x!),
-      `${wgslValueFunction(fn)}
-  fn main(index : i32) {
-    let i = ${threadIndex(GROUP)};
-    if (i >= uniforms.count) { return; }
-    result[i] = gcValue(x[i]);
-  }`,
-    );
+    return elementwiseProgram(fn, sizeOf(x!), 'result[i] = gcValue(x[i]);', { declarations: `${WGSL_SQUASHING}${wgslValueFunction(fn)}` });
   },
 };
 
@@ -225,16 +204,9 @@ export const activationGradientKernel: FusedKernel<ActivationGradientAttrs> = {
   },
   wgsl: ([dy], attrs) => {
     const fn = ACTIVATIONS[attrs.fn]!;
-    return elementwise(
-      `${fn}_${attrs.fromOutput}`,
-      sizeOf(dy!),
-      `${wgslDerivativeFunctions(fn, attrs.fromOutput === 1)}
-  fn main(index : i32) {
-    let i = ${threadIndex(GROUP)};
-    if (i >= uniforms.count) { return; }
-    result[i] = dy[i] * gcDerivative(s[i]);
-  }`,
-    );
+    return elementwiseProgram(`${fn}_${attrs.fromOutput}`, sizeOf(dy!), 'result[i] = dy[i] * gcDerivative(s[i]);', {
+      declarations: `${WGSL_SQUASHING}${wgslDerivativeFunctions(fn, attrs.fromOutput === 1)}`,
+    });
   },
 };
 

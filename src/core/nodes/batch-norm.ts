@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { channelScaleShift, expectRank, input, lastDim } from './common.ts';
-import { columnsProgram, columnSumKernel, MAX_SUMMED, perColumnProgram, runFused, threadIndex, WORKGROUP, workgroupGrid, type FusedKernel } from './fused.ts';
+import { columnsProgram, columnSumKernel, elementwiseProgram, MAX_SUMMED, perColumnProgram, runFused, WORKGROUP, type FusedKernel } from './fused.ts';
 import { defineNode } from './types.ts';
 
 // ---------------------------------------------------------------- fused form
@@ -49,27 +49,11 @@ const batchStatisticsKernel: FusedKernel<Epsilon> = {
     ),
 };
 
-/** An element-wise kernel over x [rows, channels], a thread per element; `value` is the WGSL of element i in channel c. */
-function perElementProgram(key: string, x: number[], value: string): ReturnType<FusedKernel<object>['wgsl']> {
-  const size = tf.util.sizeFromShape(x);
-  return {
-    key,
-    workgroupSize: WORKGROUP,
-    dispatch: workgroupGrid(Math.ceil(size / WORKGROUP)),
-    uniforms: [
-      { name: 'count', value: size, type: 'i32' },
-      { name: 'cols', value: x.at(-1)!, type: 'i32' },
-    ],
-    code: `
-  fn main(index : i32) {
-    let i = ${threadIndex(WORKGROUP)};
-    if (i >= uniforms.count) { return; }
-    let cols = uniforms.cols;
+/** An element-wise kernel over x [rows, channels]; `value` is the WGSL of element i in channel c. */
+const perElementProgram = (key: string, x: number[], value: string) =>
+  elementwiseProgram(key, tf.util.sizeFromShape(x), `let cols = uniforms.cols;
     let c = i % cols;
-    result[i] = ${value};
-  }`,
-  };
-}
+    result[i] = ${value};`, { uniforms: [{ name: 'cols', value: x.at(-1)!, type: 'i32' }] });
 
 /** y = (x − mean)·rstd·γ + β per channel. */
 const batchNormalizeKernel: FusedKernel<object> = {

@@ -202,6 +202,25 @@ export function fusedKernelsPay(): boolean {
 export const WORKGROUP = 64;
 
 /**
+ * A thread per element of `size`: `body` runs with i, the element's index
+ * (below uniforms.count), after `declarations` (WGSL helper functions).
+ */
+export function elementwiseProgram(key: string, size: number, body: string, options: { declarations?: string; uniforms?: NonNullable<WgslProgram['uniforms']> } = {}): WgslProgram {
+  return {
+    key,
+    workgroupSize: WORKGROUP,
+    dispatch: workgroupGrid(Math.ceil(size / WORKGROUP)),
+    uniforms: [{ name: 'count', value: size, type: 'i32' }, ...(options.uniforms ?? [])],
+    code: `${options.declarations ?? ''}
+  fn main(index : i32) {
+    let i = ${threadIndex(WORKGROUP)};
+    if (i >= uniforms.count) { return; }
+    ${body}
+  }`,
+  };
+}
+
+/**
  * WGSL: the sum of one value per thread over a workgroup of WORKGROUP threads,
  * in every thread. Each of a kernel's (at most two) sums has a slot of its
  * own: reusing one slot after a barrier gave wrong sums on Mesa's llvmpipe.
@@ -322,25 +341,12 @@ function pairKernelOf(term: PairTerm): FusedKernel<Scales> {
       const d = term[which];
       for (let i = 0; i < out.length; i++) out[i] = factor * d(a![i]!, b![i]!);
     },
-    wgsl: ([, a], attrs) => {
-      const size = tf.util.sizeFromShape(a!);
-      return {
-        key: which,
-        workgroupSize: WORKGROUP,
-        dispatch: workgroupGrid(Math.ceil(size / WORKGROUP)),
-        uniforms: [
-          { name: 'count', value: size, type: 'i32' },
-          { name: 'scale', value: attrs.scale, type: 'f32' },
-        ],
-        code: `${WGSL_SQUASHING}
-  fn gcTerm(a : f32, b : f32) -> f32 { return ${term.wgsl[which]}; }
-  fn main(index : i32) {
-    let i = ${threadIndex(WORKGROUP)};
-    if (i >= uniforms.count) { return; }
-    result[i] = dy[0] * uniforms.scale * gcTerm(a[i], b[i]);
-  }`,
-      };
-    },
+    wgsl: ([, a], attrs) =>
+      elementwiseProgram(which, tf.util.sizeFromShape(a!), 'result[i] = dy[0] * uniforms.scale * gcTerm(a[i], b[i]);', {
+        declarations: `${WGSL_SQUASHING}
+  fn gcTerm(a : f32, b : f32) -> f32 { return ${term.wgsl[which]}; }`,
+        uniforms: [{ name: 'scale', value: attrs.scale, type: 'f32' }],
+      }),
   });
   const da = derivative('da');
   const db = derivative('db');

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RandomSource } from '../base/random.ts';
-import { runFused, threadIndex, WORKGROUP, workgroupGrid, type FusedKernel } from '../nodes/fused.ts';
+import { elementwiseProgram, runFused, type FusedKernel } from '../nodes/fused.ts';
 
 /** PCG's hash of a 32-bit word. */
 export function pcgHash(input: number): number {
@@ -66,25 +66,11 @@ export const randomDrawKernel: FusedKernel<DrawAttrs> = {
       }
     }
   },
-  wgsl: (_shapes, attrs) => {
-    const size = tf.util.sizeFromShape(attrs.shape);
-    return {
-      key: String(attrs.kind),
-      workgroupSize: WORKGROUP,
-      dispatch: workgroupGrid(Math.ceil(size / WORKGROUP)),
-      uniforms: [
-        { name: 'count', value: size, type: 'i32' },
-        // The base word as two 16-bit halves: uniforms here are i32 or f32, and an f32 holds 24 bits exactly.
-        { name: 'baseHigh', value: attrs.base >>> 16, type: 'i32' },
-        { name: 'baseLow', value: attrs.base & 0xffff, type: 'i32' },
-        { name: 'max', value: attrs.max, type: 'f32' },
-      ],
-      code: `${WGSL_HASH}
-  fn gcUniform(base : u32, word : u32) -> f32 { return f32(gcHash(base ^ gcHash(word)) >> 8u) * (1.0 / 16777216.0); }
-  fn main(index : i32) {
-    let i = ${threadIndex(WORKGROUP)};
-    if (i >= uniforms.count) { return; }
-    let base = (u32(uniforms.baseHigh) << 16u) | u32(uniforms.baseLow);
+  wgsl: (_shapes, attrs) =>
+    elementwiseProgram(
+      String(attrs.kind),
+      tf.util.sizeFromShape(attrs.shape),
+      `let base = (u32(uniforms.baseHigh) << 16u) | u32(uniforms.baseLow);
     let word = 2u * u32(i);
     ${
       attrs.kind === DRAW_KINDS.normal
@@ -93,10 +79,18 @@ export const randomDrawKernel: FusedKernel<DrawAttrs> = {
         : attrs.kind === DRAW_KINDS.integers
           ? 'result[i] = min(floor(gcUniform(base, word) * uniforms.max), uniforms.max - 1.0);'
           : 'result[i] = gcUniform(base, word);'
-    }
-  }`,
-    };
-  },
+    }`,
+      {
+        declarations: `${WGSL_HASH}
+  fn gcUniform(base : u32, word : u32) -> f32 { return f32(gcHash(base ^ gcHash(word)) >> 8u) * (1.0 / 16777216.0); }`,
+        uniforms: [
+          // The base word as two 16-bit halves: uniforms here are i32 or f32, and an f32 holds 24 bits exactly.
+          { name: 'baseHigh', value: attrs.base >>> 16, type: 'i32' },
+          { name: 'baseLow', value: attrs.base & 0xffff, type: 'i32' },
+          { name: 'max', value: attrs.max, type: 'f32' },
+        ],
+      },
+    ),
 };
 
 /** Draws for one training step, keyed by the step's seed; each call is the next draw. */

@@ -24,7 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerSettings } from '../graph/schema.ts';
-import { dispatchBound, fusedKernelsRunHere, MAX_SUMMED, runFused, threadIndex, WORKGROUP, WORKGROUP_SUM, workgroupGrid, type FusedKernel } from '../nodes/fused.ts';
+import { dispatchBound, elementwiseProgram, fusedKernelsRunHere, MAX_SUMMED, runFused, WORKGROUP, WORKGROUP_SUM, type FusedKernel } from '../nodes/fused.ts';
 import { learningRateAt } from './schedules.ts';
 
 const EPSILON = 1e-8;
@@ -126,7 +126,6 @@ interface StepAttrs {
 
 /** Rows of the fused step's output, which is also the optimizer's state: the slots, the new weights and their average. */
 const ROW = { first: 0, second: 1, weights: 2, average: 3 } as const;
-const STEP_GROUP = 64;
 
 /**
  * One optimizer update of a flat parameter vector, element by element:
@@ -183,20 +182,10 @@ export const optimizerStepKernel: FusedKernel<StepAttrs> = {
   wgsl: ([g], a) => {
     const size = g![0]!;
     const names = ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'momentum', 'epsilon', 'stepSize', 'decay', 'decoupled', 'emaDecay', 'oneMinusEmaDecay'] as const;
-    return {
-      key: a.adam ? 'adam' : 'sgd',
-      workgroupSize: STEP_GROUP,
-      dispatch: workgroupGrid(Math.ceil(size / STEP_GROUP)),
-      uniforms: [
-        { name: 'count', value: size, type: 'i32' },
-        { name: 'weightsOffset', value: a.weightsOffset, type: 'i32' },
-        ...names.map((name) => ({ name, value: a[name], type: 'f32' as const })),
-      ],
-      code: `
-  fn main(index : i32) {
-    let i = ${threadIndex(STEP_GROUP)};
-    let n = uniforms.count;
-    if (i >= n) { return; }
+    return elementwiseProgram(
+      a.adam ? 'adam' : 'sgd',
+      size,
+      `let n = uniforms.count;
     let weight = w[uniforms.weightsOffset + i];
     let grad = g[i] * scale[0] + uniforms.decay * weight;
     ${
@@ -212,9 +201,9 @@ export const optimizerStepKernel: FusedKernel<StepAttrs> = {
     result[i] = m;
     result[n + i] = v;
     result[2 * n + i] = next;
-    result[3 * n + i] = state[3 * n + i] * uniforms.emaDecay + next * uniforms.oneMinusEmaDecay;
-  }`,
-    };
+    result[3 * n + i] = state[3 * n + i] * uniforms.emaDecay + next * uniforms.oneMinusEmaDecay;`,
+      { uniforms: [{ name: 'weightsOffset', value: a.weightsOffset, type: 'i32' }, ...names.map((name) => ({ name, value: a[name], type: 'f32' as const }))] },
+    );
   },
 };
 
