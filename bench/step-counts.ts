@@ -1,5 +1,5 @@
 /**
- * Kernels (tf.profile) and GPU compute dispatches (on WebGPU) of one
+ * Kernels (tf.profile), GPU compute dispatches and uploads (on WebGPU) of one
  * training step of every preset, at the preset's own batch size: the
  * deterministic half of docs/performance.md's engine table.
  *
@@ -12,7 +12,7 @@
 import { readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { countGpuDispatches } from '../src/core/train/backends/gpu-dispatches.ts';
+import { countGpuDispatches, countGpuUploads } from '../src/core/train/backends/gpu-dispatches.ts';
 import { streamBatches } from '../src/core/train/program-data.ts';
 import { TrainingSession } from '../src/core/train/session.ts';
 import { loadProgram, openData, parseBackend, startBackend } from '../src/cli/setup.ts';
@@ -21,8 +21,8 @@ const { values, positionals } = parseArgs({ options: { backend: { type: 'string'
 const backend = await startBackend(parseBackend(values.backend ?? 'webgpu'));
 const names = positionals.length > 0 ? positionals : readdirSync('graph-presets').filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 console.log(`backend ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}`);
-console.log('| preset | batch | kernels / step | GPU dispatches / step |');
-console.log('| --- | --- | --- | --- |');
+console.log('| preset | batch | kernels / step | GPU dispatches / step | uploads / step |');
+console.log('| --- | --- | --- | --- | --- |');
 for (const name of names) {
   const file = `graph-presets/${name}.json`;
   const program = await loadProgram(file);
@@ -37,7 +37,11 @@ for (const name of names) {
     for (let i = 0; i < cycle; i++) session.trainStep();
     await session.readLosses();
   });
-  const perStep = (n: number) => String(+(n / cycle).toFixed(1));
-  console.log(`| ${name} | ${session.batchSize} | ${perStep(kernels)} | ${dispatches === undefined ? '-' : perStep(dispatches)} |`);
+  const uploads = await countGpuUploads(async () => {
+    for (let i = 0; i < cycle; i++) session.trainStep();
+    await session.readLosses();
+  });
+  const perStep = (n: number | undefined) => (n === undefined ? '-' : String(+(n / cycle).toFixed(1)));
+  console.log(`| ${name} | ${session.batchSize} | ${perStep(kernels)} | ${perStep(dispatches)} | ${perStep(uploads)} |`);
   session.dispose();
 }

@@ -19,6 +19,9 @@ afterEach(() => {
 });
 
 /** A preset's session, with the params of some nodes changed (a shorter chain) when `params` says. */
+/** Tensors alive, less the session's constants (a schedule's table, scalars), which it keeps until disposed. */
+const alive = (session: TrainingSession) => tf.memory().numTensors - session.constants.size;
+
 async function open(name: string, params: Record<string, Record<string, unknown>> = {}) {
   await tf.setBackend('cpu');
   const loaded = loadText(readFileSync(`graph-presets/${name}.json`, 'utf8'));
@@ -45,9 +48,9 @@ describe('previews', () => {
 
   it('VAE: a grid of previewCount digits and an interpolation of 4 lines of 8', async () => {
     const { session, sources, specs } = await open('vae');
-    const before = tf.memory().numTensors;
+    const before = alive(session);
     const previews = (await renderPreviews({ session, sources, count: 9 }, specs)) as ImagePreview[];
-    expect(tf.memory().numTensors).toBe(before);
+    expect(alive(session)).toBe(before);
     const [grid, line] = previews;
     expect(grid!.id).toBe('grid:sampler');
     // 3 x 3 tiles of 28 px scaled by 2, gaps of 2.
@@ -61,9 +64,9 @@ describe('previews', () => {
 
   it('Diffusion: DDPM and DDIM grids with their trajectories from noise to sample', async () => {
     const { session, sources, specs } = await open('diffusion');
-    const before = tf.memory().numTensors;
+    const before = alive(session);
     const previews = (await renderPreviews({ session, sources, count: 2 }, specs)) as ImagePreview[];
-    expect(tf.memory().numTensors).toBe(before);
+    expect(alive(session)).toBe(before);
     expect(previews.map((p) => p.id)).toEqual(['grid:ddpm', 'trajectory:ddpm', 'grid:ddim', 'trajectory:ddim']);
     expect(previews[0]!.note).toMatch(/^DDPM preview on a 50-step strided chain/);
     // Two samples, eight snapshots each, 28 px at scale 2.
@@ -82,7 +85,7 @@ describe('previews', () => {
 
   it('conditioned grid: a row per class by default, or the labels chosen, drawn into the grid and its caption', async () => {
     const { session, sources, specs } = await open('cgan');
-    const before = tf.memory().numTensors;
+    const before = alive(session);
     const draw = async (choice?: ConditionChoice) => {
       const conditions = choice ? new Map([['sampler', choice]]) : undefined;
       const [grid] = (await renderPreviews({ session, sources, count: 20, ...(conditions ? { conditions } : {}) }, specs)) as ImagePreview[];
@@ -103,7 +106,7 @@ describe('previews', () => {
     const batch = sources.get('data')!.validationBatch(0, 20);
     expect(heldOut.condition?.labels).toEqual(Array.from(await batch.y!.data()));
     tf.dispose(Object.values(batch));
-    expect(tf.memory().numTensors).toBe(before);
+    expect(alive(session)).toBe(before);
   }, 60_000);
 
   it('each class fills whole rows of about equal length, near the number of samples asked for', () => {
@@ -117,9 +120,9 @@ describe('previews', () => {
   it('guided diffusion: the grid and its trajectory with the labels chosen, the strips of different classes', async () => {
     // A 2-step chain: the labels are what is tested, not the denoising.
     const { session, sources, specs } = await open('diffusion-guided', { ddim: { steps: 2 } });
-    const before = tf.memory().numTensors;
+    const before = alive(session);
     const previews = (await renderPreviews({ session, sources, count: 10 }, specs)) as ImagePreview[];
-    expect(tf.memory().numTensors).toBe(before);
+    expect(alive(session)).toBe(before);
     expect(previews.map((p) => p.id)).toEqual(['grid:ddim', 'trajectory:ddim']);
     const [grid, trajectory] = previews;
     expect(grid!.condition).toMatchObject({ classes: 10, nullLabel: 10, labels: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] });

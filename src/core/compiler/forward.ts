@@ -10,6 +10,7 @@ import { concrete } from '../base/shape.ts';
 import { Rng } from '../base/random.ts';
 import { inputGradients } from './input-gradients.ts';
 import { fusedKernelsPay } from '../nodes/fused.ts';
+import { freshConstants, type Constants } from '../nodes/constants.ts';
 
 /** A tied variable's key is the lender's, so both uses read one tf.Variable. */
 export function variableKey(op: FlatOp, spec: VariableSpec): string {
@@ -87,6 +88,8 @@ export interface ForwardOptions {
    * inputs) and leave their final state here for the next position.
    */
   recurrentState?: RecurrentState;
+  /** Where the ops' unchanging tensors are kept (a training session's cache); by default each is made anew. */
+  constants?: Constants;
   /** Lets kinds run their fused kernels (ForwardContext.fused); by default where they pay (fusedKernelsPay: WebGPU). */
   fused?: boolean;
 }
@@ -130,6 +133,7 @@ export function runOps(ops: readonly FlatOp[], analysis: Analysis, options: Omit
       batchSize: options.batchSize,
       training: options.training,
       random: options.random,
+      constants: options.constants ?? freshConstants,
       feeds: own(options.feeds, op.id) ?? nameRecord(),
       fused,
       ...(gradients ? { gradients } : {}),

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { elementsPerItem } from '../base/shape.ts';
-import { chainLogdet, channelFlowPorts, inferChannelFlow, input, lastDim } from './common.ts';
+import { chainLogdet, channelFlowPorts, inferChannelFlow, input, lastDim, scaleBy } from './common.ts';
 import { defineNode } from './types.ts';
 
 /**
@@ -26,7 +26,7 @@ export const actNormNode = defineNode({
       { name: 'bias', shape: [channels], init: { kind: 'zeros' } },
     ];
   },
-  forward: ({ inputs, vars }) =>
+  forward: ({ inputs, vars, constants }) =>
     tf.tidy(() => {
       const x = inputs.x!;
       const logScale = vars.logScale!;
@@ -34,7 +34,7 @@ export const actNormNode = defineNode({
       const positions = elementsPerItem(x.shape.slice(1)) / x.shape[x.rank - 1]!;
       return {
         y: tf.mul(tf.add(x, vars.bias!), tf.exp(logScale)),
-        logdet: chainLogdet(inputs.logdet, tf.mul(tf.sum(logScale), positions), x.shape[0]!),
+        logdet: chainLogdet(inputs.logdet, scaleBy(tf.sum(logScale), positions, constants), x.shape[0]!),
       };
     }),
   torch: {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { formatShape, sameShape } from '../base/shape.ts';
-import { input, mismatch, zLossFields } from './common.ts';
+import { input, mismatch, scaleBy, zLossFields } from './common.ts';
 import { defineNode } from './types.ts';
 
 /** The GAN losses on offer, named as in their papers. */
@@ -100,7 +100,7 @@ export const adversarialLossNode = defineNode({
     return { loss: [] };
   },
   inputGradients: (p) => (p.side === 'discriminator' && p.gradientPenalty > 0 ? [{ name: 'penalty', of: 'interpolateScores', wrt: 'interpolates' }] : []),
-  forward: ({ inputs, params, gradients }) => ({
+  forward: ({ inputs, params, gradients, constants }) => ({
     loss: tf.tidy(() => {
       const fake = inputs.fake!;
       // The generator's side ignores a connected real input: its loss does not depend on it.
@@ -108,9 +108,9 @@ export const adversarialLossNode = defineNode({
       if (params.side === 'discriminator' && params.gradientPenalty > 0) {
         const gradient = gradients?.penalty;
         if (!gradient) throw new Error('the gradient penalty needs the gradient of interpolateScores with respect to interpolates, which the forward pass did not supply');
-        loss = tf.add(loss, tf.mul(gradientPenalty(gradient), params.gradientPenalty));
+        loss = tf.add(loss, scaleBy(gradientPenalty(gradient), params.gradientPenalty, constants));
       }
-      return tf.mul(loss, params.weight);
+      return scaleBy(loss, params.weight, constants);
     }),
   }),
   // With a gradient penalty, model.py passes gradients={'penalty': d interpolateScores / d interpolates}.

@@ -2,12 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { formatShape, sameShape } from '../base/shape.ts';
-import { chainLogdet, checkLogdet, expectRank, input, logdetInput, logdetOutput, sumPerExample } from './common.ts';
+import { chainLogdet, checkLogdet, expectRank, input, logdetInput, logdetOutput, scaleBy, sumPerExample } from './common.ts';
 import { defineNode } from './types.ts';
+import { freshConstants, type Constants } from './constants.ts';
 
 /** The log-scale actually used: s_raw, or clamp · tanh(s_raw / clamp). */
-function logScale(sRaw: tf.Tensor, clamp: number): tf.Tensor {
-  return clamp > 0 ? tf.mul(clamp, tf.tanh(tf.div(sRaw, clamp))) : sRaw;
+function logScale(sRaw: tf.Tensor, clamp: number, constants: Constants = freshConstants): tf.Tensor {
+  return clamp > 0 ? scaleBy(tf.tanh(scaleBy(sRaw, 1 / clamp, constants)), clamp, constants) : sRaw;
 }
 
 /**
@@ -47,10 +48,10 @@ export const affineCouplingNode = defineNode({
     checkLogdet(inputs);
     return { y: x, logdet: ['B'] };
   },
-  forward: ({ inputs, params }) =>
+  forward: ({ inputs, params, constants }) =>
     tf.tidy(() => {
       const x = inputs.x!;
-      const s = logScale(inputs.s!, params.clamp);
+      const s = logScale(inputs.s!, params.clamp, constants);
       return {
         y: tf.add(tf.mul(x, tf.exp(s)), inputs.t!),
         logdet: chainLogdet(inputs.logdet, sumPerExample(s), x.shape[0]!),

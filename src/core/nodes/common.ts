@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { broadcastShapes, formatShape, type Shape } from '../base/shape.ts';
 import type { Init, NodePorts, SequenceBehaviour, VariableSpec } from './types.ts';
+import { freshConstants, type Constants } from './constants.ts';
 
 export const ACTIVATIONS = ['linear', 'relu', 'leakyRelu', 'gelu', 'silu', 'tanh', 'sigmoid', 'softplus', 'exp'] as const;
 export const zActivation = z.enum(ACTIVATIONS);
@@ -136,6 +137,11 @@ export const logdetOutput = { name: 'logdet', type: 'tensor', doc: 'log|det J| i
 export function checkLogdet(inputs: Readonly<Record<string, Shape>>): void {
   const l = inputs.logdet;
   if (l && !(l.length === 1 && l[0] === 'B')) throw mismatch('logdet', 'a per-example log-determinant [B]', l);
+}
+
+/** x · factor, the factor's scalar made once per session; x itself when the factor is 1 (a loss's usual weight). */
+export function scaleBy(x: tf.Tensor, factor: number, constants: Constants = freshConstants): tf.Tensor {
+  return factor === 1 ? x : tf.mul(x, constants.scalar(factor));
 }
 
 /** logdet_in + own, starting from zero when nothing comes in; `own` is [B] or a scalar. */

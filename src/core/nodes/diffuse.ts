@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { expectRank, input } from './common.ts';
 import { SCHEDULE_ALPHA_BAR, scheduleSteps } from './noise-schedule.ts';
 import { defineNode } from './types.ts';
+import { freshConstants } from './constants.ts';
 
 /**
  * DDPM's forward process q(x_t | x_0) in closed form: every example gets its
@@ -31,7 +32,7 @@ export const diffuseNode = defineNode({
   },
   // t and eps are drawn from ctx.random.
   torch: { module: () => ({ class: 'Diffuse', args: {}, context: true }) },
-  forward: ({ inputs, random }) =>
+  forward: ({ inputs, random, constants = freshConstants }) =>
     tf.tidy(() => {
       const x0 = inputs.x0!;
       const schedule = inputs.schedule!;
@@ -42,7 +43,7 @@ export const diffuseNode = defineNode({
       const alphaBars = tf.reshape(tf.slice(schedule, [0, SCHEDULE_ALPHA_BAR], [steps, 1]), [steps]);
       // One coefficient per example, broadcast over its other axes.
       const alphaBar = tf.reshape(tf.gather(alphaBars, t), [batch, ...new Array<number>(x0.rank - 1).fill(1)]);
-      const xt = tf.add(tf.mul(tf.sqrt(alphaBar), x0), tf.mul(tf.sqrt(tf.sub(1, alphaBar)), noise));
+      const xt = tf.add(tf.mul(tf.sqrt(alphaBar), x0), tf.mul(tf.sqrt(tf.sub(constants.scalar(1), alphaBar)), noise));
       return { xt, t, noise };
     }),
 });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { formatShape, sameShape } from '../base/shape.ts';
-import { input, zLossFields } from './common.ts';
+import { input, scaleBy, zLossFields } from './common.ts';
 import { defineNode } from './types.ts';
 
 /** DDPM's simplified objective (Ho et al. L_simple): how well the denoiser predicts the added noise. */
@@ -24,8 +24,8 @@ export const diffusionLossNode = defineNode({
     }
     return { loss: [] };
   },
-  forward: ({ inputs, params }) => ({
-    loss: tf.tidy(() => tf.mul(tf.mean(tf.squaredDifference(inputs.prediction!, inputs.noise!)), params.weight)),
+  forward: ({ inputs, params, constants }) => ({
+    loss: tf.tidy(() => scaleBy(tf.mean(tf.squaredDifference(inputs.prediction!, inputs.noise!)), params.weight, constants)),
   }),
   torch: { module: ({ params }) => ({ class: 'DiffusionLoss', args: { weight: params.weight } }) },
   summary: (p) => `eps MSE · ${p.objective}`,

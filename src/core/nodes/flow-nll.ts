@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { elementsPerItem } from '../base/shape.ts';
-import { expectRank, input, mismatch, sumPerExample, zLossFields } from './common.ts';
+import { expectRank, input, mismatch, scaleBy, sumPerExample, zLossFields } from './common.ts';
 import { defineNode } from './types.ts';
+import { freshConstants } from './constants.ts';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -31,13 +32,13 @@ export const flowNllNode = defineNode({
     if (!(logdet.length === 1 && logdet[0] === 'B')) throw mismatch('logdet', 'a per-example log-determinant [B]', logdet);
     return { loss: [] };
   },
-  forward: ({ inputs, params }) => ({
+  forward: ({ inputs, params, constants = freshConstants }) => ({
     loss: tf.tidy(() => {
       const z = inputs.z!;
       const d = elementsPerItem(z.shape.slice(1));
-      const nll = tf.sub(tf.add(tf.mul(0.5, sumPerExample(tf.square(z))), d * HALF_LOG_2PI), inputs.logdet!);
+      const nll = tf.sub(tf.add(tf.mul(constants.scalar(0.5), sumPerExample(tf.square(z))), constants.scalar(d * HALF_LOG_2PI)), inputs.logdet!);
       const mean = tf.mean(nll);
-      return tf.mul(params.perDimension ? tf.div(mean, d) : mean, params.weight);
+      return scaleBy(mean, (params.perDimension ? 1 / d : 1) * params.weight, constants);
     }),
   }),
   torch: { module: ({ params }) => ({ class: 'FlowNLL', args: { per_dimension: params.perDimension, weight: params.weight } }) },

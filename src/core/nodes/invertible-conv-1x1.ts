@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { elementsPerItem } from '../base/shape.ts';
+import { freshConstants, type Constants } from './constants.ts';
 import { chainLogdet, channelFlowPorts, inferChannelFlow, input, lastDim } from './common.ts';
 import { permutation } from './permute.ts';
 import { defineNode } from './types.ts';
@@ -10,13 +11,17 @@ interface Params {
 }
 
 /** 1 where row > column (strict lower triangle), else 0. */
-function strictLower(channels: number): tf.Tensor2D {
-  return tf.tidy(() => tf.sub(tf.linalg.bandPart(tf.ones([channels, channels]), -1, 0), tf.eye(channels)) as tf.Tensor2D);
+function strictLower(channels: number, constants: Constants): tf.Tensor2D {
+  return constants.get(`strictLower:${channels}`, () => tf.tidy(() => tf.sub(tf.linalg.bandPart(tf.ones([channels, channels]), -1, 0), tf.eye(channels)) as tf.Tensor2D));
 }
 
+const identity = (channels: number, constants: Constants) => constants.get(`eye:${channels}`, () => tf.eye(channels));
+
 /** The fixed permutation P as a matrix: P[i, order[i]] = 1. */
-function permutationMatrix(channels: number, seed: number): tf.Tensor2D {
-  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(permutation(channels, 'random', seed), 'int32'), channels), 'float32') as tf.Tensor2D);
+function permutationMatrix(channels: number, seed: number, constants: Constants): tf.Tensor2D {
+  return constants.get(`permutationMatrix:${channels}:${seed}`, () =>
+    tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(permutation(channels, 'random', seed), 'int32'), channels), 'float32') as tf.Tensor2D),
+  );
 }
 
 /**
@@ -24,14 +29,16 @@ function permutationMatrix(channels: number, seed: number): tf.Tensor2D {
  * triangular and U strictly upper triangular (only their triangles are
  * used), so log|det W| = Σ logScale, with no determinant to compute.
  */
-function weight(vars: Readonly<Record<string, tf.Tensor>>, params: Params): tf.Tensor2D {
+function weight(vars: Readonly<Record<string, tf.Tensor>>, params: Params, constants: Constants): tf.Tensor2D {
   return tf.tidy(() => {
     const channels = vars.logScale!.shape[0]!;
-    const mask = strictLower(channels);
-    const lower = tf.add(tf.eye(channels), tf.mul(vars.lower!, mask));
+    const mask = strictLower(channels, constants);
+    const eye = identity(channels, constants);
+    const lower = tf.add(eye, tf.mul(vars.lower!, mask));
     // diag(exp(s)) as I scaled by rows: TF.js's Diag op has no gradient.
-    const upper = tf.add(tf.mul(vars.upper!, tf.transpose(mask)), tf.mul(tf.eye(channels), tf.reshape(tf.exp(vars.logScale!), [channels, 1])));
-    return tf.matMul(permutationMatrix(channels, params.seed), tf.matMul(lower, upper)) as tf.Tensor2D;
+    const upperMask = constants.get(`strictUpper:${channels}`, () => tf.transpose(mask));
+    const upper = tf.add(tf.mul(vars.upper!, upperMask), tf.mul(eye, tf.reshape(tf.exp(vars.logScale!), [channels, 1])));
+    return tf.matMul(permutationMatrix(channels, params.seed, constants), tf.matMul(lower, upper)) as tf.Tensor2D;
   });
 }
 
@@ -41,12 +48,12 @@ function weight(vars: Readonly<Record<string, tf.Tensor>>, params: Params): tf.T
  * triangular solve; these products are exact in exact arithmetic and run
  * on every backend.
  */
-function unitTriangularInverse(strict: tf.Tensor2D): tf.Tensor2D {
+function unitTriangularInverse(strict: tf.Tensor2D, constants: Constants): tf.Tensor2D {
   return tf.tidy(() => {
     const channels = strict.shape[0];
     const minus = tf.neg(strict);
-    let term: tf.Tensor2D = tf.eye(channels);
-    let sum: tf.Tensor2D = tf.eye(channels);
+    let term = identity(channels, constants) as tf.Tensor2D;
+    let sum = term;
     for (let k = 1; k < channels; k++) {
       term = tf.matMul(term, minus);
       sum = tf.add(sum, term);
@@ -56,16 +63,16 @@ function unitTriangularInverse(strict: tf.Tensor2D): tf.Tensor2D {
 }
 
 /** W⁻¹ = (U + D)⁻¹ · L⁻¹ · Pᵀ, with (U + D)⁻¹ = (I + D⁻¹U)⁻¹ · D⁻¹. */
-function inverseWeight(vars: Readonly<Record<string, tf.Tensor>>, params: Params): tf.Tensor2D {
+function inverseWeight(vars: Readonly<Record<string, tf.Tensor>>, params: Params, constants: Constants): tf.Tensor2D {
   return tf.tidy(() => {
     const channels = vars.logScale!.shape[0]!;
-    const mask = strictLower(channels);
-    const lowerInverse = unitTriangularInverse(tf.mul(vars.lower!, mask) as tf.Tensor2D);
+    const mask = strictLower(channels, constants);
+    const lowerInverse = unitTriangularInverse(tf.mul(vars.lower!, mask) as tf.Tensor2D, constants);
     const inverseScale = tf.exp(tf.neg(vars.logScale!));
     // D⁻¹U scales row i of the strict upper triangle by 1 / s_i.
     const scaledUpper = tf.mul(tf.reshape(inverseScale, [channels, 1]), tf.mul(vars.upper!, tf.transpose(mask))) as tf.Tensor2D;
-    const upperInverse = tf.mul(unitTriangularInverse(scaledUpper), tf.reshape(inverseScale, [1, channels]));
-    return tf.matMul(tf.matMul(upperInverse, lowerInverse), tf.transpose(permutationMatrix(channels, params.seed))) as tf.Tensor2D;
+    const upperInverse = tf.mul(unitTriangularInverse(scaledUpper, constants), tf.reshape(inverseScale, [1, channels]));
+    return tf.matMul(tf.matMul(upperInverse, lowerInverse), tf.transpose(permutationMatrix(channels, params.seed, constants))) as tf.Tensor2D;
   });
 }
 
@@ -103,19 +110,19 @@ export const invertibleConv1x1Node = defineNode({
       { name: 'logScale', shape: [channels], init: { kind: 'zeros' } },
     ];
   },
-  forward: ({ inputs, vars, params }) =>
+  forward: ({ inputs, vars, params, constants = freshConstants }) =>
     tf.tidy(() => {
       const x = inputs.x!;
       const positions = elementsPerItem(x.shape.slice(1)) / x.shape[x.rank - 1]!;
       return {
-        y: mixChannels(x, weight(vars, params)),
-        logdet: chainLogdet(inputs.logdet, tf.mul(tf.sum(vars.logScale!), positions), x.shape[0]!),
+        y: mixChannels(x, weight(vars, params, constants)),
+        logdet: chainLogdet(inputs.logdet, tf.mul(tf.sum(vars.logScale!), constants.scalar(positions)), x.shape[0]!),
       };
     }),
   invertible: {
     inputs: ['x'],
     outputs: ['y'],
-    inverse: ({ outputs, vars, params }) => ({ x: tf.tidy(() => mixChannels(outputs.y!, inverseWeight(vars, params))) }),
+    inverse: ({ outputs, vars, params }) => ({ x: tf.tidy(() => mixChannels(outputs.y!, inverseWeight(vars, params, freshConstants))) }),
   },
   torch: {
     module: ({ inputs, params }) => {

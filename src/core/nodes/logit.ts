@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { chainLogdet, checkLogdet, expectRank, input, logdetInput, logdetOutput, sumPerExample } from './common.ts';
+import { chainLogdet, checkLogdet, expectRank, input, logdetInput, logdetOutput, scaleBy, sumPerExample } from './common.ts';
+import { freshConstants } from './constants.ts';
 import { defineNode } from './types.ts';
 
 /**
@@ -31,13 +32,13 @@ export const logitNode = defineNode({
     checkLogdet(inputs);
     return { y: x, logdet: ['B'] };
   },
-  forward: ({ inputs, params }) =>
+  forward: ({ inputs, params, constants = freshConstants }) =>
     tf.tidy(() => {
       const x = inputs.x!;
-      const s = tf.add(tf.mul(x, 1 - 2 * params.alpha), params.alpha);
+      const s = tf.add(scaleBy(x, 1 - 2 * params.alpha, constants), constants.scalar(params.alpha));
       const logS = tf.log(s);
       const log1mS = tf.log1p(tf.neg(s));
-      const own = tf.sub(Math.log(1 - 2 * params.alpha), tf.add(logS, log1mS));
+      const own = tf.sub(constants.scalar(Math.log(1 - 2 * params.alpha)), tf.add(logS, log1mS));
       return { y: tf.sub(logS, log1mS), logdet: chainLogdet(inputs.logdet, sumPerExample(own), x.shape[0]!) };
     }),
   invertible: {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Shape } from '../base/shape.ts';
 import { input, mismatch } from './common.ts';
 import { defineNode } from './types.ts';
+import { freshConstants } from './constants.ts';
 
 export const zNoiseScheduleParams = z.strictObject({
   steps: z.int().min(2).max(10000).default(1000),
@@ -72,15 +73,19 @@ export const noiseScheduleNode = defineNode({
   ports: { inputs: [], outputs: [{ name: 'schedule', type: 'schedule' }] },
   // Not per example: the table has no batch axis.
   infer: ({ params }) => ({ schedule: [params.steps, 3] }),
-  forward: ({ params }) => {
-    const { betas, alphas, alphaBars } = scheduleTables(params);
-    const table = new Float32Array(params.steps * 3);
-    for (let i = 0; i < params.steps; i++) {
-      table[3 * i + SCHEDULE_BETA] = betas[i]!;
-      table[3 * i + SCHEDULE_ALPHA] = alphas[i]!;
-      table[3 * i + SCHEDULE_ALPHA_BAR] = alphaBars[i]!;
-    }
-    return { schedule: tf.tensor2d(table, [params.steps, 3]) };
+  forward: ({ params, constants = freshConstants }) => {
+    const table = constants.get(`noiseSchedule:${JSON.stringify(params)}`, () => {
+      const { betas, alphas, alphaBars } = scheduleTables(params);
+      const values = new Float32Array(params.steps * 3);
+      for (let i = 0; i < params.steps; i++) {
+        values[3 * i + SCHEDULE_BETA] = betas[i]!;
+        values[3 * i + SCHEDULE_ALPHA] = alphas[i]!;
+        values[3 * i + SCHEDULE_ALPHA_BAR] = alphaBars[i]!;
+      }
+      return tf.tensor2d(values, [params.steps, 3]);
+    });
+    // The output is the step's to dispose; the table stays the session's (a clone shares its data, no copy).
+    return { schedule: constants === freshConstants ? table : tf.clone(table) };
   },
   torch: {
     module: ({ params }) => ({

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ShapeError } from '../base/diagnostics.ts';
 import { elementsPerItem } from '../base/shape.ts';
-import { checkLogdet, input, logdetInput, logdetOutput, mismatch } from './common.ts';
+import { checkLogdet, input, logdetInput, logdetOutput, mismatch, scaleBy } from './common.ts';
+import { freshConstants } from './constants.ts';
 import { pyLiteral } from '../base/python.ts';
 import { defineNode } from './types.ts';
 
@@ -32,13 +33,13 @@ export const scaleShiftNode = defineNode({
     }
     return { y: x, logdet: ['B'] };
   },
-  forward: ({ inputs, params, outputShapes, batchSize }) => {
+  forward: ({ inputs, params, outputShapes, batchSize, constants = freshConstants }) => {
     const x = inputs.x!;
-    const y = params.scale === 1 && params.shift === 0 ? x : tf.tidy(() => tf.add(tf.mul(x, params.scale), params.shift));
+    const y = params.scale === 1 && params.shift === 0 ? x : tf.tidy(() => tf.add(scaleBy(x, params.scale, constants), constants.scalar(params.shift)));
     const own = elementsPerItem(x.shape.slice(1)) * Math.log(Math.abs(params.scale));
     const logdetIn = inputs.logdet;
     let logdet: tf.Tensor;
-    if (logdetIn) logdet = own === 0 ? logdetIn : tf.add(logdetIn, own);
+    if (logdetIn) logdet = own === 0 ? logdetIn : tf.add(logdetIn, constants.scalar(own));
     else {
       // A constant made on the host rather than by a kernel: most graphs (a VAE's) never read it, and it costs their step nothing.
       const batch = outputShapes.logdet?.[0] ?? x.shape[0] ?? batchSize;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { input, mismatch } from './common.ts';
 import { defineNode } from './types.ts';
+import { freshConstants } from './constants.ts';
 
 /**
  * The DDPM timestep embedding (Ho et al.'s get_timestep_embedding): with
@@ -30,9 +31,9 @@ export const sinusoidalEmbeddingNode = defineNode({
     if (t.length !== 1 || t[0] !== 'B') throw mismatch('t', 'one timestep per example, [B]', t);
     return { y: ['B', params.dim] };
   },
-  forward: ({ inputs, params }) => {
+  forward: ({ inputs, params, constants = freshConstants }) => {
     const y = tf.tidy(() => {
-      const freqs = tf.tensor2d(timestepFrequencies(params.dim, params.maxPeriod), [1, params.dim / 2]);
+      const freqs = constants.get(`timestepFrequencies:${params.dim}:${params.maxPeriod}`, () => tf.tensor2d(timestepFrequencies(params.dim, params.maxPeriod), [1, params.dim / 2]));
       const args = tf.mul(tf.reshape(tf.cast(inputs.t!, 'float32'), [-1, 1]), freqs);
       return tf.concat([tf.sin(args), tf.cos(args)], 1);
     });

@@ -10,6 +10,7 @@ import type { Shape } from '../base/shape.ts';
 import type { SamplerDefinition } from './sampler-types.ts';
 import type { RandomSource } from '../base/random.ts';
 import type { PyValue } from '../base/python.ts';
+import type { Constants } from './constants.ts';
 
 /** What flows along an edge; an edge joins ports of the same type. */
 export type PortType = 'tensor' | 'tokens' | 'schedule' | 'loss';
@@ -83,6 +84,8 @@ export interface ForwardContext<P> {
   batchSize: number;
   training: boolean;
   random: RandomSource;
+  /** Tensors that are the same every step, made once per session (see constants.ts): never dispose them. Absent: made anew (freshConstants). */
+  constants?: Constants;
   /** Tensors supplied from outside the graph (a Data or Input node's batch), by port. */
   feeds: Readonly<Record<string, tf.Tensor>>;
   /** The gradients this kind asks for (`inputGradients`), by name. */

@@ -66,7 +66,7 @@ export async function heldOutLosses(
       const count = Math.min(session.batchSize, size - start);
       const feeds = nameRecord(feedOps.map((op) => [op.id, feed(op, start, count)]));
       const lossValues = tf.tidy(() => {
-        const values = runOps(objective.ops, session.program.analysis, { variables: session.variables, feeds, batchSize: count, training: false, random: createRandom(start + 1), ...(step !== undefined ? { step } : {}) });
+        const values = runOps(objective.ops, session.program.analysis, { variables: session.variables, feeds, batchSize: count, training: false, random: createRandom(start + 1), constants: session.constants, ...(step !== undefined ? { step } : {}) });
         return tf.stack(objective.losses.map((op) => values.get(op.outputs.loss!)!));
       });
       const read = await lossValues.data();

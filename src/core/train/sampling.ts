@@ -57,7 +57,7 @@ function opsRunner(session: TrainingSession, plan: SamplerPlan, count: number, r
       if (!options.feedsFor) throw new Error(`sampler ${samplerName(plan)} needs data from ${op.origin.node}`);
       feeds[op.id] = options.feedsFor(op, count);
     }
-    const out = runOps(ops, analysis, { variables: session.variables, feeds, batchSize: count, training: false, random, ...(recurrentState ? { recurrentState } : {}) }, values);
+    const out = runOps(ops, analysis, { variables: session.variables, feeds, batchSize: count, training: false, random, constants: session.constants, ...(recurrentState ? { recurrentState } : {}) }, values);
     // A Data op's outputs are its feeds: those the caller gets back are the caller's to dispose.
     const returned = new Set(out.values());
     for (const batch of Object.values(feeds)) tf.dispose(Object.values(batch).filter((t) => !returned.has(t)));

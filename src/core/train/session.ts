@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { nameRecord } from '../base/names.ts';
 import type { CompiledObjective, Program } from '../compiler/program.ts';
 import { createVariables, runOps } from '../compiler/forward.ts';
+import { ConstantCache } from '../nodes/constants.ts';
 import { fuseOps } from '../compiler/fusion.ts';
 import { fusedKernelsPay } from '../nodes/fused.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
@@ -58,6 +59,8 @@ export class TrainingSession {
   /** While withAveragedWeights runs: a training step then would update the averages' stand-ins. */
   private averagedInUse = false;
   private readonly accumulators = new Map<string, Accumulator>();
+  /** The unchanging tensors of the graph's ops (masks, tables, scalars), made on the first step and kept until dispose. */
+  readonly constants = new ConstantCache();
   /** Each objective's ops with fusable chains fused (compiler/fusion.ts). */
   private readonly stepOps = new Map<string, FlatOp[]>();
 
@@ -101,7 +104,7 @@ export class TrainingSession {
     let lossVector: tf.Tensor | undefined;
     let metricVector: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const values = runOps(this.stepOps.get(objective.id)!, this.program.analysis, { variables: this.variables, feeds, batchSize: this.batchSize, training: true, random, step: updates });
+      const values = runOps(this.stepOps.get(objective.id)!, this.program.analysis, { variables: this.variables, feeds, batchSize: this.batchSize, training: true, random, step: updates, constants: this.constants });
       lossVector = tf.keep(tf.stack(objective.losses.map((op) => values.get(op.outputs.loss!)!)));
       if (objective.metrics.length > 0) metricVector = tf.keep(tf.stack(objective.metrics.map((m) => values.get(m.key)!)));
       return tf.sum(lossVector) as tf.Scalar;
@@ -191,6 +194,7 @@ export class TrainingSession {
   dispose(): void {
     for (const v of this.variables.values()) v.dispose();
     for (const o of this.optimizers.values()) o.dispose();
+    this.constants.dispose();
     for (const acc of this.accumulators.values()) tf.dispose([acc.sum, acc.metrics].filter((t): t is tf.Tensor => t !== undefined));
   }
 }

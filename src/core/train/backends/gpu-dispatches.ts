@@ -55,3 +55,35 @@ export async function countGpuDispatches(run: () => Promise<void>): Promise<numb
   await run();
   return counter ? counter.total - before : undefined;
 }
+
+interface UploadingBackend {
+  uploadToGPU(dataId: object): void;
+  tensorMap: { get(dataId: object): { values?: unknown; resource?: unknown } | undefined };
+}
+
+/**
+ * Tensors uploaded from JavaScript values to the GPU while `run` ran (TF.js
+ * makes each on first use; each is a staging copy, and TF.js ends the
+ * compute pass being recorded for it); undefined unless TF.js runs on
+ * WebGPU. Counted by wrapping the WebGPU backend's upload for the call.
+ */
+export async function countGpuUploads(run: () => Promise<void>): Promise<number | undefined> {
+  if (tf.getBackend() !== 'webgpu') {
+    await run();
+    return undefined;
+  }
+  const backend = tf.backend() as unknown as UploadingBackend;
+  const upload = backend.uploadToGPU;
+  let uploads = 0;
+  backend.uploadToGPU = function (this: UploadingBackend, dataId: object) {
+    const data = this.tensorMap.get(dataId);
+    if (data && data.resource == null && data.values != null) uploads += 1;
+    return upload.call(this, dataId);
+  };
+  try {
+    await run();
+  } finally {
+    backend.uploadToGPU = upload;
+  }
+  return uploads;
+}
