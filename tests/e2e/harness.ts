@@ -79,12 +79,19 @@ export async function openBrowser(options: { webgpu?: boolean } = {}): Promise<{
   const page = context.pages()[0] ?? (await context.newPage());
   // Errors in the page fail loudly in the test output.
   page.on('pageerror', (error) => console.error(`[page error] ${error.message}`));
+  // React Flow's warnings (an edge drawn to a handle not there, a node type missing) are bugs of the canvas: any
+  // of them fails the file when its browser closes.
+  const reactFlowWarnings: string[] = [];
+  context.on('console', (message) => {
+    if (message.text().includes('[React Flow]')) reactFlowWarnings.push(message.text());
+  });
   return {
     page,
     context,
     close: async () => {
       await context.close();
       await rm(profile, { recursive: true, force: true });
+      if (reactFlowWarnings.length > 0) throw new Error(`React Flow warned ${reactFlowWarnings.length} times, first: ${reactFlowWarnings[0]}`);
     },
   };
 }

@@ -30,9 +30,10 @@ import { checkConnection, typeVerdict } from './connection-check.ts';
 import { ExpandDialog } from './ExpandDialog.tsx';
 import { NODE_TYPES } from './GraphNode.tsx';
 import { QuickAdd } from './QuickAdd.tsx';
-import { dragStopToRecipe, toConnection, toFlowEdges, toFlowNodes, type FlowEdge, type FlowNode } from './to-flow.ts';
+import { dragStopToRecipe, toConnection, toFlowEdges, toFlowNodes, toNodeViews, type FlowEdge, type FlowNode } from './to-flow.ts';
 
 const REFUSAL_MS = 3500;
+const NO_EDGES: FlowEdge[] = [];
 
 /** Keeps React Flow's measurements and unchanged objects, so only what changed re-renders. */
 function adopt(next: FlowNode[], previous: FlowNode[]): FlowNode[] {
@@ -46,6 +47,15 @@ function adopt(next: FlowNode[], previous: FlowNode[]): FlowNode[] {
       return old;
     }
     return { ...node, data, ...(old.measured ? { measured: old.measured } : {}) };
+  });
+}
+
+/** Keeps the edge objects that did not change, so that moving one node re-renders none of the other edges. */
+function adoptEdges(next: FlowEdge[], previous: FlowEdge[]): FlowEdge[] {
+  const before = new Map(previous.map((e) => [e.id, e]));
+  return next.map((edge) => {
+    const old = before.get(edge.id);
+    return old && JSON.stringify(old) === JSON.stringify(edge) ? old : edge;
   });
 }
 
@@ -67,15 +77,33 @@ export function Canvas() {
   const commands = useCanvasCommands();
   const wrapper = useRef<HTMLDivElement>(null);
 
-  const flowNodes = useMemo(() => toFlowNodes(document, analysis, scope, selection), [document, analysis, scope, selection]);
+  // The views follow the graph; a new selection only marks nodes (in a 1,000-node graph the views take tens of ms).
+  const views = useMemo(() => toNodeViews(document, analysis, scope), [document, analysis, scope]);
+  const flowNodes = useMemo(() => toFlowNodes(document, analysis, scope, selection, views), [document, analysis, scope, selection, views]);
   const [nodes, setNodes] = useState<FlowNode[]>(flowNodes);
-  useEffect(() => setNodes((previous) => adopt(flowNodes, previous)), [flowNodes]);
+  // Another graph or level may reuse node ids (every preset has a "data"): React Flow would keep the old node's
+  // element and its handles, and draw the new edges against them (its warning #008). So the old nodes leave for
+  // one render, without edges, and the new ones come in unmeasured; the edges follow once they are in.
+  const level = `${generation}\u0000${scope ?? ''}`;
+  const [nodesLevel, setNodesLevel] = useState<string | undefined>(level);
+  useEffect(() => {
+    if (nodesLevel === level) setNodes((previous) => adopt(flowNodes, previous));
+    else if (nodesLevel !== undefined) {
+      setNodes([]);
+      setNodesLevel(undefined);
+    } else {
+      setNodes(flowNodes);
+      setNodesLevel(level);
+    }
+  }, [flowNodes, level, nodesLevel]);
 
-  const flowEdges = useMemo(() => toFlowEdges(document, analysis, scope), [document, analysis, scope]);
+  const previousEdges = useRef<FlowEdge[]>([]);
+  const flowEdges = useMemo(() => adoptEdges(toFlowEdges(document, analysis, scope), previousEdges.current), [document, analysis, scope]);
   const edges = useMemo(() => {
     const chosen = new Set(edgeSelection);
     return flowEdges.map((e) => (chosen.has(e.id) ? { ...e, selected: true } : e));
   }, [flowEdges, edgeSelection]);
+  previousEdges.current = flowEdges;
 
   // A new document or another level: show all of it once it is measured.
   useEffect(() => {
@@ -261,7 +289,7 @@ export function Canvas() {
     >
       <ReactFlow<FlowNode, FlowEdge>
         nodes={nodes}
-        edges={edges}
+        edges={nodesLevel === level ? edges : NO_EDGES}
         nodeTypes={NODE_TYPES}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}

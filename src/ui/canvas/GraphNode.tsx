@@ -3,7 +3,7 @@
  * shapes, the key params, the parameter count and any problems.
  */
 import { Handle, Position, useConnection, useUpdateNodeInternals, type ConnectionState, type InternalNode, type NodeProps } from '@xyflow/react';
-import { memo, useEffect } from 'react';
+import { memo, useEffect, useRef } from 'react';
 import type { PortType } from '../../core/nodes/types.ts';
 import { formatCount, handleId, type FlowNode, type NodeView, type PortView } from './to-flow.ts';
 
@@ -53,10 +53,16 @@ export const GraphNode = memo(function GraphNode({ id, data, selected }: NodePro
   const [fromNode, fromSide, fromType] = key ? key.split('\u0000') : [];
   const connecting = key ? { node: fromNode!, side: fromSide!, type: fromType! } : undefined;
 
-  // Handles move when ports change; React Flow must measure them again.
+  // Handles move when ports change; React Flow must measure them again. Not on mount: React Flow measures a new
+  // node itself, and a call from each of 300 nodes opening was 300 store updates, each re-running every node's hooks.
   const updateInternals = useUpdateNodeInternals();
   const portsKey = [...data.inputs.map((p) => `i${p.name}`), ...data.outputs.map((p) => `o${p.name}`)].join(',');
-  useEffect(() => updateInternals(id), [id, portsKey, updateInternals]);
+  const measuredPorts = useRef(portsKey);
+  useEffect(() => {
+    if (measuredPorts.current === portsKey) return;
+    measuredPorts.current = portsKey;
+    updateInternals(id);
+  }, [id, portsKey, updateInternals]);
 
   const shown = data.diagnostics.slice(0, 2);
   const more = data.diagnostics.length - shown.length;

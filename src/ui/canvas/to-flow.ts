@@ -185,6 +185,7 @@ export function toNodeViews(doc: GraphDocument, analysis: Analysis, scope?: stri
     list.push(d);
   }
 
+  const ties = tiesOf(level);
   return level.nodes.map((node) => {
     const def = getNodeDefinition(node.kind);
     const info = infos?.get(node.id);
@@ -215,7 +216,7 @@ export function toNodeViews(doc: GraphDocument, analysis: Analysis, scope?: stri
     if (node.label !== undefined) view.label = node.label;
     const severity = worst(diagnostics);
     if (severity) view.severity = severity;
-    const tie = tieBadge(node, level);
+    const tie = tieBadge(node, ties);
     if (tie) view.tie = tie;
     if (node.kind === 'Module') {
       const id = String(node.params.module);
@@ -231,23 +232,39 @@ export function toNodeViews(doc: GraphDocument, analysis: Analysis, scope?: stri
   });
 }
 
+interface Ties {
+  nodes: Map<string, GraphNode>;
+  /** How many nodes of the scope use each node's weights. */
+  users: Map<string, number>;
+}
+
+/** The scope's nodes by id and its ties counted, once for all badges (a search per node was quadratic in big graphs). */
+function tiesOf(level: Level): Ties {
+  const users = new Map<string, number>();
+  for (const n of level.nodes) {
+    const tiedTo = n.params.tiedTo;
+    if (typeof tiedTo === 'string' && tiedTo !== '') users.set(tiedTo, (users.get(tiedTo) ?? 0) + 1);
+  }
+  return { nodes: new Map(level.nodes.map((n) => [n.id, n])), users };
+}
+
 /** The tie badge of a node: the node whose weights it uses (`tiedTo`), else how many nodes of its scope use its own. */
-function tieBadge(node: GraphNode, level: Level): TieBadge | undefined {
+function tieBadge(node: GraphNode, ties: Ties): TieBadge | undefined {
   const tiedTo = node.params.tiedTo;
   if (typeof tiedTo === 'string' && tiedTo !== '') {
-    const lender = level.nodes.find((n) => n.id === tiedTo);
+    const lender = ties.nodes.get(tiedTo);
     return { uses: tiedTo, variable: (lender && getNodeDefinition(lender.kind)?.lends) ?? 'weights' };
   }
   const variable = getNodeDefinition(node.kind)?.lends;
   if (!variable) return undefined;
-  const sharedBy = level.nodes.filter((n) => n.params.tiedTo === node.id).length;
+  const sharedBy = ties.users.get(node.id) ?? 0;
   return sharedBy > 0 ? { sharedBy, variable } : undefined;
 }
 
-export function toFlowNodes(doc: GraphDocument, analysis: Analysis, scope?: string, selection: readonly string[] = []): FlowNode[] {
+export function toFlowNodes(doc: GraphDocument, analysis: Analysis, scope?: string, selection: readonly string[] = [], views = toNodeViews(doc, analysis, scope)): FlowNode[] {
   const selected = new Set(selection);
   const positions = new Map(levelOf(doc, scope).nodes.map((n) => [n.id, n.position]));
-  return toNodeViews(doc, analysis, scope).map((view) => ({
+  return views.map((view) => ({
     id: view.id,
     type: 'graph',
     position: { ...positions.get(view.id)! },
