@@ -29,6 +29,29 @@ describe('training loop', () => {
     session.dispose();
   });
 
+  it('lets a Stop through after the step it is in when steps are slow, however rarely it reports', async () => {
+    // Each step spins 40 ms (a slow backend's step); a stop arrives as a message would, from a timer.
+    const slowBatches: typeof regressionBatches = (op, step, batchSize) => {
+      const until = performance.now() + 40;
+      while (performance.now() < until);
+      return regressionBatches(op, step, batchSize);
+    };
+    const session = new TrainingSession(regression(), slowBatches);
+    let stop = false;
+    let stepAtStop = -1;
+    setTimeout(() => {
+      stop = true;
+      stepAtStop = session.step;
+    }, 0);
+    const state = await runTraining(session, { totalSteps: 200, logEvery: 100, onEvent: () => {}, control: () => (stop ? 'stop' : 'run') });
+    expect(state.status).toBe('stopped');
+    // The message is read after the first step at the latest, and the run stops before the next.
+    expect(stepAtStop).toBeGreaterThanOrEqual(0);
+    expect(stepAtStop).toBeLessThanOrEqual(1);
+    expect(session.step).toBe(stepAtStop);
+    session.dispose();
+  });
+
   it('pauses, resumes and stops when told', async () => {
     const session = new TrainingSession(regression(), regressionBatches);
     const statuses: string[] = [];

@@ -24,6 +24,19 @@ describe('the training store reducer', () => {
     expect(view).toMatchObject({ panelOpen: true, totalSteps: 500, backend: { backend: 'wasm' }, stored: info, discriminator: emptySeries });
   });
 
+  it('shows Stop at once as stopping, until the worker says the run stopped; nothing to stop, nothing shown', () => {
+    const runningView = reduce([{ type: 'worker', graphName: 'g', event: { type: 'state', state: running } }]);
+    const stopping = reduceTraining(runningView, { type: 'stopping' });
+    expect(stopping.stopping).toBe(true);
+    // A progress report between the press and the stop keeps it.
+    const stillStopping = reduceTraining(stopping, { type: 'worker', graphName: 'g', event: { type: 'losses', step: 41, objectives: {}, stepsPerSecond: 5, elapsedSeconds: 9 } });
+    expect(stillStopping.stopping).toBe(true);
+    const stopped = reduceTraining(stillStopping, { type: 'worker', graphName: 'g', event: { type: 'state', state: { status: 'stopped', step: 41, totalSteps: 100 } } });
+    expect(stopped.stopping).toBe(false);
+    expect(reduce([{ type: 'stopping' }]).stopping).toBe(false);
+    expect(reduceTraining(stopping, { type: 'workerFailed', message: 'x' }).stopping).toBe(false);
+  });
+
   it('opens the panel on an error from the worker', () => {
     const failed = diagnostic('GC206', { step: 3, objective: 'elbo', value: Number.NaN });
     const view = reduce([{ type: 'worker', graphName: 'VAE', event: { type: 'error', message: failed.message, diagnostic: failed } }]);

@@ -41,6 +41,7 @@ export interface LoopOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const YIELD_EVERY_MS = 25;
 
 export async function runTraining(session: TrainingSession, options: LoopOptions): Promise<TrainingState> {
   const now = options.now ?? (() => performance.now());
@@ -55,7 +56,7 @@ export async function runTraining(session: TrainingSession, options: LoopOptions
   };
   await dispatch({ type: 'start', step: session.step, totalSteps: options.totalSteps });
   const started = now();
-  const firstStep = session.step;
+  let lastYield = started;
   let intervalStart = now();
   let intervalSteps = 0;
   let lastSave = { step: session.step, at: started };
@@ -106,8 +107,12 @@ export async function runTraining(session: TrainingSession, options: LoopOptions
       }
     }
     if ((options.evalEvery && session.step % options.evalEvery === 0) || atEnd) await options.onEvent({ type: 'checkpoint', step: session.step });
-    // Let timers and messages through now and then.
-    if ((session.step - firstStep) % 10 === 0) await sleep(0);
+    // Let timers and messages (a Stop, a Pause) through every 25 ms of steps: after each step when steps are slow,
+    // so a Stop waits for one step at most, and after many when they are fast, where a yield would cost more.
+    if (now() - lastYield >= YIELD_EVERY_MS) {
+      await sleep(0);
+      lastYield = now();
+    }
   }
   await dispatch({ type: 'finish' });
   return state;

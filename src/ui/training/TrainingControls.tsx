@@ -9,6 +9,7 @@ export function TrainingControls() {
   const stored = useTraining((s) => s.stored);
   const backend = useTraining((s) => s.backend);
   const panelOpen = useTraining((s) => s.panelOpen);
+  const stopping = useTraining((s) => s.stopping);
   const active = status === 'running' || status === 'paused';
   return (
     <div className="tool-group training-controls">
@@ -34,8 +35,8 @@ export function TrainingControls() {
               ▶ Resume
             </button>
           )}
-          <button type="button" className="tool" data-testid="train-stop" title="Stop training (a checkpoint is saved)" onClick={stopTraining}>
-            ■ Stop
+          <button type="button" className="tool" data-testid="train-stop" title="Stop training (a checkpoint is saved)" onClick={stopTraining} disabled={stopping}>
+            {stopping ? 'Stopping…' : '■ Stop'}
           </button>
         </>
       )}

@@ -5,7 +5,7 @@
  * load weights (GenComposer's model.json and weights.bin, or PyTorch's
  * safetensors).
  */
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { compile } from '../../core/compiler/program.ts';
 import { BACKEND_CHOICE_LABELS } from '../../worker/backend-choice.ts';
 import { hasAdversarialBalance } from '../../worker/preview-plan.ts';
@@ -31,15 +31,36 @@ function useDebounced(fn: (value: number) => void, ms: number): (value: number) 
   };
 }
 
+/**
+ * The run's elapsed seconds: the worker's last report, and while it runs the
+ * time since then, ticking each second (a report comes every few steps, which
+ * on a slow backend is many seconds apart).
+ */
+function useTickingElapsed(reported: number, running: boolean): number {
+  const [, tick] = useState(0);
+  const since = useRef({ reported, at: performance.now() });
+  if (since.current.reported !== reported) since.current = { reported, at: performance.now() };
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(timer);
+  }, [running]);
+  return running && reported > 0 ? reported + (performance.now() - since.current.at) / 1000 : reported;
+}
+
 function Progress() {
   const state = useTraining((s) => s.state);
   const speed = useTraining((s) => s.speed);
-  const elapsed = useTraining((s) => s.elapsedSeconds);
+  const stopping = useTraining((s) => s.stopping);
+  const elapsed = useTickingElapsed(
+    useTraining((s) => s.elapsedSeconds),
+    state.status === 'running',
+  );
   const progress = progressOf(state, speed);
   return (
     <div className="train-progress-box">
-      <div className="train-status" data-testid="train-status" data-status={state.status} data-step={progress?.step ?? 0}>
-        {STATUS_TEXT[state.status]}
+      <div className="train-status" data-testid="train-status" data-status={state.status} data-step={progress?.step ?? 0} data-stopping={stopping || undefined}>
+        {stopping ? 'Stopping…' : STATUS_TEXT[state.status]}
         {elapsed > 0 ? <span className="train-elapsed"> · {formatDuration(elapsed)} elapsed</span> : null}
       </div>
       <div className="train-progress" role="progressbar" aria-valuemin={0} aria-valuemax={progress?.totalSteps ?? 0} aria-valuenow={progress?.step ?? 0} data-testid="train-progress">

@@ -94,7 +94,10 @@ export function startTraining(options: { resume: boolean }): void {
 
 export const pauseTraining = () => send({ type: 'pause' });
 export const resumeTraining = () => send({ type: 'resume' });
-export const stopTraining = () => send({ type: 'stop' });
+export function stopTraining(): void {
+  dispatchTraining({ type: 'stopping' });
+  send({ type: 'stop' });
+}
 export const requestWeights = () => send({ type: 'requestCheckpoint' });
 /** Testing the fallback: loses the WebGPU device as a crash would. */
 export const loseDevice = () => send({ type: 'loseDevice' });

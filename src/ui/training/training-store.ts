@@ -40,6 +40,8 @@ export interface TrainingView {
   stored: CheckpointInfo | undefined;
   error: { message: string; code?: string; nodes: string[] } | undefined;
   notice: string | undefined;
+  /** Stop was pressed and the run has not stopped yet (the worker ends it after the step it is in). */
+  stopping: boolean;
 }
 
 export const initialTrainingView: TrainingView = {
@@ -56,6 +58,7 @@ export const initialTrainingView: TrainingView = {
   stored: undefined,
   error: undefined,
   notice: undefined,
+  stopping: false,
 };
 
 /** Whether a run holds the worker (training or paused): the graph must not change under it. */
@@ -96,7 +99,7 @@ export function reduceTrainingEvent(view: TrainingView, event: WorkerEvent, grap
     case 'state': {
       // A new run (not a resume after a pause) clears the last run's error.
       const starting = event.state.status === 'running' && !isActive(view.state);
-      return { ...view, state: event.state, ...(starting ? { error: undefined, notice: undefined } : {}) };
+      return { ...view, state: event.state, stopping: view.stopping && isActive(event.state), ...(starting ? { error: undefined, notice: undefined } : {}) };
     }
     case 'losses': {
       const state = view.state.status === 'running' ? { ...view.state, step: event.step, stepsPerSecond: event.stepsPerSecond } : view.state;
@@ -165,7 +168,9 @@ export type TrainingAction =
   | { type: 'backendChoice'; choice: BackendChoiceSetting }
   | { type: 'temperature'; temperature: number }
   /** Labels chosen in a conditioned sampler's class picker (sent to the worker, which redraws that grid). */
-  | { type: 'condition'; sampler: string; choice: ConditionChoice };
+  | { type: 'condition'; sampler: string; choice: ConditionChoice }
+  /** Stop was pressed: shown as stopping at once, until the worker says the run stopped. */
+  | { type: 'stopping' };
 
 export function reduceTraining(store: TrainingStore, action: TrainingAction): TrainingStore {
   switch (action.type) {
@@ -181,7 +186,7 @@ export function reduceTraining(store: TrainingStore, action: TrainingAction): Tr
       return { ...store, error: { message: action.message, nodes: [] }, panelOpen: true };
     case 'workerFailed': {
       const { state } = store;
-      return { ...store, error: { message: action.message, nodes: [] }, state: isActive(state) ? { status: 'stopped', step: state.step, totalSteps: state.totalSteps } : state };
+      return { ...store, error: { message: action.message, nodes: [] }, stopping: false, state: isActive(state) ? { status: 'stopped', step: state.step, totalSteps: state.totalSteps } : state };
     }
     // A run's own checkpoints and graph are the ones that count while it holds the worker.
     case 'storedFound':
@@ -198,6 +203,8 @@ export function reduceTraining(store: TrainingStore, action: TrainingAction): Tr
       return { ...store, temperature: action.temperature };
     case 'condition':
       return { ...store, requestedConditions: { ...store.requestedConditions, [action.sampler]: action.choice } };
+    case 'stopping':
+      return isActive(store.state) ? { ...store, stopping: true } : store;
   }
 }
 
