@@ -161,6 +161,14 @@ describe.skipIf(!canRunBrowser)('training in the browser', () => {
     expect(await page.getByTestId('train-checkpoint').textContent()).toContain('step 30');
     await fit(page);
     await screenshot(page, 'training-vae-30-steps');
+    // The panel takes the inspector's place: the canvas keeps at least half the window, and the tabs switch back.
+    expect((await page.getByTestId('canvas').boundingBox())!.width).toBeGreaterThanOrEqual(1400 / 2);
+    expect(await page.getByTestId('inspector').isVisible()).toBe(false);
+    await page.getByTestId('dock-tab-inspector').click();
+    await page.getByTestId('training-panel').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('inspector').isVisible()).toBe(true);
+    await page.getByTestId('dock-tab-training').click();
+    await page.getByTestId('training-panel').waitFor();
 
     const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
     const max = longTasks.length ? Math.max(...longTasks) : 0;

@@ -17,6 +17,8 @@ import { DocumentPanel } from './DocumentPanel.tsx';
 import { CheckField, IntListField, NumberField, SelectField, TextField } from './fields.tsx';
 import { humanize, paramHint, paramIssue, shownParams } from './param-values.ts';
 import { UserFileField } from './UserFileField.tsx';
+import { DockTabs } from '../training/DockTabs.tsx';
+import { useTraining } from '../training/training-store.ts';
 
 const described = new Map<NodeDefinition, ParamDescription[]>();
 function paramsOf(def: NodeDefinition): ParamDescription[] {
@@ -336,8 +338,11 @@ function ModuleBodyPanel({ moduleId }: { moduleId: string }) {
 export function Inspector() {
   const selection = useEditor((s) => s.selection);
   const scope = useEditor((s) => s.scope);
+  // Once a run has something to show, the dock's tabs lead back to its charts (the panel, when open, has its own).
+  const showTabs = useTraining((s) => !s.panelOpen && (s.state.status !== 'idle' || s.losses.steps.length > 0));
   return (
     <aside className="inspector" aria-label="Inspector" data-testid="inspector">
+      {showTabs ? <DockTabs active="inspector" /> : null}
       {selection.length === 1 ? (
         <NodePanel nodeId={selection[0]!} />
       ) : selection.length > 1 ? (

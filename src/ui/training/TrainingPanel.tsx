@@ -12,6 +12,7 @@ import { hasAdversarialBalance } from '../../worker/preview-plan.ts';
 import { BACKEND_CHOICES, type BackendChoiceSetting } from '../../worker/protocol.ts';
 import { wasmThreadsNote } from '../../worker/wasm-threads.ts';
 import { getEditor, useEditor } from '../store/editor-store.ts';
+import { DockTabs } from './DockTabs.tsx';
 import { LossChart } from './LossChart.tsx';
 import './training.css';
 import { ImagePreviewView, TextPreviewView } from './PreviewView.tsx';
@@ -237,10 +238,7 @@ export function TrainingPanel() {
   return (
     <aside className="training-panel" data-testid="training-panel" aria-label="Training">
       <header className="training-panel-head">
-        <h3>Training</h3>
-        <button type="button" className="tool" aria-label="Close the training panel" onClick={() => dispatchTraining({ type: 'panel', open: false })}>
-          ×
-        </button>
+        <DockTabs active="training" />
       </header>
       <Progress />
       <StepsField />
