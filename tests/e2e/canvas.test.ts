@@ -190,6 +190,42 @@ describe.skipIf(!canRunBrowser)('the canvas editor', () => {
     expect(await page.getByTestId('quick-add').count()).toBe(0);
   });
 
+  it('drops a wire on the empty canvas: a search of the kinds that take it, and the node added there, wired, in one undo step', async () => {
+    const before = await doc(page);
+    const from = await centre(page, 'port-decoder-out-x');
+    // A spot of bare canvas, 60 px from anything (or the wire would snap to a port near it).
+    const drop = await page.evaluate(() => {
+      const rect = document.querySelector('[data-testid="canvas"]')!.getBoundingClientRect();
+      const bare = (x: number, y: number) => [-60, 0, 60].every((dx) => [-60, 0, 60].every((dy) => document.elementFromPoint(x + dx, y + dy)?.classList.contains('react-flow__pane')));
+      for (let fy = 0.15; fy < 0.85; fy += 0.05) for (let fx = 0.15; fx < 0.85; fx += 0.05) if (bare(rect.left + rect.width * fx, rect.top + rect.height * fy)) return { x: rect.left + rect.width * fx, y: rect.top + rect.height * fy };
+      throw new Error('no bare spot on the canvas');
+    });
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    await page.mouse.move((from.x + drop.x) / 2, (from.y + drop.y) / 2, { steps: 5 });
+    await page.mouse.move(drop.x, drop.y, { steps: 5 });
+    await page.mouse.up();
+    await page.getByTestId('quick-add').waitFor();
+    expect(await page.getByTestId('quick-add-hint').textContent()).toBe('Wire to decoder.x (tensor)');
+    const options = page.getByTestId('quick-add').locator('li[role="option"]');
+    // A tensor output: kinds with no tensor input (a Data node, a noise schedule) are not offered.
+    await page.getByTestId('quick-add-search').fill('noise schedule');
+    const titles = await options.locator('span:first-child').allTextContents();
+    expect(titles).not.toContain('Noise schedule');
+    expect(titles.length).toBeGreaterThan(0);
+    await page.getByTestId('quick-add-search').fill('layer norm');
+    expect(await options.count()).toBeGreaterThan(0);
+    await page.keyboard.press('Enter');
+    await poll(async () => (await doc(page)).nodes.length).toBe(before.nodes.length + 1);
+    const after = await doc(page);
+    const added = after.nodes.find((n) => !before.nodes.some((m) => m.id === n.id))!;
+    expect(added.kind).toBe('LayerNorm');
+    expect(after.edges.filter((e) => e.target.node === added.id).map((e) => `${e.source.node}.${e.source.port}`)).toEqual(['decoder.x']);
+    await page.keyboard.press('Control+z');
+    await poll(async () => (await doc(page)).nodes.length).toBe(before.nodes.length);
+    expect((await doc(page)).edges.length).toBe(before.edges.length);
+  });
+
   it('opens a block into its primitives, and undo brings the block back', async () => {
     await page.getByTestId('node-encoder').dblclick({ position: { x: 30, y: 10 } });
     await page.getByTestId('expand-dialog').waitFor();

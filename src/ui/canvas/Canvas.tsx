@@ -30,7 +30,7 @@ import { checkConnection, typeVerdict } from './connection-check.ts';
 import { ExpandDialog } from './ExpandDialog.tsx';
 import { NODE_TYPES } from './GraphNode.tsx';
 import { QuickAdd } from './QuickAdd.tsx';
-import { dragStopToRecipe, toConnection, toFlowEdges, toFlowNodes, toNodeViews, type FlowEdge, type FlowNode } from './to-flow.ts';
+import { dragStopToRecipe, infosOf, levelOf, portForWire, portOfHandle, portsOfNode, toConnection, toFlowEdges, toFlowNodes, toNodeViews, type FlowEdge, type FlowNode, type LooseWire } from './to-flow.ts';
 
 const REFUSAL_MS = 3500;
 const NO_EDGES: FlowEdge[] = [];
@@ -57,6 +57,17 @@ function adoptEdges(next: FlowEdge[], previous: FlowEdge[]): FlowEdge[] {
     const old = before.get(edge.id);
     return old && JSON.stringify(old) === JSON.stringify(edge) ? old : edge;
   });
+}
+
+/** The port a wire was dragged from, with its type; undefined if it cannot be found. */
+function looseWire(node: string, handle: string | null | undefined, side: 'in' | 'out'): LooseWire | undefined {
+  const port = portOfHandle(handle);
+  const { document: doc, analysis, scope } = getEditor();
+  const graphNode = levelOf(doc, scope).nodes.find((n) => n.id === node);
+  if (port === undefined || !graphNode) return undefined;
+  const ports = portsOfNode(doc, graphNode, infosOf(analysis, scope)?.get(node));
+  const type = (side === 'out' ? ports.outputs : ports.inputs).find((p) => p.name === port)?.type;
+  return type ? { node, port, side, type } : undefined;
 }
 
 function clientPoint(event: MouseEvent | TouchEvent): { x: number; y: number } {
@@ -207,7 +218,19 @@ export function Canvas() {
       const verdict = c ? typeVerdict(doc, a, level, c) : { ok: false as const, reason: 'Connect an output to an input.' };
       reason = verdict.ok ? undefined : verdict.reason;
     }
-    if (reason !== undefined) showRefusal(event, reason);
+    if (reason !== undefined) {
+      showRefusal(event, reason);
+      return;
+    }
+    // Dropped on the empty canvas: a search for a node to wire it to, there.
+    const target = event.target as Element | null;
+    const onEmptyCanvas = Boolean(target?.closest?.('.react-flow')) && !target?.closest?.('.react-flow__node, .react-flow__controls, .react-flow__minimap');
+    if (!state.isValid && !state.toHandle && state.fromHandle && onEmptyCanvas) {
+      const wire = looseWire(state.fromHandle.nodeId, state.fromHandle.id, state.fromHandle.type === 'source' ? 'out' : 'in');
+      const rect = wrapper.current?.getBoundingClientRect();
+      const p = clientPoint(event);
+      if (wire && rect) setQuickAdd({ x: p.x - rect.left, y: p.y - rect.top, client: p, wire });
+    }
   }, []);
 
   // Dragging an end of an edge to another port moves the edge, checked like a new connection.
@@ -234,7 +257,11 @@ export function Canvas() {
   }, []);
 
   // Adding nodes: drop from the palette, or double-click the empty canvas for a search box.
-  const [quickAdd, setQuickAdd] = useState<{ x: number; y: number; client: { x: number; y: number } } | null>(null);
+  const [quickAdd, setQuickAdd] = useState<{ x: number; y: number; client: { x: number; y: number }; wire?: LooseWire } | null>(null);
+  const wireAccepts = useMemo(() => {
+    const wire = quickAdd?.wire;
+    return wire ? (item: CatalogItem) => portForWire(getEditor().document, item, wire) !== undefined : undefined;
+  }, [quickAdd]);
   const [expanding, setExpanding] = useState<string | null>(null);
 
   const onDragOver = useCallback((event: DragEvent) => {
@@ -343,10 +370,11 @@ export function Canvas() {
           y={quickAdd.y}
           bounds={{ width: wrapper.current?.clientWidth ?? 800, height: wrapper.current?.clientHeight ?? 600 }}
           onPick={(item) => {
-            commands.add(item, quickAdd.client);
+            commands.add(item, quickAdd.client, quickAdd.wire);
             setQuickAdd(null);
           }}
           onClose={() => setQuickAdd(null)}
+          {...(wireAccepts ? { accepts: wireAccepts, hint: `Wire to ${quickAdd.wire!.node}.${quickAdd.wire!.port} (${quickAdd.wire!.type})` } : {})}
         />
       ) : null}
       {expanding ? <ExpandDialog nodeId={expanding} onClose={() => setExpanding(null)} /> : null}

@@ -1,4 +1,8 @@
-/** A search box at the cursor to add a node there (double-click on the canvas). */
+/**
+ * A search box at the cursor to add a node there: double-click on the canvas,
+ * or drop a wire on it (then only kinds with a port of the wire's type are
+ * listed, and the new node is wired to it).
+ */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { CATEGORY_TITLES } from '../../core/nodes/types.ts';
 import { catalogItems, searchCatalog, type CatalogItem } from '../palette/catalog.ts';
@@ -15,19 +19,25 @@ export function QuickAdd({
   bounds,
   onPick,
   onClose,
+  accepts,
+  hint,
 }: {
   x: number;
   y: number;
   bounds: { width: number; height: number };
   onPick: (item: CatalogItem) => void;
   onClose: () => void;
+  /** Only kinds this accepts are listed (a dropped wire's type). */
+  accepts?: (item: CatalogItem) => boolean;
+  /** Said above the box, e.g. what the new node will be wired to. */
+  hint?: string;
 }) {
   const document = useEditor((s) => s.document);
   const scope = useEditor((s) => s.scope);
   const [query, setQuery] = useState('');
   const [active, setActive] = useState(0);
   const input = useRef<HTMLInputElement>(null);
-  const items = useMemo(() => catalogItems(document, scope), [document, scope]);
+  const items = useMemo(() => catalogItems(document, scope).filter((item) => accepts?.(item) ?? true), [document, scope, accepts]);
   const found = useMemo(() => searchCatalog(items, query).slice(0, SHOWN), [items, query]);
 
   useEffect(() => input.current?.focus(), []);
@@ -40,6 +50,11 @@ export function QuickAdd({
       style={{ left: Math.max(8, Math.min(x, bounds.width - BOX.width - 8)), top: Math.max(8, y + BOX.height > bounds.height ? y - BOX.height : y) }}
       onDoubleClick={(e) => e.stopPropagation()}
     >
+      {hint ? (
+        <p className="quick-add-hint" data-testid="quick-add-hint">
+          {hint}
+        </p>
+      ) : null}
       <input
         ref={input}
         value={query}

@@ -5,14 +5,14 @@
 import { useReactFlow } from '@xyflow/react';
 import { useMemo } from 'react';
 import { own } from '../../core/base/names.ts';
-import { addNode, disconnect, expandBlock, groupIntoModule, moveNodes, removeNodes, ungroup } from '../../core/edits/recipes.ts';
+import { addNode, connect, disconnect, expandBlock, groupIntoModule, moveNodes, removeNodes, ungroup } from '../../core/edits/recipes.ts';
 import { getNodeDefinition } from '../../core/nodes/registry.ts';
 import type { Shape } from '../../core/base/shape.ts';
 import { notify } from '../notices.ts';
 import { getEditor } from '../store/editor-store.ts';
 import { copyFragment, pasteFragment, type Fragment } from './clipboard.ts';
 import type { LayoutNode } from './layout.ts';
-import { infosOf, levelOf, portOfHandle, type FlowEdge, type FlowNode } from './to-flow.ts';
+import { infosOf, levelOf, portForWire, portOfHandle, type FlowEdge, type FlowNode, type LooseWire } from './to-flow.ts';
 
 /** The last copied nodes; kept in memory for this tab. */
 let clipboard: Fragment | undefined;
@@ -39,6 +39,40 @@ function uniqueModuleName(names: Set<string>): string {
   }
 }
 
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The boxes the level's nodes take on the canvas (a node not measured yet counts as a typical one). */
+function occupied(nodes: readonly FlowNode[]): Box[] {
+  return nodes.map((n) => ({ x: n.position.x, y: n.position.y, width: n.measured?.width ?? 200, height: n.measured?.height ?? 110 }));
+}
+
+const NEW_NODE = { width: 200, height: 110 };
+const GAP = 20;
+
+/** `wanted`, or the nearest spot on rings around it where a new node overlaps none of `taken` (with a gap). */
+export function freeSpot(wanted: { x: number; y: number }, taken: readonly Box[]): { x: number; y: number } {
+  const clear = (p: { x: number; y: number }) =>
+    taken.every((b) => p.x + NEW_NODE.width + GAP <= b.x || b.x + b.width + GAP <= p.x || p.y + NEW_NODE.height + GAP <= b.y || b.y + b.height + GAP <= p.y);
+  if (clear(wanted)) return wanted;
+  const step = 30;
+  for (let ring = 1; ring <= 40; ring++) {
+    const candidates: { x: number; y: number }[] = [];
+    for (let i = -ring; i <= ring; i++) {
+      candidates.push({ x: wanted.x + i * step, y: wanted.y + ring * step }, { x: wanted.x + i * step, y: wanted.y - ring * step });
+      candidates.push({ x: wanted.x + ring * step, y: wanted.y + i * step }, { x: wanted.x - ring * step, y: wanted.y + i * step });
+    }
+    candidates.sort((a, b) => Math.hypot(a.x - wanted.x, a.y - wanted.y) - Math.hypot(b.x - wanted.x, b.y - wanted.y));
+    const found = candidates.find(clear);
+    if (found) return found;
+  }
+  return wanted;
+}
+
 export function useCanvasCommands() {
   const rf = useReactFlow<FlowNode, FlowEdge>();
   return useMemo(() => {
@@ -58,15 +92,24 @@ export function useCanvasCommands() {
       undo: () => getEditor().undo(),
       redo: () => getEditor().redo(),
 
-      /** Adds a node at a point on the screen (default: the canvas centre). */
-      add(item: AddItem, client?: { x: number; y: number }) {
+      /**
+       * Adds a node at a point on the screen (default: the canvas centre), moved to the nearest free spot so it
+       * covers no other node; with a loose wire, connected to it in the same undo step.
+       */
+      add(item: AddItem, client?: { x: number; y: number }, wire?: LooseWire) {
         const at = flowPoint(client ?? centre());
-        const { scope } = getEditor();
+        const { scope, document } = getEditor();
         const def = getNodeDefinition(item.kind);
-        const id = getEditor().edit(
-          addNode({ kind: item.kind, params: item.params ?? {}, position: { x: Math.round(at.x - NODE_OFFSET.x), y: Math.round(at.y - NODE_OFFSET.y) } }, scope),
-          `Add ${def?.title ?? item.kind}`,
-        );
+        const position = freeSpot({ x: Math.round(at.x - NODE_OFFSET.x), y: Math.round(at.y - NODE_OFFSET.y) }, occupied(rf.getNodes()));
+        const port = wire ? portForWire(document, item, wire) : undefined;
+        const id = getEditor().edit((draft) => {
+          const added = addNode({ kind: item.kind, params: item.params ?? {}, position }, scope)(draft);
+          if (wire && port !== undefined) {
+            const ends = { ours: { node: added, port }, theirs: { node: wire.node, port: wire.port } };
+            connect(wire.side === 'out' ? { source: ends.theirs, target: ends.ours } : { source: ends.ours, target: ends.theirs }, scope)(draft);
+          }
+          return added;
+        }, `Add ${def?.title ?? item.kind}`);
         if (id !== undefined) getEditor().select([id]);
         return id;
       },

@@ -119,6 +119,28 @@ export function portsOfNode(doc: GraphDocument, node: GraphNode, info: NodeInfo 
   return defaults.success ? portsOf(def, defaults.data) : { inputs: [], outputs: [] };
 }
 
+/** A loose end of a wire dropped on the empty canvas: the port it came from. */
+export interface LooseWire {
+  node: string;
+  port: string;
+  /** The side of that port: from an output, the new node takes it in; from an input, the new node feeds it. */
+  side: 'in' | 'out';
+  type: PortType;
+}
+
+/**
+ * The port of a new node of this kind (with these params) that takes the
+ * loose wire: its first input of the wire's type for a wire from an output,
+ * its first output of that type for a wire from an input; required inputs
+ * before optional ones. Undefined when the kind has none.
+ */
+export function portForWire(doc: GraphDocument, item: { kind: string; params?: Record<string, unknown> }, wire: LooseWire): string | undefined {
+  const ports = portsOfNode(doc, { id: '', kind: item.kind, params: item.params ?? {}, position: { x: 0, y: 0 } } as GraphNode, undefined);
+  if (wire.side === 'in') return ports.outputs.find((p) => p.type === wire.type)?.name;
+  const fitting = ports.inputs.filter((p) => p.type === wire.type);
+  return (fitting.find((p) => !p.optional) ?? fitting[0])?.name;
+}
+
 /** Instances of each module over the whole document. */
 export function instanceCounts(doc: GraphDocument): Map<string, number> {
   const counts = new Map<string, number>();
