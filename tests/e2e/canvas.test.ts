@@ -226,6 +226,39 @@ describe.skipIf(!canRunBrowser)('the canvas editor', () => {
     expect((await doc(page)).edges.length).toBe(before.edges.length);
   });
 
+  it('adds a node from the palette by keyboard: search, arrow down, Enter', async () => {
+    const before = (await doc(page)).nodes.length;
+    await page.getByTestId('palette-search').click();
+    await page.keyboard.type('group norm');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('palette-item-GroupNorm');
+    await page.keyboard.press('Enter');
+    await poll(async () => (await doc(page)).nodes.length).toBe(before + 1);
+    expect((await doc(page)).nodes.at(-1)!.kind).toBe('GroupNorm');
+    // Arrows move between kinds; Enter adds the one focused.
+    await page.getByTestId('palette-search').fill('');
+    await page.getByTestId('palette-search').press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    const second = await page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+    expect(second).toMatch(/^palette-item-/);
+    await page.keyboard.press('Control+z');
+    await poll(async () => (await doc(page)).nodes.length).toBe(before);
+  });
+
+  it('holds the keyboard inside the gallery while it is open, and gives focus back when it closes', async () => {
+    await page.getByTestId('toolbar-gallery').click();
+    await page.getByTestId('gallery').waitFor();
+    const inside = () => page.evaluate(() => Boolean(document.querySelector('[data-testid="gallery"]')?.contains(document.activeElement)));
+    expect(await inside()).toBe(true);
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press(i % 3 === 2 ? 'Shift+Tab' : 'Tab');
+      expect(await inside()).toBe(true);
+    }
+    await page.keyboard.press('Escape');
+    await page.getByTestId('gallery').waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('toolbar-gallery');
+  });
+
   it('opens a block into its primitives, and undo brings the block back', async () => {
     await page.getByTestId('node-encoder').dblclick({ position: { x: 30, y: 10 } });
     await page.getByTestId('expand-dialog').waitFor();

@@ -1,4 +1,5 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
+import { useFocusTrap } from '../focus-trap.ts';
 import { emptyDocument } from '../../core/graph/schema.ts';
 import { notify } from '../notices.ts';
 import { renderGraphPicture } from '../sharing/graph-picture.ts';
@@ -41,6 +42,8 @@ function PresetCard({ preset, onOpen }: { preset: Preset; onOpen: () => void }) 
 
 /** Presets to start from: each opens as an editable graph. */
 export function Gallery({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const dialog = useRef<HTMLDivElement>(null);
+  useFocusTrap(dialog, open);
   useEffect(() => {
     if (!open) return;
     const onKey = (e: KeyboardEvent) => {
@@ -64,7 +67,7 @@ export function Gallery({ open, onClose }: { open: boolean; onClose: () => void 
 
   return (
     <div className="gallery-backdrop" onClick={(e) => e.target === e.currentTarget && onClose()}>
-      <div className="gallery" role="dialog" aria-modal="true" aria-labelledby="gallery-title" data-testid="gallery">
+      <div className="gallery" role="dialog" aria-modal="true" aria-labelledby="gallery-title" data-testid="gallery" ref={dialog} tabIndex={-1}>
         <header className="gallery-header">
           <div>
             <h2 id="gallery-title">Start from a model</h2>
