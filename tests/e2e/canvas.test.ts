@@ -245,6 +245,48 @@ describe.skipIf(!canRunBrowser)('the canvas editor', () => {
     await poll(async () => (await doc(page)).nodes.length).toBe(before);
   });
 
+  it('offers a context menu on a node, an edge and the empty canvas', async () => {
+    const before = await doc(page);
+    // A node: its commands; Duplicate adds a copy.
+    await page.getByTestId('node-decoder').click({ button: 'right', position: { x: 30, y: 10 } });
+    const menu = page.getByTestId('context-menu');
+    await menu.waitFor();
+    expect(await menu.getByRole('menuitem').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('Duplicate'), expect.stringContaining('Delete')]));
+    await page.getByTestId('menu-duplicate').click();
+    await poll(async () => (await doc(page)).nodes.length).toBe(before.nodes.length + 1);
+    expect(await menu.count()).toBe(0);
+    await page.keyboard.press('Control+z');
+    await poll(async () => (await doc(page)).nodes.length).toBe(before.nodes.length);
+    // An edge: Delete edge removes it.
+    const edge = page.locator('.react-flow__edge').first();
+    // The middle of the wire, on the screen.
+    const middle = await edge.locator('.react-flow__edge-path').evaluate((el) => {
+      const path = el as SVGPathElement;
+      const p = path.getPointAtLength(path.getTotalLength() / 2);
+      const m = path.getScreenCTM()!;
+      return { x: m.a * p.x + m.c * p.y + m.e, y: m.b * p.x + m.d * p.y + m.f };
+    });
+    await page.mouse.click(middle.x, middle.y, { button: 'right' });
+    await menu.waitFor();
+    await page.getByTestId('menu-delete-edge').click();
+    // The wire under the pointer goes (where wires cross, it may be another than the one aimed at).
+    await poll(async () => (await doc(page)).edges.length).toBe(before.edges.length - 1);
+    await page.keyboard.press('Control+z');
+    await poll(async () => (await doc(page)).edges.length).toBe(before.edges.length);
+    // The canvas: Add node here opens the search there; Escape closes the menu by keyboard.
+    await clickCanvas(page);
+    const canvas = (await page.getByTestId('canvas').boundingBox())!;
+    await page.mouse.click(canvas.x + canvas.width * 0.06, canvas.y + canvas.height * 0.12, { button: 'right' });
+    await menu.waitFor();
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'detached' });
+    await page.mouse.click(canvas.x + canvas.width * 0.06, canvas.y + canvas.height * 0.12, { button: 'right' });
+    await page.getByTestId('menu-add-here').click();
+    await page.getByTestId('quick-add').waitFor();
+    await screenshot(page, 'canvas-context-menu-add-here');
+    await page.keyboard.press('Escape');
+  });
+
   it('holds the keyboard inside the gallery while it is open, and gives focus back when it closes', async () => {
     await page.getByTestId('toolbar-gallery').click();
     await page.getByTestId('gallery').waitFor();

@@ -29,6 +29,7 @@ import { pointer, useCanvasCommands } from './commands.ts';
 import { checkConnection, typeVerdict } from './connection-check.ts';
 import { ExpandDialog } from './ExpandDialog.tsx';
 import { NODE_TYPES } from './GraphNode.tsx';
+import { ContextMenu, type MenuItem } from './ContextMenu.tsx';
 import { QuickAdd } from './QuickAdd.tsx';
 import { dragStopToRecipe, infosOf, levelOf, portForWire, portOfHandle, portsOfNode, toConnection, toFlowEdges, toFlowNodes, toNodeViews, type FlowEdge, type FlowNode, type LooseWire } from './to-flow.ts';
 
@@ -296,6 +297,48 @@ export function Canvas() {
     setQuickAdd({ x: event.clientX - rect.left, y: event.clientY - rect.top, client: { x: event.clientX, y: event.clientY } });
   }, []);
 
+  // The context menu: what applies to the node, edge or spot of canvas that was right-clicked.
+  const [menu, setMenu] = useState<{ x: number; y: number; items: MenuItem[] } | null>(null);
+  const closeMenu = useCallback(() => setMenu(null), []);
+  const openMenu = (event: ReactMouseEvent | MouseEvent, items: MenuItem[]) => {
+    event.preventDefault();
+    const rect = wrapper.current!.getBoundingClientRect();
+    setQuickAdd(null);
+    setMenu({ x: event.clientX - rect.left, y: event.clientY - rect.top, items });
+  };
+
+  const onNodeContextMenu = (event: ReactMouseEvent, node: FlowNode) => {
+    if (!getEditor().selection.includes(node.id)) getEditor().select([node.id]);
+    const items: MenuItem[] = [];
+    if (node.data.module) items.push({ label: 'Open module', run: () => commands.openModule(node.data.module!.id), testId: 'open-module' });
+    else if (node.data.expandable) items.push({ label: 'Expand into primitives…', run: () => setExpanding(node.id), testId: 'expand' });
+    items.push(
+      { label: 'Duplicate', keys: 'Ctrl+D', run: commands.duplicate, testId: 'duplicate' },
+      { label: 'Group into module', keys: 'Ctrl+G', run: commands.group, disabled: !commands.canGroup(), testId: 'group' },
+    );
+    if (commands.canUngroup()) items.push({ label: 'Ungroup', keys: 'Ctrl+Shift+G', run: commands.ungroup, testId: 'ungroup' });
+    items.push({ label: 'Delete', keys: 'Del', run: commands.deleteSelection, testId: 'delete' });
+    openMenu(event, items);
+  };
+
+  const onEdgeContextMenu = (event: ReactMouseEvent, edge: FlowEdge) => {
+    getEditor().select([]);
+    getEditor().selectEdges([edge.id]);
+    openMenu(event, [{ label: 'Delete edge', keys: 'Del', run: commands.deleteSelection, testId: 'delete-edge' }]);
+  };
+
+  const onPaneContextMenu = (event: ReactMouseEvent | MouseEvent) => {
+    const client = { x: event.clientX, y: event.clientY };
+    const rect = wrapper.current!.getBoundingClientRect();
+    openMenu(event, [
+      { label: 'Add node here…', run: () => setQuickAdd({ x: client.x - rect.left, y: client.y - rect.top, client }), testId: 'add-here' },
+      { label: 'Paste here', keys: 'Ctrl+V', run: () => commands.paste(client), disabled: !commands.canPaste(), testId: 'paste' },
+      { label: 'Select all', keys: 'Ctrl+A', run: commands.selectAll, testId: 'select-all' },
+      { label: 'Lay out', keys: 'Shift+L', run: () => void commands.layout(), testId: 'layout' },
+      { label: 'Fit the view', keys: 'F', run: commands.fit, testId: 'fit' },
+    ]);
+  };
+
   const onNodeDoubleClick = useCallback((_event: ReactMouseEvent, node: FlowNode) => {
     if (node.data.module) getEditor().openScope(node.data.module.id);
     else if (node.data.expandable) setExpanding(node.id);
@@ -327,6 +370,9 @@ export function Canvas() {
         onReconnectEnd={onReconnectEnd}
         isValidConnection={isValidConnection}
         onNodeDoubleClick={onNodeDoubleClick}
+        onNodeContextMenu={onNodeContextMenu}
+        onEdgeContextMenu={onEdgeContextMenu}
+        onPaneContextMenu={onPaneContextMenu}
         onPaneClick={() => setQuickAdd(null)}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
@@ -377,6 +423,7 @@ export function Canvas() {
           {...(wireAccepts ? { accepts: wireAccepts, hint: `Wire to ${quickAdd.wire!.node}.${quickAdd.wire!.port} (${quickAdd.wire!.type})` } : {})}
         />
       ) : null}
+      {menu ? <ContextMenu x={menu.x} y={menu.y} bounds={{ width: wrapper.current?.clientWidth ?? 800, height: wrapper.current?.clientHeight ?? 600 }} items={menu.items} onClose={closeMenu} /> : null}
       {expanding ? <ExpandDialog nodeId={expanding} onClose={() => setExpanding(null)} /> : null}
     </div>
   );

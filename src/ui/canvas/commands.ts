@@ -131,6 +131,7 @@ export function useCanvasCommands() {
         return true;
       },
 
+      canPaste: () => clipboard !== undefined,
       paste(client?: { x: number; y: number }) {
         if (!clipboard) return;
         const { scope } = getEditor();
