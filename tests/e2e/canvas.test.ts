@@ -101,6 +101,15 @@ describe.skipIf(!canRunBrowser)('the canvas editor', () => {
     expect(edges.map((e) => `${e.source.node}.${e.source.port}`)).toEqual(['decoder.x']);
   });
 
+  it('says plainly which wire a new one into an occupied input replaced', async () => {
+    // dense.x holds decoder.x; mu is [B, 20] where x was [B, 784]: a Dense takes either.
+    await dragPort(page, 'port-encoder-out-mu', 'port-dense-in-x');
+    await page.getByTestId('notice').filter({ hasText: 'Replaced the wire decoder.x → dense.x' }).waitFor();
+    expect((await doc(page)).edges.filter((e) => e.target.node === 'dense').map((e) => `${e.source.node}.${e.source.port}`)).toEqual(['encoder.mu']);
+    await page.keyboard.press('Control+z');
+    await poll(async () => (await doc(page)).edges.filter((e) => e.target.node === 'dense').map((e) => `${e.source.node}.${e.source.port}`)).toEqual(['decoder.x']);
+  });
+
   it('refuses a connection of the wrong type, and one with a shape problem, saying why', async () => {
     const before = (await doc(page)).edges.length;
     await dragPort(page, 'port-kl-out-loss', 'port-dense-in-x');

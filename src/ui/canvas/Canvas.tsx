@@ -29,6 +29,7 @@ import { pointer, useCanvasCommands } from './commands.ts';
 import { checkConnection, typeVerdict } from './connection-check.ts';
 import { ExpandDialog } from './ExpandDialog.tsx';
 import { NODE_TYPES } from './GraphNode.tsx';
+import { notify } from '../notices.ts';
 import { ContextMenu, type MenuItem } from './ContextMenu.tsx';
 import { QuickAdd } from './QuickAdd.tsx';
 import { dragStopToRecipe, infosOf, levelOf, portForWire, portOfHandle, portsOfNode, toConnection, toFlowEdges, toFlowNodes, toNodeViews, type FlowEdge, type FlowNode, type LooseWire } from './to-flow.ts';
@@ -203,7 +204,12 @@ export function Canvas() {
       pendingRefusal.current = verdict.reason;
       return;
     }
+    // An input takes one wire: say plainly which one the new wire replaced.
+    const replaced = levelOf(doc, level).edges.find((e) => e.target.node === c.target.node && e.target.port === c.target.port);
     getEditor().edit(connect(c, level), 'Connect');
+    if (replaced && (replaced.source.node !== c.source.node || replaced.source.port !== c.source.port)) {
+      notify('info', `Replaced the wire ${replaced.source.node}.${replaced.source.port} → ${c.target.node}.${c.target.port}: an input takes one wire (Undo brings it back).`);
+    }
   }, []);
 
   const onConnectEnd: OnConnectEnd = useCallback((event, state: FinalConnectionState) => {
