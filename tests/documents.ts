@@ -11,7 +11,7 @@ export interface NodeSketch {
 export function makeDocument(nodes: NodeSketch[], edges: string[] = [], extra: Partial<GraphDocument> = {}): GraphDocument {
   return zGraphDocument.parse({
     format: 'gencomposer.graph',
-    version: 2,
+    version: 3,
     meta: { name: 'test' },
     nodes: nodes.map((n, i) => ({ id: n.id, kind: n.kind, params: n.params ?? {}, position: { x: i * 200, y: 0 } })),
     edges: edges.map((e, i) => {
@@ -38,6 +38,7 @@ export function lossInModule(): GraphDocument {
           id: 'head',
           name: 'Head',
           description: '',
+          frames: [],
           nodes: [
             { id: 'x', kind: 'ModuleInput', params: { name: 'x' }, position: { x: 0, y: 0 } },
             { id: 'dense', kind: 'Dense', params: { units: 2 }, position: { x: 200, y: 0 } },

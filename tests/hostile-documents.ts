@@ -20,7 +20,7 @@ export function moduleBomb(modules = 15, placements = 10): Record<string, unknow
   });
   return {
     format: 'gencomposer.graph',
-    version: 2,
+    version: 3,
     meta: { name: `module bomb ${modules} x ${placements}` },
     nodes: [
       { id: 'z', kind: 'Noise', params: { shape: [4] }, position: at },
@@ -46,7 +46,7 @@ export function userDataGraph(data: Record<string, unknown>): Record<string, unk
   const features = data.dataset === 'csv' ? Number(data.columns ?? 2) : Number(data.height ?? 28) * Number(data.width ?? 28) * Number(data.channels ?? 1);
   return {
     format: 'gencomposer.graph',
-    version: 2,
+    version: 3,
     meta: { name: `hostile ${String(data.dataset)}` },
     nodes: text
       ? [

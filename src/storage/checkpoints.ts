@@ -32,20 +32,24 @@ interface StoredWeights {
 
 /** A fingerprint of the model's document: positions, name, description and steps left out, and sampler params unless `samplerParams`. */
 function keyOf(document: GraphDocument, samplerParams: boolean): string {
-  const strip = <T extends { kind: string; position: unknown; params: unknown }>(node: T): T => ({
+  const strip = <T extends { kind: string; position: unknown; params: unknown; collapsed?: boolean }>({ collapsed: _drawn, ...node }: T): Omit<T, 'collapsed'> => ({
     ...node,
     position: { x: 0, y: 0 },
     // A sampler's params (count, temperature, guidance) choose how to sample, not what the weights are.
     params: samplerParams || getNodeDefinition(node.kind)?.phase !== 'sample' ? node.params : {},
   });
-  const model: GraphDocument = {
+  // In version 2's form: later versions add only how the graph is drawn (frames, compact cards), which the weights
+  // do not depend on, so checkpoints stored before keep their keys and framing a graph keeps its checkpoint.
+  const model = {
     ...document,
+    version: 2,
+    frames: undefined,
     meta: { ...document.meta, name: '', description: '' },
     nodes: document.nodes.map(strip),
-    modules: document.modules.map((m) => ({ ...m, nodes: m.nodes.map(strip) })),
+    modules: document.modules.map(({ frames: _frames, ...m }) => ({ ...m, nodes: m.nodes.map(strip) })),
     training: { ...document.training, steps: 1 },
   };
-  return graphFingerprint(saveDocument(model));
+  return graphFingerprint(saveDocument(model as unknown as GraphDocument));
 }
 
 /** The key a model's checkpoint is stored under. */

@@ -21,7 +21,7 @@ const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 function evilDocument(): string {
   return JSON.stringify({
     format: 'gencomposer.graph',
-    version: 2,
+    version: 3,
     meta: { name: `name ${EVIL}` },
     nodes: [
       { id: 'z', kind: 'Noise', label: `label ${EVIL}`, params: { shape: [4] }, position: { x: 0, y: 0 } },

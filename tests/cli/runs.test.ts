@@ -39,7 +39,7 @@ function fitGraph(name: string, learningRate: number): string {
   const path = join(dir, `${name}.json`);
   const document = {
     format: 'gencomposer.graph',
-    version: 2,
+    version: 3,
     meta: { name, family: 'custom' },
     nodes: [
       { id: 'data', kind: 'Data', params: { dataset: 'two-moons' }, position: { x: 0, y: 0 } },

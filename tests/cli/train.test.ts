@@ -81,7 +81,7 @@ describe('gencomposer train and sample', () => {
       inputGraph,
       JSON.stringify({
         format: 'gencomposer.graph',
-        version: 2,
+        version: 3,
         meta: { name: 'fed from code' },
         nodes: [
           { id: 'x', kind: 'Input', params: { shape: [2] }, position: { x: 0, y: 0 } },

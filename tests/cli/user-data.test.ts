@@ -16,7 +16,7 @@ function graph(file: string): string {
   const at = { x: 0, y: 0 };
   return JSON.stringify({
     format: 'gencomposer.graph',
-    version: 2,
+    version: 3,
     meta: { name: 'table autoencoder' },
     nodes: [
       { id: 'data', kind: 'Data', params: { dataset: 'csv', file, columns: 2 }, position: at },

@@ -480,7 +480,7 @@ describe('exportedDataFiles', () => {
   const doc = (nodes: { id: string; params: Record<string, unknown> }[], modules: { id: string; nodes: { id: string; params: Record<string, unknown> }[] }[] = []) =>
     zGraphDocument.parse({
       format: 'gencomposer.graph',
-      version: 2,
+      version: 3,
       meta: { name: 't' },
       nodes: nodes.map((n) => ({ ...n, kind: 'Data', position: { x: 0, y: 0 } })),
       edges: [],

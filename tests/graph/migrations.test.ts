@@ -38,6 +38,23 @@ describe('migrations', () => {
     });
   });
 
+  it('2 → 3: no frames on the graph or in its modules, every node drawn in full', () => {
+    const v2 = {
+      format: 'gencomposer.graph',
+      version: 2,
+      meta: { name: 'm', description: '', family: 'custom' },
+      nodes: [{ id: 'a', kind: 'Noise', params: {}, position: { x: 1, y: 2 } }],
+      edges: [],
+      modules: [{ id: 'body', name: 'Body', description: '', nodes: [], edges: [] }],
+      training: { batchSize: 8 },
+    };
+    const after = MIGRATIONS[1]!.up(structuredClone(v2));
+    expect(after).toEqual({ ...v2, version: 3, frames: [], modules: [{ ...v2.modules[0], frames: [] }] });
+    const loaded = loadValue(structuredClone(v2));
+    expect(loaded.ok && loaded.migratedFrom).toBe(2);
+    expect(loaded.ok && loaded.document.nodes[0]!.collapsed).toBeUndefined();
+  });
+
   it('does not mutate its input', () => {
     const input = structuredClone(v1);
     migrate(input, 1);

@@ -93,7 +93,7 @@ const validDocument = fc
     seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
   })
   .map(({ meta, nodes, edges, seed }) =>
-    zGraphDocument.parse({ format: 'gencomposer.graph', version: 2, meta, nodes, edges, training: { seed } }),
+    zGraphDocument.parse({ format: 'gencomposer.graph', version: 3, meta, nodes, edges, training: { seed } }),
   );
 
 describe('base64url', () => {
@@ -151,7 +151,7 @@ describe('links', () => {
     };
     const doc = zGraphDocument.parse({
       format: 'gencomposer.graph',
-      version: 2,
+      version: 3,
       meta: { name: 'big', description: noise(1) },
       nodes: [],
       edges: [],

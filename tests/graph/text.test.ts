@@ -44,7 +44,7 @@ describe('printable', () => {
     expect(diagnostic('GC101', { kind: 'K\x1b[2J\n\u202e' }).message).toBe('Unknown node kind "K\\x1b[2J\\n\\u202e".');
     const text = JSON.stringify({
       format: 'gencomposer.graph',
-      version: 2,
+      version: 3,
       meta: { name: 'm' },
       nodes: [{ id: 'q', kind: 'Q\r\n\x9b', params: { ['k\x1b']: 1 }, position: { x: 0, y: 0 } }],
       edges: [],

@@ -20,7 +20,7 @@ function wideModule(kind: string, params: Record<string, unknown>, count: number
   const tops = Array.from({ length: placements }, (_, i) => `p${i}`);
   return {
     format: 'gencomposer.graph',
-    version: 2,
+    version: 3,
     meta: { name: 'wide' },
     nodes: [{ id: 'z', kind: 'Noise', params: { shape: [8] }, position: at }, ...tops.map((id) => ({ id, kind: 'Module', params: { module: 'w' }, position: at }))],
     edges: tops.map((id, i) => ({ id: `t${i}`, source: { node: 'z', port: 'z' }, target: { node: id, port: 'x' } })),
@@ -100,7 +100,7 @@ describe('expansion size', () => {
   it('refuses blocks alone past the limit, with no module to name', () => {
     const at = { x: 0, y: 0 };
     const nodes = [{ id: 'z', kind: 'Noise', params: { shape: [8] }, position: at }, ...Array.from({ length: 4000 }, (_, i) => ({ id: `c${i}`, kind: 'CouplingLayer', params: { layers: 8 }, position: at }))];
-    const analysis = analyze(load({ format: 'gencomposer.graph', version: 2, meta: { name: 'blocks' }, nodes, edges: [] }));
+    const analysis = analyze(load({ format: 'gencomposer.graph', version: 3, meta: { name: 'blocks' }, nodes, edges: [] }));
     expect(analysis.diagnostics.map((d) => d.code)).toEqual(['GC115']);
     expect(analysis.diagnostics[0]!.message).toContain('its blocks expand into many layers');
   });

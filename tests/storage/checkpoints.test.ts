@@ -27,6 +27,18 @@ describe('checkpoints in IndexedDB', () => {
     expect(reloaded.ok && checkpointKey(reloaded.document)).toBe(key);
   });
 
+  it('keeps the keys of version 2 of the document, and how the graph is drawn (frames, compact cards) leaves them alone', () => {
+    const vae = preset('vae');
+    // The keys the app stored the VAE preset's checkpoints under before documents had frames (version 2).
+    expect(checkpointKeys(vae)).toEqual(['6b123f5f', 'e8ef9ee3']);
+    const drawn: GraphDocument = {
+      ...vae,
+      frames: [{ id: 'f', title: 'Encoder', color: 'blue', position: { x: 0, y: 0 }, size: { width: 300, height: 200 } }],
+      nodes: vae.nodes.map((n, i) => (i === 0 ? { ...n, collapsed: true } : n)),
+    };
+    expect(checkpointKeys(drawn)).toEqual(checkpointKeys(vae));
+  });
+
   it("keeps the key when a sampler's params change, and finds checkpoints stored under the key that held them", async () => {
     const vae = preset('vae');
     const key = checkpointKey(vae);

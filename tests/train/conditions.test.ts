@@ -251,6 +251,7 @@ function latentDiffusion(after: 'decoder' | 'fresh' | 'loss' | 'two-ends'): Grap
           id: 'dec',
           name: 'Decoder',
           description: '',
+          frames: [],
           nodes: [
             { id: 'z', kind: 'ModuleInput', params: { name: 'z', shape: [4] }, position: { x: 0, y: 0 } },
             { id: 'body', kind: 'Decoder', params: { hidden: [16], outputShape: [784] }, position: { x: 200, y: 0 } },
@@ -314,6 +315,7 @@ describe('samplers inside modules', () => {
             id: 'gen',
             name: 'Generator with its sampler',
             description: '',
+            frames: [],
             nodes: [node('noise', 'Noise', { shape: [4] }), node('fc', 'Dense', { units: 2 }), node('prior', 'PriorSampler', { count: 3 }), node('out', 'ModuleOutput', { name: 'x' })],
             edges: [wire('a', 'noise.z', 'fc.x'), wire('b', 'fc.y', 'out.x'), wire('c', 'noise.z', 'prior.latent'), wire('d', 'fc.y', 'prior.output')],
           },

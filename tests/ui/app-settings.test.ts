@@ -24,7 +24,7 @@ const { getEditor } = await import('../../src/ui/store/editor-store.ts');
 const { runSettings } = await import('../../src/ui/training/training-client.ts');
 
 const asking = (memoryBudgetMB: number) =>
-  zGraphDocument.parse({ format: 'gencomposer.graph', version: 2, meta: { name: 'asks' }, nodes: [], edges: [], training: { memoryBudgetMB } });
+  zGraphDocument.parse({ format: 'gencomposer.graph', version: 3, meta: { name: 'asks' }, nodes: [], edges: [], training: { memoryBudgetMB } });
 
 describe('memory limit setting', () => {
   beforeAll(() => getEditor().replaceDocument(asking(3000)));

@@ -7,7 +7,7 @@ import { PNG } from 'pngjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadText } from '../../src/core/graph/load.ts';
 import { saveDocument } from '../../src/core/graph/save.ts';
-import { emptyDocument, type GraphDocument } from '../../src/core/graph/schema.ts';
+import { emptyDocument, LATEST_VERSION, type GraphDocument } from '../../src/core/graph/schema.ts';
 import { embedGraphInPng, encodeLink, toBase64Url } from '../../src/core/graph/share.ts';
 import { deflateSync } from 'fflate';
 import { firstSentence, PRESETS } from '../../src/ui/gallery/presets.ts';
@@ -72,7 +72,7 @@ describe('opening files', () => {
     const v1 = { format: 'gencomposer.graph', version: 1, name: 'old', nodes: [{ id: 'z', type: 'Noise', params: {}, x: 0, y: 0 }], links: [] };
     await openGraphFile(file(JSON.stringify(v1), 'old.json'));
     expect(getEditor().document.meta.name).toBe('old');
-    expect(getEditor().document.version).toBe(2);
+    expect(getEditor().document.version).toBe(LATEST_VERSION);
     expect(lastNotice()?.text).toMatch(/upgraded from version 1/);
   });
 
@@ -159,7 +159,7 @@ describe('links in the address', () => {
     href = `http://127.0.0.1/#graph=v1.${toBase64Url(deflateSync(new TextEncoder().encode(JSON.stringify(v1))))}`;
     expect(openFromLocation()).toBe('opened');
     expect(getEditor().document.meta.name).toBe('linked v1');
-    expect(lastNotice()?.text).toBe('Opened “linked v1” from the link, upgraded from version 1 to version 2.');
+    expect(lastNotice()?.text).toBe(`Opened “linked v1” from the link, upgraded from version 1 to version ${LATEST_VERSION}.`);
     href = 'http://127.0.0.1/#graph=v1.broken!';
     expect(openFromLocation()).toBe('broken');
     expect(getEditor().document.meta.name).toBe('linked v1');
@@ -228,7 +228,7 @@ describe('autosave', () => {
   });
 
   it('ignores a corrupt stored value with a notice', async () => {
-    for (const value of [{ savedAt: 'x', document: { format: 'gencomposer.graph', version: 2, nodes: 7 } }, 'garbage', { other: 1 }]) {
+    for (const value of [{ savedAt: 'x', document: { format: 'gencomposer.graph', version: 3, nodes: 7 } }, 'garbage', { other: 1 }]) {
       stored.set('current', value);
       expect(await restoreAutosaved()).toBe(false);
       expect(lastNotice()?.kind).toBe('error');

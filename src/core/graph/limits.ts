@@ -9,6 +9,8 @@ export const LIMITS = {
   nodes: 5000,
   edges: 20000,
   modules: 200,
+  /** Frames in each level (the graph, a module body). */
+  frames: 500,
   idLength: 64,
   nameLength: 200,
   textLength: 20000,

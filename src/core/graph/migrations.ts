@@ -60,7 +60,26 @@ const v1ToV2: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1ToV2];
+/**
+ * Version 3 adds how a graph is drawn: frames (named, coloured areas of a
+ * level, `frames` on the graph and on each module) and compact cards
+ * (`collapsed` on a node). A version-2 graph has neither: no frames, every
+ * node drawn in full.
+ */
+const v2ToV3: Migration = {
+  to: 3,
+  description: 'frames on the graph and in modules; nodes may be drawn collapsed',
+  up(doc) {
+    return {
+      ...doc,
+      version: 3,
+      frames: [],
+      modules: mapList(doc.modules, (module) => (isObject(module) ? { ...module, frames: [] } : module)),
+    };
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1ToV2, v2ToV3];
 
 /** The first version ever written; MIGRATIONS starts from it. */
 export const FIRST_VERSION = 1;

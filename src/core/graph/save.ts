@@ -6,7 +6,7 @@ import type { GraphDocument } from './schema.ts';
 
 /** Keys that read best first; every other key follows in alphabetical order. */
 const LEADING_KEYS = [
-  'format', 'version', 'meta', 'nodes', 'edges', 'modules', 'training',
+  'format', 'version', 'meta', 'nodes', 'edges', 'modules', 'frames', 'training',
   'id', 'name', 'kind', 'label', 'description', 'family', 'source', 'target', 'node', 'port', 'x', 'y',
 ];
 const RANK = new Map(LEADING_KEYS.map((key, i) => [key, i]));

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { LIMITS } from './limits.ts';
 
 export const GRAPH_FORMAT = 'gencomposer.graph';
-export const LATEST_VERSION = 2;
+export const LATEST_VERSION = 3;
 
 /** Ids are plain words: safe in paths (`block/inner`), CLI output (`node.port`) and URLs. */
 export const zId = z
@@ -68,6 +68,24 @@ export const zNode = z.strictObject({
   label: zText(LIMITS.nameLength).optional(),
   params: zParams,
   position: z.strictObject({ x: zCoordinate, y: zCoordinate }),
+  /** Drawn as a compact card (its title and ports' dots); how it is drawn only. */
+  collapsed: z.boolean().optional(),
+});
+
+/** Colours a frame may have (the canvas draws each from its own palette). */
+export const FRAME_COLORS = ['slate', 'blue', 'green', 'amber', 'rose', 'violet'] as const;
+
+/**
+ * A frame: a named, coloured area of a level that people group nodes in (an
+ * encoder, a block); moving it moves the nodes inside it. How the graph is
+ * drawn only: training and exports never read it.
+ */
+export const zFrame = z.strictObject({
+  id: zId,
+  title: zText(LIMITS.nameLength),
+  color: z.enum(FRAME_COLORS).default('slate'),
+  position: z.strictObject({ x: zCoordinate, y: zCoordinate }),
+  size: z.strictObject({ width: z.number().min(40).max(1e6), height: z.number().min(40).max(1e6) }),
 });
 
 export const zEndpoint = z.strictObject({ node: zId, port: zId });
@@ -85,6 +103,7 @@ export const zModule = z.strictObject({
   description: zText(LIMITS.textLength).default(''),
   nodes: z.array(zNode).max(LIMITS.nodes),
   edges: z.array(zEdge).max(LIMITS.edges),
+  frames: z.array(zFrame).max(LIMITS.frames).default([]),
 });
 
 /**
@@ -164,6 +183,7 @@ export const zGraphDocument = z.strictObject({
   nodes: z.array(zNode).max(LIMITS.nodes),
   edges: z.array(zEdge).max(LIMITS.edges),
   modules: z.array(zModule).max(LIMITS.modules).default([]),
+  frames: z.array(zFrame).max(LIMITS.frames).default([]),
   training: zTraining.default(zTraining.parse({})),
 });
 
@@ -171,6 +191,8 @@ export type GraphDocument = z.infer<typeof zGraphDocument>;
 export type GraphNode = z.infer<typeof zNode>;
 export type GraphEdge = z.infer<typeof zEdge>;
 export type GraphModule = z.infer<typeof zModule>;
+export type GraphFrame = z.infer<typeof zFrame>;
+export type FrameColor = (typeof FRAME_COLORS)[number];
 export type ObjectiveSettings = z.infer<typeof zObjectiveSettings>;
 export type OptimizerSettings = z.infer<typeof zOptimizer>;
 export type Family = z.infer<typeof zFamily>;
