@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canRunBrowser, openBrowser, screenshot, startApp } from './harness.ts';
 
 interface Doc {
-  nodes: { id: string; kind: string; position: { x: number; y: number } }[];
+  nodes: { id: string; kind: string; position: { x: number; y: number }; collapsed?: boolean }[];
   edges: { id: string; source: { node: string; port: string }; target: { node: string; port: string } }[];
   modules: { id: string; nodes: { id: string }[] }[];
+  frames?: { id: string; title: string; color: string; position: { x: number; y: number }; size: { width: number; height: number } }[];
 }
 
 /** Waits for a value as the page settles; generous, since the machine may be busy. */
@@ -294,6 +295,52 @@ describe.skipIf(!canRunBrowser)('the canvas editor', () => {
     await page.getByTestId('quick-add').waitFor();
     await screenshot(page, 'canvas-context-menu-add-here');
     await page.keyboard.press('Escape');
+  });
+
+  it('frames nodes and collapses a node to a card; both are saved and come back after a reload', async () => {
+    // Frame the encoder, named as it is made.
+    await page.getByTestId('node-encoder').click({ button: 'right', position: { x: 30, y: 10 } });
+    await page.getByTestId('menu-frame').click();
+    const frameOf = async () => (await doc(page)).frames![0]!;
+    await poll(async () => (await doc(page)).frames?.length).toBe(1);
+    const { id } = await frameOf();
+    await page.getByTestId(`frame-rename-${id}`).fill('Encoder side');
+    await page.keyboard.press('Enter');
+    await poll(async () => (await frameOf()).title).toBe('Encoder side');
+    // Dragging its title moves it and the encoder inside it by the same offset, as one undo step.
+    const before = await doc(page);
+    const encoderAt = before.nodes.find((n) => n.id === 'encoder')!.position;
+    const title = (await page.getByTestId(`frame-title-${id}`).boundingBox())!;
+    await page.mouse.move(title.x + 20, title.y + title.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(title.x + 80, title.y + title.height / 2 + 50, { steps: 6 });
+    await page.mouse.up();
+    await poll(async () => (await frameOf()).position.x).not.toBe(before.frames![0]!.position.x);
+    const after = await doc(page);
+    const moved = { x: after.frames![0]!.position.x - before.frames![0]!.position.x, y: after.frames![0]!.position.y - before.frames![0]!.position.y };
+    const encoderNow = after.nodes.find((n) => n.id === 'encoder')!.position;
+    expect({ x: encoderNow.x - encoderAt.x, y: encoderNow.y - encoderAt.y }).toEqual(moved);
+    expect(moved.y).toBeGreaterThan(0);
+    // Its colour, from its context menu.
+    await page.getByTestId(`frame-title-${id}`).click({ button: 'right' });
+    await page.getByTestId('menu-frame-color-green').click();
+    await poll(async () => (await frameOf()).color).toBe('green');
+    // The decoder as a compact card.
+    const fullHeight = (await page.getByTestId('node-decoder').boundingBox())!.height;
+    await page.getByTestId('node-decoder').click({ button: 'right', position: { x: 30, y: 10 } });
+    await page.getByTestId('menu-collapse').click();
+    await poll(() => page.getByTestId('node-decoder').getAttribute('data-collapsed')).toBe('true');
+    expect((await page.getByTestId('node-decoder').boundingBox())!.height).toBeLessThan(fullHeight / 1.5);
+    expect((await doc(page)).nodes.find((n) => n.id === 'decoder')!.collapsed).toBe(true);
+    await screenshot(page, 'canvas-frame-and-card');
+    // Saved: after a reload the frame and the card are back.
+    await page.waitForTimeout(1200);
+    await page.reload();
+    await page.getByTestId(`frame-${id}`).waitFor();
+    expect(await page.getByTestId(`frame-title-${id}`).textContent()).toBe('Encoder side');
+    expect(await page.getByTestId('node-decoder').getAttribute('data-collapsed')).toBe('true');
+    // Wires still reach the card's ports.
+    expect(await page.locator('.react-flow__edge').count()).toBe((await doc(page)).edges.length);
   });
 
   it('holds the keyboard inside the gallery while it is open, and gives focus back when it closes', async () => {

@@ -8,7 +8,7 @@ import { produce } from 'immer';
 import { own } from '../base/names.ts';
 import { getNodeDefinition } from '../nodes/registry.ts';
 import type { Shape } from '../base/shape.ts';
-import type { GraphDocument, GraphEdge, GraphModule, GraphNode } from '../graph/schema.ts';
+import type { FrameColor, GraphDocument, GraphEdge, GraphFrame, GraphModule, GraphNode } from '../graph/schema.ts';
 
 export type Recipe<R = void> = (doc: GraphDocument) => R;
 
@@ -44,6 +44,7 @@ export function allIds(doc: GraphDocument): Set<string> {
   for (const level of [doc, ...doc.modules]) {
     for (const n of level.nodes) ids.add(n.id);
     for (const e of level.edges) ids.add(e.id);
+    for (const f of level.frames) ids.add(f.id);
   }
   for (const m of doc.modules) ids.add(m.id);
   return ids;
@@ -148,6 +149,94 @@ export const moveNodes =
       // Positions are keyed by node ids: read own keys only, so a node called "constructor" is not moved to a function.
       const to = own(positions, node.id);
       if (to) node.position = { x: to.x, y: to.y };
+    }
+  };
+
+/** Draws nodes as compact cards, or in full again. */
+export const setCollapsed =
+  (ids: readonly string[], collapsed: boolean, moduleId?: string): Recipe =>
+  (doc) => {
+    const chosen = new Set(ids);
+    for (const node of levelOf(doc, moduleId).nodes) {
+      if (!chosen.has(node.id)) continue;
+      if (collapsed) node.collapsed = true;
+      else delete node.collapsed;
+    }
+  };
+
+export interface NewFrame {
+  title: string;
+  color?: FrameColor;
+  position: { x: number; y: number };
+  size: { width: number; height: number };
+}
+
+function framesOf(doc: GraphDocument, moduleId?: string): GraphFrame[] {
+  if (moduleId === undefined) return doc.frames;
+  const mod = doc.modules.find((m) => m.id === moduleId);
+  if (!mod) throw new EditError(`module "${moduleId}" does not exist`);
+  return mod.frames;
+}
+
+function findFrame(frames: GraphFrame[], id: string): GraphFrame {
+  const frame = frames.find((f) => f.id === id);
+  if (!frame) throw new EditError(`frame "${id}" does not exist`);
+  return frame;
+}
+
+const MIN_FRAME = 40;
+
+/** Adds a frame to a level; its id is fresh in the document. */
+export const addFrame =
+  (frame: NewFrame, moduleId?: string): Recipe<string> =>
+  (doc) => {
+    const frames = framesOf(doc, moduleId);
+    const taken = allIds(doc);
+    const id = freshId(doc, 'frame', taken);
+    frames.push({
+      id,
+      title: frame.title,
+      color: frame.color ?? 'slate',
+      position: { x: Math.round(frame.position.x), y: Math.round(frame.position.y) },
+      size: { width: Math.max(MIN_FRAME, Math.round(frame.size.width)), height: Math.max(MIN_FRAME, Math.round(frame.size.height)) },
+    });
+    return id;
+  };
+
+/** Renames, recolours or resizes a frame. */
+export const updateFrame =
+  (id: string, change: Partial<Pick<GraphFrame, 'title' | 'color' | 'position' | 'size'>>, moduleId?: string): Recipe =>
+  (doc) => {
+    const frame = findFrame(framesOf(doc, moduleId), id);
+    if (change.title !== undefined) frame.title = change.title;
+    if (change.color !== undefined) frame.color = change.color;
+    if (change.position) frame.position = { x: Math.round(change.position.x), y: Math.round(change.position.y) };
+    if (change.size) frame.size = { width: Math.max(MIN_FRAME, Math.round(change.size.width)), height: Math.max(MIN_FRAME, Math.round(change.size.height)) };
+  };
+
+/** Removes a frame; the nodes in it stay where they are. */
+export const removeFrame =
+  (id: string, moduleId?: string): Recipe =>
+  (doc) => {
+    const frames = framesOf(doc, moduleId);
+    findFrame(frames, id);
+    frames.splice(
+      frames.findIndex((f) => f.id === id),
+      1,
+    );
+  };
+
+/** Moves a frame and the nodes in it (`inside`, as the editor saw them when the move began) by the same offset. */
+export const moveFrame =
+  (id: string, by: { x: number; y: number }, inside: readonly string[], moduleId?: string): Recipe =>
+  (doc) => {
+    const frame = findFrame(framesOf(doc, moduleId), id);
+    const dx = Math.round(by.x);
+    const dy = Math.round(by.y);
+    frame.position = { x: frame.position.x + dx, y: frame.position.y + dy };
+    const moving = new Set(inside);
+    for (const node of levelOf(doc, moduleId).nodes) {
+      if (moving.has(node.id)) node.position = { x: node.position.x + dx, y: node.position.y + dy };
     }
   };
 

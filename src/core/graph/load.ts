@@ -68,7 +68,7 @@ function schemaDiagnostics(error: z.ZodError): Diagnostic[] {
   });
 }
 
-/** Ids must be unique among nodes, among edges and among modules, each within its scope. */
+/** Ids must be unique among nodes, among edges, among modules and among frames, each within its scope. */
 function duplicateIds(doc: GraphDocument): Diagnostic[] {
   const out: Diagnostic[] = [];
   const check = (items: readonly { id: string }[], path: string) => {
@@ -81,9 +81,11 @@ function duplicateIds(doc: GraphDocument): Diagnostic[] {
   check(doc.nodes, 'nodes');
   check(doc.edges, 'edges');
   check(doc.modules, 'modules');
+  check(doc.frames, 'frames');
   doc.modules.forEach((m, i) => {
     check(m.nodes, `modules[${i}].nodes`);
     check(m.edges, `modules[${i}].edges`);
+    check(m.frames, `modules[${i}].frames`);
   });
   return out;
 }

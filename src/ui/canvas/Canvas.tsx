@@ -18,7 +18,8 @@ import {
   type OnConnectEnd,
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
-import { applyEdit, connect, disconnect } from '../../core/edits/recipes.ts';
+import { addFrame, applyEdit, connect, disconnect, moveFrame, removeFrame, setCollapsed, updateFrame } from '../../core/edits/recipes.ts';
+import { FRAME_COLORS, type GraphFrame } from '../../core/graph/schema.ts';
 import { analyze } from '../../core/shapes/analyze.ts';
 import { DRAG_MIME, type CatalogItem } from '../palette/catalog.ts';
 import { CATEGORY_COLORS } from '../sharing/graph-picture.ts';
@@ -31,11 +32,16 @@ import { ExpandDialog } from './ExpandDialog.tsx';
 import { NODE_TYPES } from './GraphNode.tsx';
 import { notify } from '../notices.ts';
 import { ContextMenu, type MenuItem } from './ContextMenu.tsx';
+import { Frames, type FrameHandlers } from './Frames.tsx';
 import { QuickAdd } from './QuickAdd.tsx';
 import { dragStopToRecipe, infosOf, levelOf, portForWire, portOfHandle, portsOfNode, toConnection, toFlowEdges, toFlowNodes, toNodeViews, type FlowEdge, type FlowNode, type LooseWire } from './to-flow.ts';
 
 const REFUSAL_MS = 3500;
 const NO_EDGES: FlowEdge[] = [];
+const NO_FRAMES: GraphFrame[] = [];
+/** Room a new frame leaves around its nodes, and for its title above them. */
+const FRAME_PADDING = 30;
+const FRAME_TITLE = 24;
 
 /** Keeps React Flow's measurements and unchanged objects, so only what changed re-renders. */
 function adopt(next: FlowNode[], previous: FlowNode[]): FlowNode[] {
@@ -315,6 +321,7 @@ export function Canvas() {
 
   const onNodeContextMenu = (event: ReactMouseEvent, node: FlowNode) => {
     if (!getEditor().selection.includes(node.id)) getEditor().select([node.id]);
+    const chosen = getEditor().selection;
     const items: MenuItem[] = [];
     if (node.data.module) items.push({ label: 'Open module', run: () => commands.openModule(node.data.module!.id), testId: 'open-module' });
     else if (node.data.expandable) items.push({ label: 'Expand into primitives…', run: () => setExpanding(node.id), testId: 'expand' });
@@ -323,7 +330,13 @@ export function Canvas() {
       { label: 'Group into module', keys: 'Ctrl+G', run: commands.group, disabled: !commands.canGroup(), testId: 'group' },
     );
     if (commands.canUngroup()) items.push({ label: 'Ungroup', keys: 'Ctrl+Shift+G', run: commands.ungroup, testId: 'ungroup' });
-    items.push({ label: 'Delete', keys: 'Del', run: commands.deleteSelection, testId: 'delete' });
+    items.push(
+      node.data.collapsed
+        ? { label: 'Show in full', run: () => getEditor().edit(setCollapsed(chosen, false, scope), 'Show in full'), testId: 'expand-card' }
+        : { label: 'Collapse to a card', run: () => getEditor().edit(setCollapsed(chosen, true, scope), 'Collapse'), testId: 'collapse' },
+      { label: 'Frame the selection', run: () => frameAround(chosen), testId: 'frame' },
+      { label: 'Delete', keys: 'Del', run: commands.deleteSelection, testId: 'delete' },
+    );
     openMenu(event, items);
   };
 
@@ -343,6 +356,61 @@ export function Canvas() {
       { label: 'Lay out', keys: 'Shift+L', run: () => void commands.layout(), testId: 'layout' },
       { label: 'Fit the view', keys: 'F', run: commands.fit, testId: 'fit' },
     ]);
+  };
+
+  // Frames: drawn behind the nodes; moving one moves the nodes whose centre was inside it when the move began.
+  const frames = scope === undefined ? document.frames : (document.modules.find((m) => m.id === scope)?.frames ?? NO_FRAMES);
+  const [renamingFrame, setRenamingFrame] = useState<string | undefined>(undefined);
+  const nodesNow = useRef(nodes);
+  nodesNow.current = nodes;
+  const frameMove = useRef<Map<string, { x: number; y: number }>>(new Map());
+
+  const frameAround = (ids: readonly string[]) => {
+    const boxes = nodesNow.current.filter((n) => ids.includes(n.id)).map((n) => ({ x: n.position.x, y: n.position.y, width: n.measured?.width ?? 200, height: n.measured?.height ?? 110 }));
+    if (boxes.length === 0) return;
+    const left = Math.min(...boxes.map((b) => b.x)) - FRAME_PADDING;
+    const top = Math.min(...boxes.map((b) => b.y)) - FRAME_PADDING - FRAME_TITLE;
+    const right = Math.max(...boxes.map((b) => b.x + b.width)) + FRAME_PADDING;
+    const bottom = Math.max(...boxes.map((b) => b.y + b.height)) + FRAME_PADDING;
+    const title = `Frame ${frames.length + 1}`;
+    const id = getEditor().edit(addFrame({ title, position: { x: left, y: top }, size: { width: right - left, height: bottom - top } }, scope), 'Add frame');
+    if (id) setRenamingFrame(id);
+  };
+
+  const frameHandlers: FrameHandlers = {
+    onMove(frame, phase, by) {
+      if (phase === 'start') {
+        const { x, y } = frame.position;
+        const { width, height } = frame.size;
+        frameMove.current = new Map(
+          nodesNow.current
+            .filter((n) => {
+              const cx = n.position.x + (n.measured?.width ?? 200) / 2;
+              const cy = n.position.y + (n.measured?.height ?? 110) / 2;
+              return cx >= x && cx <= x + width && cy >= y && cy <= y + height;
+            })
+            .map((n) => [n.id, { ...n.position }]),
+        );
+        return;
+      }
+      const inside = frameMove.current;
+      setNodes((current) => current.map((n) => {
+        const from = inside.get(n.id);
+        return from ? { ...n, position: { x: from.x + by.x, y: from.y + by.y } } : n;
+      }));
+      if (phase === 'end' && (Math.round(by.x) !== 0 || Math.round(by.y) !== 0)) {
+        getEditor().edit(moveFrame(frame.id, by, [...inside.keys()], scope), 'Move frame');
+      }
+    },
+    onResize: (frame, size) => void getEditor().edit(updateFrame(frame.id, { size }, scope), 'Resize frame'),
+    onRename: (frame, title) => void getEditor().edit(updateFrame(frame.id, { title }, scope), 'Rename frame'),
+    onMenu(frame, event) {
+      openMenu(event as ReactMouseEvent, [
+        { label: 'Rename', run: () => setRenamingFrame(frame.id), testId: 'frame-rename' },
+        ...FRAME_COLORS.map((color) => ({ label: `Colour: ${color}`, run: () => void getEditor().edit(updateFrame(frame.id, { color }, scope), 'Recolour frame'), disabled: frame.color === color, testId: `frame-color-${color}` })),
+        { label: 'Delete the frame (the nodes stay)', run: () => void getEditor().edit(removeFrame(frame.id, scope), 'Delete frame'), testId: 'frame-delete' },
+      ]);
+    },
   };
 
   const onNodeDoubleClick = useCallback((_event: ReactMouseEvent, node: FlowNode) => {
@@ -393,6 +461,7 @@ export function Canvas() {
         fitViewOptions={{ padding: 0.15, maxZoom: 1.1 }}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1} color="#cfd5de" />
+        <Frames frames={frames} renaming={renamingFrame} setRenaming={setRenamingFrame} handlers={frameHandlers} />
         <MiniMap pannable zoomable nodeStrokeWidth={2} nodeColor={minimapColor} maskColor="rgba(240, 242, 246, 0.6)" style={{ width: 168, height: 112 }} />
         <Controls showInteractive={false} />
       </ReactFlow>

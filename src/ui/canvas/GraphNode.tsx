@@ -56,7 +56,7 @@ export const GraphNode = memo(function GraphNode({ id, data, selected }: NodePro
   // Handles move when ports change; React Flow must measure them again. Not on mount: React Flow measures a new
   // node itself, and a call from each of 300 nodes opening was 300 store updates, each re-running every node's hooks.
   const updateInternals = useUpdateNodeInternals();
-  const portsKey = [...data.inputs.map((p) => `i${p.name}`), ...data.outputs.map((p) => `o${p.name}`)].join(',');
+  const portsKey = [...data.inputs.map((p) => `i${p.name}`), ...data.outputs.map((p) => `o${p.name}`), data.collapsed ? 'card' : 'full'].join(',');
   const measuredPorts = useRef(portsKey);
   useEffect(() => {
     if (measuredPorts.current === portsKey) return;
@@ -66,9 +66,9 @@ export const GraphNode = memo(function GraphNode({ id, data, selected }: NodePro
 
   const shown = data.diagnostics.slice(0, 2);
   const more = data.diagnostics.length - shown.length;
-  const classes = ['gn', `cat-${data.category}`, data.severity ? `gn-${data.severity}` : '', selected ? 'gn-selected' : ''].filter(Boolean).join(' ');
+  const classes = ['gn', `cat-${data.category}`, data.severity ? `gn-${data.severity}` : '', selected ? 'gn-selected' : '', data.collapsed ? 'gn-collapsed' : ''].filter(Boolean).join(' ');
   return (
-    <div className={classes} data-testid={`node-${id}`} data-kind={data.kind}>
+    <div className={classes} data-testid={`node-${id}`} data-kind={data.kind} data-collapsed={data.collapsed || undefined}>
       <div className="gn-head">
         <span className="gn-title">{data.title}</span>
         <span className="gn-name" title={data.label ? `${data.label} (${id})` : id}>

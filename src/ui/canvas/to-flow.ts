@@ -52,6 +52,8 @@ export type NodeView = {
   tie?: TieBadge;
   /** A block that can be opened into its primitives. */
   expandable: boolean;
+  /** Drawn as a compact card. */
+  collapsed: boolean;
 };
 
 export type FlowNode = Node<NodeView, 'graph'>;
@@ -234,6 +236,7 @@ export function toNodeViews(doc: GraphDocument, analysis: Analysis, scope?: stri
       paramCount: info?.paramCount ?? 0,
       diagnostics,
       expandable: Boolean(def?.expand),
+      collapsed: node.collapsed === true,
     };
     if (node.label !== undefined) view.label = node.label;
     const severity = worst(diagnostics);
