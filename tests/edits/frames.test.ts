@@ -49,7 +49,7 @@ describe('frames and compact cards', () => {
   });
 
   it('refuses a document whose frames repeat an id', () => {
-    const doc = { ...graph(), frames: [0, 1].map(() => ({ id: 'f', title: 't', color: 'blue', position: { x: 0, y: 0 }, size: { width: 50, height: 50 } })) };
+    const doc = { ...graph(), frames: [0, 1].map(() => ({ id: 'f', title: 't', color: 'blue' as const, position: { x: 0, y: 0 }, size: { width: 50, height: 50 } })) };
     const result = loadValue(JSON.parse(saveDocument(doc)));
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.diagnostics[0]!.code).toBe('GC008');
