@@ -311,7 +311,9 @@ describe.skipIf(!canRunBrowser)('training in the browser', () => {
   it('stops with GC206 naming the objective when the loss turns NaN, and leaves the graph as it was', async () => {
     await hooks(page, (h) => h.loadPreset('vae'));
     await page.getByTestId('node-encoder').waitFor();
-    // A learning rate of 10 (the most the document allows) blows Adam's first steps up.
+    // A learning rate of 10 (the most the document allows) blows Adam's first steps up. It is set in the
+    // inspector, which shares the dock with the training panel.
+    if ((await page.getByTestId('training-panel').count()) > 0) await page.getByTestId('dock-tab-inspector').click();
     await page.getByTestId('objective-elbo-learningRate').fill('10');
     await page.getByTestId('objective-elbo-learningRate').press('Enter');
     const before = await documentJson(page);
