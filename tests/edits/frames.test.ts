@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addFrame, applyEdit, EditError, moveFrame, removeFrame, setCollapsed, updateFrame } from '../../src/core/edits/recipes.ts';
+import { addFrame, applyEdit, EditError, makeRoom, moveFrame, removeFrame, setCollapsed, updateFrame } from '../../src/core/edits/recipes.ts';
 import { loadValue } from '../../src/core/graph/load.ts';
 import { saveDocument } from '../../src/core/graph/save.ts';
 import { makeDocument } from '../helpers.ts';
@@ -53,5 +53,35 @@ describe('frames and compact cards', () => {
     const result = loadValue(JSON.parse(saveDocument(doc)));
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.diagnostics[0]!.code).toBe('GC008');
+  });
+});
+
+describe('room for an expanded block', () => {
+  it('moves the nodes after the block in its rows right by the width its primitives take beyond one node, and no other', () => {
+    // z at x 0, fc at x 200, far at x 400; a node below the rows stays.
+    const doc = makeDocument([
+      { id: 'z', kind: 'Noise', params: { shape: [4] } },
+      { id: 'fc', kind: 'Dense', params: { units: 8 } },
+      { id: 'far', kind: 'Dense', params: { units: 8 } },
+      { id: 'below', kind: 'Dense', params: { units: 8 } },
+    ]);
+    const placed = applyEdit(doc, (draft) => {
+      draft.nodes.find((n) => n.id === 'below')!.position = { x: 400, y: 600 };
+      // Primitives that took fc's place, three wide: x 200, 420, 640.
+      draft.nodes.find((n) => n.id === 'z')!.position = { x: 0, y: 0 };
+      draft.nodes.push(
+        { id: 'p1', kind: 'Dense', params: { units: 8 }, position: { x: 200, y: 0 } },
+        { id: 'p2', kind: 'Dense', params: { units: 8 }, position: { x: 420, y: 60 } },
+        { id: 'p3', kind: 'Dense', params: { units: 8 }, position: { x: 640, y: 0 } },
+      );
+      draft.nodes = draft.nodes.filter((n) => n.id !== 'fc');
+    }).document;
+    const after = applyEdit(placed, makeRoom(['p1', 'p2', 'p3'], { x: 200, y: 0 })).document;
+    const at = (id: string) => after.nodes.find((n) => n.id === id)!.position;
+    // The primitives reach x 640 + 212 = 852; one node would have reached 412: 440 more.
+    expect(at('far')).toEqual({ x: 840, y: 0 });
+    expect(at('z')).toEqual({ x: 0, y: 0 });
+    expect(at('below')).toEqual({ x: 400, y: 600 });
+    expect(at('p2')).toEqual({ x: 420, y: 60 });
   });
 });

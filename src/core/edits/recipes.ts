@@ -240,6 +240,34 @@ export const moveFrame =
     }
   };
 
+/** The room a node takes on the canvas, about (the editor draws a full node 212 px wide). */
+const NODE_BOX = { width: 212, height: 120 };
+
+/**
+ * Makes room for nodes that took the place of one (a block expanded into
+ * its primitives): the other nodes of the level to the right of `from` in
+ * the rows the new nodes cover move right by the width those take beyond
+ * one node, so nothing lands on top of them.
+ */
+export const makeRoom =
+  (added: readonly string[], from: { x: number; y: number }, moduleId?: string): Recipe =>
+  (doc) => {
+    const level = levelOf(doc, moduleId);
+    const fresh = new Set(added);
+    const placed = level.nodes.filter((n) => fresh.has(n.id));
+    if (placed.length === 0) return;
+    const right = Math.max(...placed.map((n) => n.position.x)) + NODE_BOX.width;
+    const top = Math.min(...placed.map((n) => n.position.y));
+    const bottom = Math.max(...placed.map((n) => n.position.y)) + NODE_BOX.height;
+    const extra = right - (from.x + NODE_BOX.width);
+    if (extra <= 0) return;
+    for (const node of level.nodes) {
+      if (fresh.has(node.id)) continue;
+      const inRows = node.position.y < bottom && node.position.y + NODE_BOX.height > top;
+      if (inRows && node.position.x > from.x) node.position = { x: node.position.x + extra, y: node.position.y };
+    }
+  };
+
 function findNode(level: Level, id: string): GraphNode {
   const node = level.nodes.find((n) => n.id === id);
   if (!node) throw new EditError(`node "${id}" does not exist`);

@@ -5,7 +5,7 @@
 import { useReactFlow } from '@xyflow/react';
 import { useMemo } from 'react';
 import { own } from '../../core/base/names.ts';
-import { addNode, connect, disconnect, expandBlock, groupIntoModule, moveNodes, removeNodes, ungroup } from '../../core/edits/recipes.ts';
+import { addNode, connect, disconnect, expandBlock, makeRoom, groupIntoModule, moveNodes, removeNodes, ungroup } from '../../core/edits/recipes.ts';
 import { getNodeDefinition } from '../../core/nodes/registry.ts';
 import type { Shape } from '../../core/base/shape.ts';
 import { notify } from '../notices.ts';
@@ -186,7 +186,12 @@ export function useCanvasCommands() {
         if (!node) return;
         const inputs: Record<string, Shape> = {};
         for (const [port, value] of Object.entries(infosOf(analysis, scope)?.get(nodeId)?.inputs ?? {})) inputs[port] = value.shape;
-        const added = getEditor().edit(expandBlock(nodeId, inputs, scope), `Expand ${getNodeDefinition(node.kind)?.title ?? node.kind}`);
+        // The primitives take the block's place, and the nodes after it in its rows move aside for them.
+        const added = getEditor().edit((draft) => {
+          const ids = expandBlock(nodeId, inputs, scope)(draft);
+          makeRoom(ids, node.position, scope)(draft);
+          return ids;
+        }, `Expand ${getNodeDefinition(node.kind)?.title ?? node.kind}`);
         if (added) getEditor().select(added);
       },
 
