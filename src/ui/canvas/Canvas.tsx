@@ -8,6 +8,7 @@ import {
   BackgroundVariant,
   Controls,
   MiniMap,
+  getViewportForBounds,
   ReactFlow,
   useReactFlow,
   type Connection as FlowConnection,
@@ -39,6 +40,9 @@ import { dragStopToRecipe, infosOf, levelOf, portForWire, portOfHandle, portsOfN
 const REFUSAL_MS = 3500;
 const NO_EDGES: FlowEdge[] = [];
 const NO_FRAMES: GraphFrame[] = [];
+/** The least zoom a graph opens at: below it a node's text is under about 4.5 px. */
+const OPENING_ZOOM = 0.38;
+const OPENING_MARGIN = 40;
 /** Room a new frame leaves around its nodes, and for its title above them. */
 const FRAME_PADDING = 30;
 const FRAME_TITLE = 24;
@@ -124,9 +128,19 @@ export function Canvas() {
   }, [flowEdges, edgeSelection]);
   previousEdges.current = flowEdges;
 
-  // A new document or another level: show all of it once it is measured.
+  // A new document or another level: show all of it once it is measured, or, when all of it would be too small to
+  // read, its start (the left, where its data comes in) at a readable zoom; Fit (F) and the minimap show the rest.
   useEffect(() => {
-    const timer = setTimeout(() => void rf.fitView({ padding: 0.15, maxZoom: 1.1 }), 60);
+    const timer = setTimeout(() => {
+      const box = wrapper.current;
+      const shown = rf.getNodes();
+      if (!box || shown.length === 0) return void rf.fitView({ padding: 0.15, maxZoom: 1.1 });
+      const bounds = rf.getNodesBounds(shown);
+      const fitted = getViewportForBounds(bounds, box.clientWidth, box.clientHeight, 0.15, 1.1, 0.15);
+      if (fitted.zoom >= OPENING_ZOOM) return void rf.setViewport(fitted);
+      const start = Math.max(0, (box.clientHeight - bounds.height * OPENING_ZOOM) / 2);
+      void rf.setViewport({ x: OPENING_MARGIN - bounds.x * OPENING_ZOOM, y: Math.max(OPENING_MARGIN, start) - bounds.y * OPENING_ZOOM, zoom: OPENING_ZOOM });
+    }, 60);
     return () => clearTimeout(timer);
   }, [generation, scope, rf]);
 
