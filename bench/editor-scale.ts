@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { LATEST_VERSION } from '../src/core/graph/schema.ts';
 import { openBrowser, startApp } from '../tests/e2e/harness.ts';
 
 /** A Data node and a chain of Dense layers laid out in rows of 20, as a big hand-built graph would be. */
@@ -24,7 +25,7 @@ export function chainDocument(nodes: number): object {
     graphNodes.push({ id: `dense${i}`, kind: 'Dense', params: { units: 32, activation: 'relu' }, position: at(i) });
     edges.push({ id: `e${i}`, source: { node: i === 1 ? 'data' : `dense${i - 1}`, port: i === 1 ? 'x' : 'y' }, target: { node: `dense${i}`, port: 'x' } });
   }
-  return { format: 'gencomposer.graph', version: 2, meta: { name: `Chain of ${nodes}` }, nodes: graphNodes, edges };
+  return { format: 'gencomposer.graph', version: LATEST_VERSION, meta: { name: `Chain of ${nodes}` }, nodes: graphNodes, edges };
 }
 
 interface Frames {

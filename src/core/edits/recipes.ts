@@ -29,6 +29,7 @@ const cloneJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 interface Level {
   nodes: GraphNode[];
   edges: GraphEdge[];
+  frames: GraphFrame[];
 }
 
 function levelOf(doc: GraphDocument, moduleId?: string): Level {
@@ -171,17 +172,15 @@ export interface NewFrame {
   size: { width: number; height: number };
 }
 
-function framesOf(doc: GraphDocument, moduleId?: string): GraphFrame[] {
-  if (moduleId === undefined) return doc.frames;
-  const mod = doc.modules.find((m) => m.id === moduleId);
-  if (!mod) throw new EditError(`module "${moduleId}" does not exist`);
-  return mod.frames;
+function frameIndex(frames: GraphFrame[], id: string): number {
+  const at = frames.findIndex((f) => f.id === id);
+  if (at < 0) throw new EditError(`frame "${id}" does not exist`);
+  return at;
 }
 
-function findFrame(frames: GraphFrame[], id: string): GraphFrame {
-  const frame = frames.find((f) => f.id === id);
-  if (!frame) throw new EditError(`frame "${id}" does not exist`);
-  return frame;
+function findFrame(doc: GraphDocument, id: string, moduleId?: string): GraphFrame {
+  const { frames } = levelOf(doc, moduleId);
+  return frames[frameIndex(frames, id)]!;
 }
 
 const MIN_FRAME = 40;
@@ -190,10 +189,8 @@ const MIN_FRAME = 40;
 export const addFrame =
   (frame: NewFrame, moduleId?: string): Recipe<string> =>
   (doc) => {
-    const frames = framesOf(doc, moduleId);
-    const taken = allIds(doc);
-    const id = freshId(doc, 'frame', taken);
-    frames.push({
+    const id = freshId(doc, 'frame');
+    levelOf(doc, moduleId).frames.push({
       id,
       title: frame.title,
       color: frame.color ?? 'slate',
@@ -207,7 +204,7 @@ export const addFrame =
 export const updateFrame =
   (id: string, change: Partial<Pick<GraphFrame, 'title' | 'color' | 'position' | 'size'>>, moduleId?: string): Recipe =>
   (doc) => {
-    const frame = findFrame(framesOf(doc, moduleId), id);
+    const frame = findFrame(doc, id, moduleId);
     if (change.title !== undefined) frame.title = change.title;
     if (change.color !== undefined) frame.color = change.color;
     if (change.position) frame.position = { x: Math.round(change.position.x), y: Math.round(change.position.y) };
@@ -218,19 +215,15 @@ export const updateFrame =
 export const removeFrame =
   (id: string, moduleId?: string): Recipe =>
   (doc) => {
-    const frames = framesOf(doc, moduleId);
-    findFrame(frames, id);
-    frames.splice(
-      frames.findIndex((f) => f.id === id),
-      1,
-    );
+    const { frames } = levelOf(doc, moduleId);
+    frames.splice(frameIndex(frames, id), 1);
   };
 
 /** Moves a frame and the nodes in it (`inside`, as the editor saw them when the move began) by the same offset. */
 export const moveFrame =
   (id: string, by: { x: number; y: number }, inside: readonly string[], moduleId?: string): Recipe =>
   (doc) => {
-    const frame = findFrame(framesOf(doc, moduleId), id);
+    const frame = findFrame(doc, id, moduleId);
     const dx = Math.round(by.x);
     const dy = Math.round(by.y);
     frame.position = { x: frame.position.x + dx, y: frame.position.y + dy };

@@ -74,7 +74,7 @@ export const noiseScheduleNode = defineNode({
   // Not per example: the table has no batch axis.
   infer: ({ params }) => ({ schedule: [params.steps, 3] }),
   forward: ({ params, constants = freshConstants }) => {
-    const table = constants.get(`noiseSchedule:${JSON.stringify(params)}`, () => {
+    const table = () => {
       const { betas, alphas, alphaBars } = scheduleTables(params);
       const values = new Float32Array(params.steps * 3);
       for (let i = 0; i < params.steps; i++) {
@@ -83,9 +83,10 @@ export const noiseScheduleNode = defineNode({
         values[3 * i + SCHEDULE_ALPHA_BAR] = alphaBars[i]!;
       }
       return tf.tensor2d(values, [params.steps, 3]);
-    });
-    // The output is the step's to dispose; the table stays the session's (a clone shares its data, no copy).
-    return { schedule: constants === freshConstants ? table : tf.clone(table) };
+    };
+    // The output is the step's to dispose, a clone sharing the table's data (no copy): the table stays the
+    // session's, or, made fresh, goes with the tidy.
+    return { schedule: tf.tidy(() => tf.clone(constants.get(`noiseSchedule:${JSON.stringify(params)}`, table))) };
   },
   torch: {
     module: ({ params }) => ({

@@ -20,14 +20,14 @@ import {
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import { addFrame, applyEdit, connect, disconnect, moveFrame, removeFrame, setCollapsed, updateFrame } from '../../core/edits/recipes.ts';
-import { FRAME_COLORS, type GraphFrame } from '../../core/graph/schema.ts';
+import { FRAME_COLORS } from '../../core/graph/schema.ts';
 import { analyze } from '../../core/shapes/analyze.ts';
 import { DRAG_MIME, type CatalogItem } from '../palette/catalog.ts';
 import { CATEGORY_COLORS } from '../sharing/graph-picture.ts';
 import { openGraphFile } from '../sharing/open-file.ts';
 import { getEditor, useEditor } from '../store/editor-store.ts';
 import { Breadcrumb } from './Breadcrumb.tsx';
-import { pointer, useCanvasCommands } from './commands.ts';
+import { nodeBox, pointer, useCanvasCommands } from './commands.ts';
 import { checkConnection, typeVerdict } from './connection-check.ts';
 import { ExpandDialog } from './ExpandDialog.tsx';
 import { NODE_TYPES } from './GraphNode.tsx';
@@ -39,7 +39,6 @@ import { dragStopToRecipe, infosOf, levelOf, portForWire, portOfHandle, portsOfN
 
 const REFUSAL_MS = 3500;
 const NO_EDGES: FlowEdge[] = [];
-const NO_FRAMES: GraphFrame[] = [];
 /** The least zoom a graph opens at: below it a node's text is under about 4.5 px. */
 const OPENING_ZOOM = 0.38;
 const OPENING_MARGIN = 40;
@@ -373,14 +372,14 @@ export function Canvas() {
   };
 
   // Frames: drawn behind the nodes; moving one moves the nodes whose centre was inside it when the move began.
-  const frames = scope === undefined ? document.frames : (document.modules.find((m) => m.id === scope)?.frames ?? NO_FRAMES);
+  const frames = levelOf(document, scope).frames;
   const [renamingFrame, setRenamingFrame] = useState<string | undefined>(undefined);
   const nodesNow = useRef(nodes);
   nodesNow.current = nodes;
   const frameMove = useRef<Map<string, { x: number; y: number }>>(new Map());
 
   const frameAround = (ids: readonly string[]) => {
-    const boxes = nodesNow.current.filter((n) => ids.includes(n.id)).map((n) => ({ x: n.position.x, y: n.position.y, width: n.measured?.width ?? 200, height: n.measured?.height ?? 110 }));
+    const boxes = nodesNow.current.filter((n) => ids.includes(n.id)).map(nodeBox);
     if (boxes.length === 0) return;
     const left = Math.min(...boxes.map((b) => b.x)) - FRAME_PADDING;
     const top = Math.min(...boxes.map((b) => b.y)) - FRAME_PADDING - FRAME_TITLE;
@@ -399,8 +398,9 @@ export function Canvas() {
         frameMove.current = new Map(
           nodesNow.current
             .filter((n) => {
-              const cx = n.position.x + (n.measured?.width ?? 200) / 2;
-              const cy = n.position.y + (n.measured?.height ?? 110) / 2;
+              const box = nodeBox(n);
+              const cx = box.x + box.width / 2;
+              const cy = box.y + box.height / 2;
               return cx >= x && cx <= x + width && cy >= y && cy <= y + height;
             })
             .map((n) => [n.id, { ...n.position }]),

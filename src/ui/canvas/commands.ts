@@ -46,12 +46,12 @@ interface Box {
   height: number;
 }
 
-/** The boxes the level's nodes take on the canvas (a node not measured yet counts as a typical one). */
-function occupied(nodes: readonly FlowNode[]): Box[] {
-  return nodes.map((n) => ({ x: n.position.x, y: n.position.y, width: n.measured?.width ?? 200, height: n.measured?.height ?? 110 }));
-}
-
 const NEW_NODE = { width: 200, height: 110 };
+
+/** The box a node takes on the canvas (one not measured yet counts as a typical new one). */
+export function nodeBox(n: FlowNode): Box {
+  return { x: n.position.x, y: n.position.y, width: n.measured?.width ?? NEW_NODE.width, height: n.measured?.height ?? NEW_NODE.height };
+}
 const GAP = 20;
 
 /** `wanted`, or the nearest spot on rings around it where a new node overlaps none of `taken` (with a gap). */
@@ -100,7 +100,7 @@ export function useCanvasCommands() {
         const at = flowPoint(client ?? centre());
         const { scope, document } = getEditor();
         const def = getNodeDefinition(item.kind);
-        const position = freeSpot({ x: Math.round(at.x - NODE_OFFSET.x), y: Math.round(at.y - NODE_OFFSET.y) }, occupied(rf.getNodes()));
+        const position = freeSpot({ x: Math.round(at.x - NODE_OFFSET.x), y: Math.round(at.y - NODE_OFFSET.y) }, rf.getNodes().map(nodeBox));
         const port = wire ? portForWire(document, item, wire) : undefined;
         const id = getEditor().edit((draft) => {
           const added = addNode({ kind: item.kind, params: item.params ?? {}, position }, scope)(draft);

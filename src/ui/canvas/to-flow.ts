@@ -5,7 +5,7 @@
 import type { Connection as FlowConnection, Edge, Node } from '@xyflow/react';
 import { nameRecord } from '../../core/base/names.ts';
 import { connect, moveNodes, type Connection, type Recipe } from '../../core/edits/recipes.ts';
-import type { GraphDocument, GraphEdge, GraphNode } from '../../core/graph/schema.ts';
+import type { GraphDocument, GraphEdge, GraphFrame, GraphNode } from '../../core/graph/schema.ts';
 import { getNodeDefinition } from '../../core/nodes/registry.ts';
 import { portsOf, type NodeCategory, type NodePorts, type PortSpec, type PortType } from '../../core/nodes/types.ts';
 import type { Analysis, NodeInfo } from '../../core/shapes/analyze.ts';
@@ -74,12 +74,13 @@ export function portOfHandle(handle: string | null | undefined): string | undefi
 export interface Level {
   nodes: readonly GraphNode[];
   edges: readonly GraphEdge[];
+  frames: readonly GraphFrame[];
 }
 
-/** The nodes and edges shown for a scope: the top-level graph or a module's body. */
+/** The nodes, edges and frames shown for a scope: the top-level graph or a module's body. */
 export function levelOf(doc: GraphDocument, scope: string | undefined): Level {
   if (scope === undefined) return doc;
-  return doc.modules.find((m) => m.id === scope) ?? { nodes: [], edges: [] };
+  return doc.modules.find((m) => m.id === scope) ?? { nodes: [], edges: [], frames: [] };
 }
 
 export function infosOf(analysis: Analysis, scope: string | undefined): Map<string, NodeInfo> | undefined {
