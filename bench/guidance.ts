@@ -12,6 +12,7 @@ import { readCheckpointFiles, restoreCheckpointInto } from '../src/cli/checkpoin
 import { DEFAULT_JUDGE, loadJudge } from '../src/cli/evaluate-run.ts';
 import { loadProgram, openData, startBackend } from '../src/cli/setup.ts';
 import { classAccuracy, scoreDigits } from '../src/core/train/family-eval.ts';
+import { compareWithTest } from '../src/core/train/judge.ts';
 import { streamBatches } from '../src/core/train/program-data.ts';
 import { runSampler, sampleValueRange } from '../src/core/train/sampling.ts';
 import { TrainingSession } from '../src/core/train/session.ts';
@@ -35,9 +36,10 @@ await session.withAveragedWeights(async () => {
     const result = await runSampler(session, guided, { count: Number(samples), seed: 1234, condition: { kind: 'each-class' } });
     if (result.kind !== 'tensor' || !result.labels) throw new Error(`${result.sampler} does not make conditioned images`);
     const images = tf.tidy(() => tf.clipByValue(tf.div(tf.sub(tf.reshape(result.tensor, [-1, 28, 28, 1]), low), high - low), 0, 1));
-    const probs = await judge.classify(images);
+    const { probs, features } = await judge.look(images);
     const { classCoverage, meanConfidence } = scoreDigits(probs);
-    console.log(JSON.stringify({ guidance, classAccuracy: classAccuracy(probs, result.labels), classCoverage, meanConfidence: +meanConfidence.toFixed(3), seconds: +((performance.now() - started) / 1000).toFixed(1) }));
+    const { fid, precision, recall } = compareWithTest(judge, features);
+    console.log(JSON.stringify({ guidance, classAccuracy: classAccuracy(probs, result.labels), classCoverage, meanConfidence: +meanConfidence.toFixed(3), fid: +fid.toFixed(2), precision, recall, seconds: +((performance.now() - started) / 1000).toFixed(1) }));
     tf.dispose([images, result.tensor]);
   }
 });

@@ -38,7 +38,7 @@ describe('held-out metrics by role', () => {
   });
 
   const cases: { name: string; keys: string[]; judged: boolean }[] = [
-    { name: 'vae', keys: ['negElbo'], judged: true },
+    { name: 'vae', keys: ['negElbo', 'negIwae'], judged: true },
     { name: 'flow', keys: ['valNll', 'inverseError'], judged: false },
     { name: 'transformer', keys: ['valNatsPerChar'], judged: false },
   ];
@@ -49,7 +49,7 @@ describe('held-out metrics by role', () => {
       const shipped = await evaluate(doc, file);
       const custom = await evaluate({ ...doc, meta: { ...doc.meta, family: 'custom' } }, file);
       expect(custom).toEqual(shipped);
-      const named = ['negElbo', 'valNatsPerChar', 'valNll', 'inverseError'].filter((key) => key in shipped);
+      const named = ['negElbo', 'negIwae', 'valNatsPerChar', 'valNll', 'inverseError'].filter((key) => key in shipped);
       expect(named).toEqual(keys);
       const heldOut = shipped.heldOut as Record<string, { total: number }>;
       expect(Object.values(heldOut).map((h) => h.total)).toContain(shipped[keys[0]!]);
@@ -61,6 +61,9 @@ describe('held-out metrics by role', () => {
   it('a VAE built from Dense layers, family custom, reports its negative ELBO and asks for the judge', async () => {
     const out = await evaluate(handVae(), 'hand-vae.json');
     expect(out.negElbo).toBe((out.heldOut as Record<string, { total: number }>).main!.total);
+    // The importance-weighted bound of the same model: tighter than the ELBO.
+    expect(out.iwaeSamples).toBe(100);
+    expect(out.negIwae as number).toBeLessThan(out.negElbo as number);
     expect(out.judge).toContain(NO_JUDGE);
     expect('valNll' in out || 'valNatsPerChar' in out || 'inverseError' in out).toBe(false);
   });

@@ -7,13 +7,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { nameRecord } from '../base/names.ts';
 import { runOps } from '../compiler/forward.ts';
-import { opsFor, type CompiledObjective, type Program, type SamplerPlan } from '../compiler/program.ts';
+import { opsFor, type CompiledObjective, type SamplerPlan } from '../compiler/program.ts';
 import { EIGHT_GAUSSIANS_CENTRES, EIGHT_GAUSSIANS_STD } from '../data/toy2d.ts';
-import type { Batch, DataSource, HeldOutSource } from '../data/source.ts';
+import type { Batch, DataSource } from '../data/source.ts';
 import { samplerOf } from '../nodes/sampler-types.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
 import { createRandom } from '../base/random.ts';
-import { invertibleSampler, judgedSamplers, quantizers } from './roles.ts';
+import { compareWithTest, topClass, type Judge } from './judge.ts';
+import { classifierHead, invertibleSampler, judgedSamplers, latentVariableModel, quantizers } from './roles.ts';
 import { invertFlow, runSampler } from './sampling.ts';
 import type { TrainingSession } from './session.ts';
 
@@ -29,14 +30,6 @@ export interface EvalOptions {
   judge?: Judge;
   /** Held-out data for samplers that read more than their substituted input (an encoder-decoder's source). */
   feedsFor?: (op: FlatOp, count: number) => Batch;
-}
-
-/** A trained MNIST classifier that scores images. */
-export interface Judge {
-  /** Class probabilities [n, 10] of images [n, 28, 28, 1] with grey levels in [0, 1]. */
-  classify(images: tf.Tensor): Promise<Float32Array>;
-  testAccuracy: number;
-  dispose(): void;
 }
 
 /**
@@ -58,7 +51,7 @@ export async function heldOutLosses(
     if (unitWeights && !unitWeights.has(trained.id)) continue;
     const objective = unitWeights ? atUnitWeight(trained) : trained;
     const step = unitWeights ? undefined : session.optimizers.get(trained.id)?.steps;
-    const feedOps = objective.ops.filter((op) => op.kind === 'Data');
+    const feedOps = objective.ops.filter((op) => session.program.feeds.includes(op));
     if (feedOps.length === 0 || size <= 0) continue;
     const sums = new Array<number>(objective.losses.length).fill(0);
     let examples = 0;
@@ -101,14 +94,55 @@ export async function validationLosses(session: TrainingSession, sources: Readon
   return nameRecord(Object.entries(losses).map(([id, l]) => [id, l.total]));
 }
 
-/** The logits feeding a ClassificationLoss, and the ops that compute them. */
-function classifierHead(program: Program): { logits: string; ops: FlatOp[]; data: FlatOp } | undefined {
-  const loss = program.analysis.ops.find((op) => op.kind === 'ClassificationLoss');
-  if (!loss) return undefined;
-  const logits = loss.inputs.logits!;
-  const ops = opsFor(program.analysis, program.producers, [logits]);
-  const data = ops.find((op) => op.kind === 'Data');
-  return data ? { logits, ops, data } : undefined;
+/**
+ * The importance-weighted bound (Burda et al. 2016) of a VAE on held-out
+ * examples, as a negative log-likelihood in nats per example:
+ * −log (1/K) Σₖ p(x | zₖ) p(zₖ) / q(zₖ | x) with K latents zₖ drawn by the
+ * graph's own Reparameterize from q(z | x) = N(mu, exp(logvar)), and the
+ * prior N(0, I) that its KL term assumes. K = 1 is the one-sample ELBO;
+ * as K grows the bound tightens towards −log p(x). Undefined for a graph
+ * with no such model (roles.latentVariableModel).
+ */
+export async function importanceWeightedBound(session: TrainingSession, feed: HeldOutFeed, size: number, samples = 100, rowsAtOnce = 2000): Promise<number | undefined> {
+  const model = latentVariableModel(session.program);
+  if (!model || size <= 0) return undefined;
+  const { analysis, producers, feeds: programFeeds } = session.program;
+  const ops = opsFor(analysis, producers, [model.prediction, model.target, model.mu, model.logvar, model.z]);
+  const feedOps = ops.filter((op) => programFeeds.includes(op));
+  const perPass = Math.max(1, Math.floor(rowsAtOnce / samples));
+  const halfLog2Pi = 0.5 * Math.log(2 * Math.PI);
+  let total = 0;
+  for (let start = 0; start < size; start += perPass) {
+    const count = Math.min(perPass, size - start);
+    // Each example `samples` times in a row: one latent drawn per row.
+    const repeat = tf.tensor1d(Array.from({ length: count * samples }, (_, i) => Math.floor(i / samples)), 'int32');
+    const feeds = nameRecord(
+      feedOps.map((op) => {
+        const batch = feed(op, start, count);
+        const tiled = nameRecord(Object.entries(batch).map(([port, t]) => [port, tf.gather(t, repeat)]));
+        tf.dispose(Object.values(batch));
+        return [op.id, tiled];
+      }),
+    );
+    const perExample = tf.tidy(() => {
+      const values = runOps(ops, analysis, { variables: session.variables, feeds, batchSize: count * samples, training: false, random: createRandom(start + 1), constants: session.constants });
+      const flat = (key: string) => tf.reshape(values.get(key)!, [count * samples, -1]);
+      const [prediction, target, mu, logvar, z] = [flat(model.prediction), flat(model.target), flat(model.mu), flat(model.logvar), flat(model.z)];
+      // log p(x | z): minus the summed BCE, as the reconstruction loss computes it.
+      const bce = model.fromLogits
+        ? tf.add(tf.sub(tf.relu(prediction), tf.mul(prediction, target)), tf.log1p(tf.exp(tf.neg(tf.abs(prediction)))))
+        : tf.neg(tf.add(tf.mul(target, tf.log(tf.clipByValue(prediction, 1e-7, 1))), tf.mul(tf.sub(1, target), tf.log(tf.clipByValue(tf.sub(1, prediction), 1e-7, 1)))));
+      const logLikelihood = tf.neg(tf.sum(bce, 1));
+      const dims = z.shape[1]!;
+      const logPrior = tf.sub(tf.mul(-0.5, tf.sum(tf.square(z), 1)), dims * halfLog2Pi);
+      const logPosterior = tf.sub(tf.mul(-0.5, tf.sum(tf.add(tf.mul(tf.square(tf.sub(z, mu)), tf.exp(tf.neg(logvar))), logvar), 1)), dims * halfLog2Pi);
+      const logWeights = tf.reshape(tf.sub(tf.add(logLikelihood, logPrior), logPosterior), [count, samples]);
+      return tf.sub(tf.logSumExp(logWeights, 1), Math.log(samples));
+    });
+    total -= (await perExample.sum().data())[0]!;
+    tf.dispose([perExample, repeat, ...Object.values(feeds).flatMap((b) => Object.values(b))]);
+  }
+  return total / size;
 }
 
 /** Share of correct predictions of a classifier graph over held-out examples. */
@@ -128,34 +162,6 @@ export async function classifierAccuracy(session: TrainingSession, feed: HeldOut
     tf.dispose([predictions, ...Object.values(batch)]);
   }
   return correct / size;
-}
-
-/** A judge from a trained classifier session; its accuracy is measured on the given test examples. */
-export async function createJudge(session: TrainingSession, test: HeldOutSource): Promise<Judge> {
-  const head = classifierHead(session.program);
-  if (!head) throw new Error('the judge graph has no ClassificationLoss to read its logits from');
-  const feed: HeldOutFeed = (_op, start, count) => test.batch(start, count);
-  const testAccuracy = (await classifierAccuracy(session, feed, test.size))!;
-  return {
-    testAccuracy,
-    async classify(images) {
-      const n = images.shape[0]!;
-      const probs = tf.tidy(() => {
-        const values = runOps(head.ops, session.program.analysis, {
-          variables: session.variables,
-          feeds: nameRecord([[head.data.id, { x: images, y: tf.zeros([n], 'int32') }]]),
-          batchSize: n,
-          training: false,
-          random: createRandom(0),
-        });
-        return tf.softmax(values.get(head.logits)!);
-      });
-      const out = (await probs.data()) as Float32Array;
-      probs.dispose();
-      return out;
-    },
-    dispose: () => session.dispose(),
-  };
 }
 
 /** classCoverage: classes holding at least 5% of the samples; meanConfidence: mean top probability. */
@@ -179,13 +185,6 @@ export function classAccuracy(probs: Float32Array, labels: readonly number[], cl
     if (topClass(probs, i, classes) === label) correct += 1;
   });
   return correct / labels.length;
-}
-
-/** The most probable class of sample i. */
-function topClass(probs: Float32Array, i: number, classes: number): number {
-  let best = 0;
-  for (let c = 1; c < classes; c++) if (probs[i * classes + c]! > probs[i * classes + best]!) best = c;
-  return best;
 }
 
 /** Modes of eight-gaussians with a sample within 3 std, and the share of samples that close to any mode. */
@@ -262,12 +261,13 @@ export async function scoreSamplers(session: TrainingSession, source: DataSource
       }
       const images = options.judge && judged.has(plan) ? asJudgeImages(samples, options.range) : undefined;
       if (images && options.judge) {
-        const probs = await options.judge.classify(images);
-        Object.assign(score, scoreDigits(probs));
+        const { probs, features } = await options.judge.look(images);
+        images.dispose();
+        // The set against the test split in the judge's features, then each image on its own.
+        Object.assign(score, compareWithTest(options.judge, features), scoreDigits(probs));
         // Conditioned samples: is the digit asked for the one the judge sees?
         if (result.labels) score.classAccuracy = classAccuracy(probs, result.labels);
         score.judgeTestAccuracy = options.judge.testAccuracy;
-        images.dispose();
       }
       samples.dispose();
     }

@@ -8,6 +8,7 @@
 import { concrete } from '../base/shape.ts';
 import { opsFor, type CompiledObjective, type Program, type SamplerPlan } from '../compiler/program.ts';
 import { planOutput, samplerOf, type SamplerValues } from '../nodes/sampler-types.ts';
+import type { FlatOp } from '../shapes/analyze.ts';
 
 export type SampleLayout = { kind: 'image'; height: number; width: number; channels: 1 | 3 } | { kind: 'points' } | { kind: 'other' };
 
@@ -203,4 +204,50 @@ export function reconstructedImages(program: Pick<Program, 'analysis' | 'objecti
       return [{ loss: op.id, prediction, target, logits: p.loss === 'bce' && p.fromLogits === true }];
     }),
   );
+}
+
+/**
+ * The logits feeding a ClassificationLoss, the ops that compute them, and
+ * `features`: the value the logits' layer reads (the penultimate layer, in
+ * which the judge's feature distances are measured) when that layer reads
+ * one value.
+ */
+export function classifierHead(program: Pick<Program, 'analysis' | 'producers'>): { logits: string; features?: string; ops: FlatOp[]; data: FlatOp } | undefined {
+  const loss = program.analysis.ops.find((op) => op.kind === 'ClassificationLoss');
+  if (!loss) return undefined;
+  const logits = loss.inputs.logits!;
+  const ops = opsFor(program.analysis, program.producers, [logits]);
+  const data = ops.find((op) => op.kind === 'Data');
+  const layerInputs = Object.values(program.producers.get(logits)?.inputs ?? {});
+  return data ? { logits, ...(layerInputs.length === 1 ? { features: layerInputs[0]! } : {}), ops, data } : undefined;
+}
+
+/**
+ * A VAE whose likelihood an importance-weighted bound can estimate: an
+ * objective whose losses are a negative ELBO (a summed BCE and a KL from
+ * N(0, I)) with the latent `z` drawn by a Reparameterize node from the
+ * KL's own `mu` and `logvar`, and the reconstruction's prediction computed
+ * from that `z`. Undefined when the graph has none.
+ */
+export function latentVariableModel(
+  program: Pick<Program, 'objectives' | 'analysis' | 'producers' | 'document'>,
+): { objective: string; mu: string; logvar: string; z: string; prediction: string; target: string; fromLogits: boolean } | undefined {
+  for (const objective of program.objectives) {
+    if (metricOfLosses(objective.losses) !== 'negElbo') continue;
+    const kl = objective.losses.find((op) => op.kind === 'KLDivergence')!;
+    const reconstruction = objective.losses.find((op) => op.kind === 'ReconstructionLoss')!;
+    const [mu, logvar, prediction, target] = [kl.inputs.mu, kl.inputs.logvar, reconstruction.inputs.prediction, reconstruction.inputs.target];
+    if (!mu || !logvar || !prediction || !target) continue;
+    const predictionOps = new Set(opsFor(program.analysis, program.producers, [prediction]));
+    for (const node of program.document.nodes) {
+      if (node.kind !== 'Reparameterize') continue;
+      const ops = program.analysis.ops.filter((op) => op.origin.node === node.id && op.origin.module === undefined);
+      const reads = new Set(ops.flatMap((op) => Object.values(op.inputs)));
+      const z = program.analysis.nodes.get(node.id)?.outputKeys.z;
+      const zProducer = z === undefined ? undefined : program.producers.get(z);
+      if (z === undefined || !reads.has(mu) || !reads.has(logvar) || !zProducer || !predictionOps.has(zProducer)) continue;
+      return { objective: objective.id, mu, logvar, z, prediction, target, fromLogits: param(reconstruction, 'fromLogits') === true };
+    }
+  }
+  return undefined;
 }
