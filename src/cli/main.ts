@@ -10,6 +10,7 @@ import { BENCH_USAGE, benchCommand } from './bench.ts';
 import { CliError } from './errors.ts';
 import { EXPORT_USAGE, exportCommand } from './export.ts';
 import { IMPORT_WEIGHTS_USAGE, importWeightsCommand } from './import-weights.ts';
+import { REPRODUCE_USAGE, reproduceCommand } from './reproduce.ts';
 import { SAMPLE_USAGE, sampleCommand } from './sample.ts';
 import { TRAIN_USAGE, trainCommand } from './train.ts';
 import { validateCommand } from './validate.ts';
@@ -20,6 +21,10 @@ const COMMANDS: Record<string, { summary: string; run(args: string[]): Promise<n
   sample: { summary: `${SAMPLE_USAGE}\n      sample from a trained checkpoint; write a PNG (and a .txt for text)`, run: sampleCommand },
   export: { summary: `${EXPORT_USAGE}\n      write the graph as a PyTorch project (model.py, train.py for torchrun, weights.safetensors),\n      or the networks its samplers run as ONNX models (one per network, and onnx.json)`, run: exportCommand },
   'import-weights': { summary: `${IMPORT_WEIGHTS_USAGE}\n      turn weights trained in an exported PyTorch project into a checkpoint of the graph`, run: importWeightsCommand },
+  reproduce: {
+    summary: `${REPRODUCE_USAGE}\n      train presets (default: all) once per seed (default 3) and write the README's results table,\n      docs/results/results.json and the sample pictures in docs/results/`,
+    run: reproduceCommand,
+  },
   bench: { summary: `${BENCH_USAGE}\n      time training steps and count kernels per step, against a hand-written TF.js version of the model`, run: benchCommand },
 };
 
