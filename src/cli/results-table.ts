@@ -136,8 +136,13 @@ function samplesCell(seeds: readonly SeedResult[]): string {
     .join('; ');
 }
 
+/**
+ * Training time as steps × the measured ms per step (validation passes and
+ * checkpoints included), so a run that was stopped and resumed counts all
+ * its steps, not only those of its last process; then the evaluation.
+ */
 function timeCell(seeds: readonly SeedResult[]): string {
-  const train = meanAndSpread(seeds.map((s) => s.wallSeconds)).mean;
+  const train = meanAndSpread(seeds.map((s) => (s.steps * s.msPerStep) / 1000)).mean;
   const evaluation = meanAndSpread(seeds.map((s) => s.evalSeconds)).mean;
   const step = meanAndSpread(seeds.map((s) => s.msPerStep)).mean;
   return `${Math.round(train).toLocaleString('en-US')} s (+ ${Math.round(evaluation).toLocaleString('en-US')} s), ${seeds[0]!.steps.toLocaleString('en-US')} steps at ${Math.round(step)} ms`;

@@ -58,7 +58,7 @@ describe('the results table', () => {
     expect(header).toContain('| preset |');
     expect(vae).toContain('negative ELBO, nats 95.0 ± 1.0; IWAE bound (K = 100), nats 91.0 ± 1.0 (test)');
     expect(vae).toContain('judge-FID 44.0 ± 4.0 (floor 8.6), precision 0.80 ± 0.10');
-    expect(vae).toContain('| 0, 1, 2 | 301 s (+ 20 s), 6,000 steps at 51 ms |');
+    expect(vae).toContain('| 0, 1, 2 | 306 s (+ 20 s), 6,000 steps at 51 ms |');
     expect(flow).toContain('NLL, nats 1.17; round-trip error 2.0e-6 (validation)');
     expect(table).toContain('runs of 2026-12-08 on 2 cores, backend wasm');
     expect(table).toContain('real training digits 8.6 (precision 0.88, recall 0.88), uniform noise 661.4');
