@@ -10,7 +10,7 @@
  *   whose features are distributed unlike the data's cannot score well here.
  *
  * Distances in a classifier's feature space have no absolute scale, so the
- * judge also measures its own reference points once (`JudgeReference`): the
+ * judge measures its own reference points (`judgeReference`): the
  * floor, real training digits against the test split at the same count,
  * and a ladder of degraded real digits (blurred, pixels shuffled, noise).
  */
@@ -25,7 +25,7 @@ import type { TrainingSession } from './session.ts';
 
 /** What the judge sees in a set of images. */
 export interface JudgeView {
-  /** Class probabilities, [n, 10] row-major. */
+  /** Class probabilities, [n, classes] row-major. */
   probs: Float32Array;
   /** Penultimate-layer features, [n, dim]. */
   features: FeatureSet;
@@ -55,11 +55,12 @@ export async function createJudge(session: TrainingSession, testSource: HeldOutS
   if (!head) throw new Error('the judge graph has no ClassificationLoss to read its logits from');
   if (!head.features) throw new Error('the judge graph\'s logits layer reads more than one value, so it has no penultimate features');
   const features = head.features;
-  const dim = session.program.analysis.values.get(features)!.shape.slice(1).reduce<number>((a, b) => a * (b as number), 1);
+  const widthOf = (key: string) => session.program.analysis.values.get(key)!.shape.slice(1).reduce<number>((a, b) => a * (b as number), 1);
+  const [dim, classes] = [widthOf(features), widthOf(head.logits)];
 
   async function look(images: tf.Tensor): Promise<JudgeView> {
     const n = images.shape[0]!;
-    const probs = new Float32Array(n * 10);
+    const probs = new Float32Array(n * classes);
     const values = new Float32Array(n * dim);
     for (let start = 0; start < n; start += LOOK_BATCH) {
       const count = Math.min(LOOK_BATCH, n - start);
@@ -74,7 +75,7 @@ export async function createJudge(session: TrainingSession, testSource: HeldOutS
         });
         return [tf.softmax(out.get(head!.logits)!), tf.reshape(out.get(features)!, [count, dim])];
       });
-      probs.set(await p.data(), start * 10);
+      probs.set(await p.data(), start * classes);
       values.set(await f.data(), start * dim);
       tf.dispose([p, f]);
     }
@@ -95,7 +96,7 @@ export async function createJudge(session: TrainingSession, testSource: HeldOutS
   const view = await look(all);
   all.dispose();
   labels.forEach((label, i) => {
-    if (topClass(view.probs, i) === label) correct += 1;
+    if (topClass(view.probs, i, classes) === label) correct += 1;
   });
   return {
     look,
