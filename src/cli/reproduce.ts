@@ -9,14 +9,18 @@
  * No run is lost: a run whose summary holds its evaluation is kept and not
  * trained again; one stopped part way (a checkpoint, no evaluation) resumes
  * from its checkpoint. So an interrupted reproduce picks up where it was.
+ * Each run folder records the SHA-256 of the preset file it was trained
+ * from (reproduce.json): after the preset changes, its runs train again.
  * Generated digits are judged by seed 0 of the mnist-classifier preset,
- * trained first when missing. With --steps (a quick check), nothing under
- * docs/ or the README is touched: the table goes to OUT/results.md.
+ * trained first when missing. With --steps (a quick check) or --presets
+ * DIR (graphs of your own), nothing under docs/ or the README is touched:
+ * the table goes to OUT/results.md.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inert } from '../core/base/text.ts';
 import { parseFlags, UsageError } from './args.ts';
@@ -26,11 +30,12 @@ import { metricsOfSummary, renderResults, replaceResults, type PresetResult, typ
 import { loadProgram, parseBackend, parseCount } from './setup.ts';
 import { judgedSamplers } from '../core/train/roles.ts';
 
-export const REPRODUCE_USAGE = 'reproduce [PRESET...] [--seeds N] [--steps N] [--out DIR] [--backend auto|webgpu|wasm|cpu]';
+export const REPRODUCE_USAGE = 'reproduce [PRESET...] [--seeds N] [--steps N] [--out DIR] [--presets DIR] [--backend auto|webgpu|wasm|cpu]';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'gencomposer.js');
 const PRESETS = join(ROOT, 'graph-presets');
+const JUDGE_FILE = join(PRESETS, 'mnist-classifier.json');
 const RESULTS_DIR = join(ROOT, 'docs', 'results');
 const README = join(ROOT, 'README.md');
 /** The judge of generated digits, and the first row of the table. */
@@ -56,13 +61,13 @@ function readSummary(dir: string): Summary | undefined {
   }
 }
 
-/** The presets in graph-presets/, the judge first. */
-function allPresets(): string[] {
-  const names = readdirSync(PRESETS)
+/** The graphs in a presets folder, the judge first where it is one of them. */
+function allPresets(dir: string): string[] {
+  const names = readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => f.slice(0, -5))
     .sort();
-  return [JUDGE, ...names.filter((n) => n !== JUDGE)];
+  return names.includes(JUDGE) ? [JUDGE, ...names.filter((n) => n !== JUDGE)] : names;
 }
 
 /** `gencomposer train` in a process of its own, its progress on this stderr; resolves to its exit code. */
@@ -78,9 +83,23 @@ function train(args: string[]): Promise<number> {
 const finished = (summary: Summary | undefined, steps: number | undefined): boolean =>
   summary?.status === 'done' && summary.eval !== undefined && !('error' in summary.eval) && (steps === undefined || summary.steps === steps);
 
-/** Trains one seed of a preset into `dir` unless a finished run is there; the summary after. */
-async function runSeed(name: string, seed: number, dir: string, options: { steps?: number; backend: string; judge?: string }): Promise<Summary> {
-  const kept = readSummary(dir);
+/** The preset file's SHA-256: a run of an earlier version of the preset is not kept. */
+const presetFingerprint = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** The preset fingerprint a run folder was trained from (reproduce.json), if reproduce trained it. */
+function trainedFrom(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'reproduce.json'), 'utf8')) as { preset?: string }).preset;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Trains one seed of a preset into `dir` unless a finished run of the same preset file is there; the summary after. */
+async function runSeed(name: string, file: string, seed: number, dir: string, options: { steps?: number; backend: string; judge?: string }): Promise<Summary> {
+  const fingerprint = presetFingerprint(file);
+  const current = trainedFrom(dir) === fingerprint;
+  const kept = current ? readSummary(dir) : undefined;
   if (kept && finished(kept, options.steps)) {
     process.stderr.write(`${name}, seed ${seed}: kept the finished run in ${dir}\n`);
     return kept;
@@ -88,9 +107,12 @@ async function runSeed(name: string, seed: number, dir: string, options: { steps
   // A run stopped part way, or whose evaluation did not finish, goes on from its checkpoint; one of other steps starts again.
   const checkpoint = join(dir, 'checkpoint');
   const sameSteps = options.steps === undefined || kept?.steps === undefined || kept.steps <= options.steps;
-  const resume = existsSync(join(checkpoint, 'model.json')) && sameSteps ? ['--resume', checkpoint] : [];
-  process.stderr.write(`${name}, seed ${seed}: ${resume.length ? `resuming from ${checkpoint}` : 'training'} into ${dir}\n`);
-  const args = [join(PRESETS, `${name}.json`), '--out', dir, '--backend', options.backend, ...(resume.length ? resume : ['--seed', String(seed)])];
+  const resume = current && existsSync(join(checkpoint, 'model.json')) && sameSteps ? ['--resume', checkpoint] : [];
+  const stale = !current && existsSync(join(dir, 'summary.json')) ? ' (the run there is of another version of the preset: trained again)' : '';
+  process.stderr.write(`${name}, seed ${seed}: ${resume.length ? `resuming from ${checkpoint}` : 'training'} into ${dir}${stale}\n`);
+  makeFolders(dir);
+  writeFileAtomic(join(dir, 'reproduce.json'), `${JSON.stringify({ preset: fingerprint })}\n`);
+  const args = [file, '--out', dir, '--backend', options.backend, ...(resume.length ? resume : ['--seed', String(seed)])];
   if (options.steps !== undefined) args.push('--steps', String(options.steps));
   if (options.judge) args.push('--judge', options.judge);
   const code = await train(args);
@@ -133,17 +155,20 @@ export async function reproduceCommand(args: string[]): Promise<number> {
     steps: { type: 'string' },
     out: { type: 'string' },
     backend: { type: 'string' },
+    presets: { type: 'string' },
   });
   const seeds = parseCount('seeds', values.seeds, 100) ?? 3;
   if (seeds < 1) throw new UsageError('--seeds must be at least 1');
   const steps = parseCount('steps', values.steps, 1e8);
   const backend = parseBackend(values.backend);
   const out = resolve(values.out ?? join('runs', 'reproduce'));
-  const known = allPresets();
+  const presets = resolve(values.presets ?? PRESETS);
+  const known = allPresets(presets);
+  const fileOf = (name: string) => (name === JUDGE && !existsSync(join(presets, `${JUDGE}.json`)) ? JUDGE_FILE : join(presets, `${name}.json`));
   for (const name of positionals) if (!known.includes(name)) throw new UsageError(inert`no preset named "${name}" (the presets: ${known.join(', ')})`);
   const chosen = positionals.length ? known.filter((n) => positionals.includes(n)) : known;
-  // Shortened runs are a check of the command, not results: they stay in OUT.
-  const official = steps === undefined;
+  // Shortened runs are a check of the command, and other graphs are not the presets: their tables stay in OUT.
+  const official = steps === undefined && presets === PRESETS;
   const recordPath = official ? join(RESULTS_DIR, 'results.json') : join(out, 'results.json');
   const record: ResultsRecord = existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, 'utf8')) as ResultsRecord) : { presets: {} };
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'})`;
@@ -151,19 +176,19 @@ export async function reproduceCommand(args: string[]): Promise<number> {
 
   // The judge: seed 0 of the classifier preset, trained first when a chosen preset makes digits and it is missing.
   const judgeDir = join(dirOf(JUDGE, 0), 'checkpoint');
-  const judged = async (name: string) => judgedSamplers(await loadProgram(join(PRESETS, `${name}.json`))).length > 0;
+  const judged = async (name: string) => judgedSamplers(await loadProgram(fileOf(name))).length > 0;
   const needsJudge = !chosen.includes(JUDGE) && (await Promise.all(chosen.map(judged))).some(Boolean);
-  if (needsJudge) await runSeed(JUDGE, 0, dirOf(JUDGE, 0), { backend, ...(steps !== undefined ? { steps } : {}) });
+  if (needsJudge) await runSeed(JUDGE, fileOf(JUDGE), 0, dirOf(JUDGE, 0), { backend, ...(steps !== undefined ? { steps } : {}) });
 
   for (const name of chosen) {
     const summaries: Summary[] = [];
     for (let seed = 0; seed < seeds; seed++) {
-      summaries.push(await runSeed(name, seed, dirOf(name, seed), { backend, ...(steps !== undefined ? { steps } : {}), ...(name === JUDGE ? {} : { judge: judgeDir }) }));
+      summaries.push(await runSeed(name, fileOf(name), seed, dirOf(name, seed), { backend, ...(steps !== undefined ? { steps } : {}), ...(name === JUDGE ? {} : { judge: judgeDir }) }));
     }
     const preset: PresetResult = {
-      file: `graph-presets/${name}.json`,
+      file: relative(process.cwd(), fileOf(name)),
       split: String(summaries[0]!.eval!.split ?? 'held out'),
-      command: `npx gencomposer train graph-presets/${name}.json --seed S`,
+      command: `npx gencomposer train ${official ? `graph-presets/${name}.json` : relative(process.cwd(), fileOf(name))} --seed S`,
       machine,
       seeds: summaries.map((summary, seed) => seedResult(dirOf(name, seed), summary)),
     };

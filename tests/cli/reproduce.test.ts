@@ -3,7 +3,7 @@
  * (mean ± standard deviation over seeds, the FID floor beside the FID), and
  * the command keeps finished runs and resumes stopped ones.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,9 +75,13 @@ describe('the results table', () => {
 });
 
 describe('gencomposer reproduce', () => {
-  it('trains each seed, writes the table, keeps finished runs and resumes a stopped one', async () => {
+  it('trains each seed, writes the table, keeps finished runs, resumes a stopped one and retrains after the preset changes', async () => {
     const out = mkdtempSync(join(tmpdir(), 'gencomposer-reproduce-'));
-    const first = await cli('reproduce', 'flow', '--seeds', '2', '--steps', '12', '--backend', 'cpu', '--out', out);
+    const presets = join(out, 'graphs');
+    mkdirSync(presets);
+    copyFileSync('graph-presets/flow.json', join(presets, 'flow.json'));
+    const run = () => cli('reproduce', '--presets', presets, '--seeds', '2', '--steps', '12', '--backend', 'cpu', '--out', out);
+    const first = await run();
     expect(first.code, first.stderr).toBe(0);
     const table = readFileSync(join(out, 'results.md'), 'utf8');
     expect(table).toMatch(/\| `flow` \| NLL, nats [\d.]+ ± [\d.]+; round-trip error [\d.e-]+ \(validation\) \| — \| 0, 1 \|/);
@@ -88,13 +92,20 @@ describe('gencomposer reproduce', () => {
     const summary = JSON.parse(readFileSync(summaryPath, 'utf8'));
     delete summary.eval;
     writeFileSync(summaryPath, JSON.stringify({ ...summary, status: 'stopped' }));
-    const again = await cli('reproduce', 'flow', '--seeds', '2', '--steps', '12', '--backend', 'cpu', '--out', out);
+    const again = await run();
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('flow, seed 0: kept the finished run');
     expect(again.stderr).toContain('flow, seed 1: resuming from');
     const resumed = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(resumed.presets.flow.seeds[1].metrics).toEqual(record.presets.flow.seeds[1].metrics);
-  }, 120_000);
+    // Another version of the preset: its runs are trained again, not kept.
+    const graph = JSON.parse(readFileSync(join(presets, 'flow.json'), 'utf8'));
+    writeFileSync(join(presets, 'flow.json'), JSON.stringify({ ...graph, meta: { ...graph.meta, description: 'changed' } }));
+    const changed = await run();
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stderr).toContain('flow, seed 0: training into');
+    expect(changed.stderr).toContain('another version of the preset');
+  }, 180_000);
 
   it('refuses a preset that does not exist, naming the ones that do', async () => {
     const result = await cli('reproduce', 'no-such-preset', '--steps', '1');
