@@ -86,7 +86,8 @@ export function createBaseline(batchSize: number, seed = 0): TransformerBaseline
   const head = glorotVariable(WIDTH, VOCAB, seed + 7);
   const headB = zerosVariable([VOCAB]);
   const variables = [tokenTable, positions, ...blocks.flatMap((b) => Object.values(b)), lnFg, lnFb, head, headB];
-  const adam = createAdam(variables, { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, weightDecay: 0.01, clipNorm: 1 });
+  // The preset's AdamW at its peak rate: its warm-up and cosine decay change the rate, not the work of a step.
+  const adam = createAdam(variables, { learningRate: 2e-3, beta1: 0.9, beta2: 0.999, weightDecay: 0.1, clipNorm: 1 });
 
   // 0 where key j <= query i, -1e9 after: added to the scores before softmax.
   const maskValues = new Float32Array(T * T);
