@@ -103,7 +103,7 @@ export async function validationLosses(session: TrainingSession, sources: Readon
  * as K grows the bound tightens towards −log p(x). Undefined for a graph
  * with no such model (roles.latentVariableModel).
  */
-export async function importanceWeightedBound(session: TrainingSession, feed: HeldOutFeed, size: number, samples = 100, rowsAtOnce = 2000): Promise<number | undefined> {
+export async function importanceWeightedBound(session: TrainingSession, feed: HeldOutFeed, size: number, samples = 100, rowsAtOnce = 1000): Promise<number | undefined> {
   const model = latentVariableModel(session.program);
   if (!model || size <= 0) return undefined;
   const { analysis, producers, feeds: programFeeds } = session.program;
