@@ -9,8 +9,9 @@
  * No run is lost: a run whose summary holds its evaluation is kept and not
  * trained again; one stopped part way (a checkpoint, no evaluation) resumes
  * from its checkpoint. So an interrupted reproduce picks up where it was.
- * Each run folder records the SHA-256 of the preset file it was trained
- * from (reproduce.json): after the preset changes, its runs train again.
+ * Each run folder records the fingerprint of the preset it was trained from
+ * (reproduce.json): after the model or its training changes, its runs
+ * train again.
  * Generated digits are judged by seed 0 of the mnist-classifier preset,
  * trained first when missing. With --steps (a quick check) or --presets
  * DIR (graphs of your own), nothing under docs/ or the README is touched:
@@ -23,6 +24,9 @@ import { cpus } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inert } from '../core/base/text.ts';
+import { loadText } from '../core/graph/load.ts';
+import { canonicalJson } from '../core/graph/save.ts';
+import { modelIdentity } from '../core/train/checkpoint.ts';
 import { parseFlags, UsageError } from './args.ts';
 import { CliError } from './errors.ts';
 import { makeFolders, writeFileAtomic } from './run-files.ts';
@@ -83,8 +87,23 @@ function train(args: string[]): Promise<number> {
 const finished = (summary: Summary | undefined, steps: number | undefined): boolean =>
   summary?.status === 'done' && summary.eval !== undefined && !('error' in summary.eval) && (steps === undefined || summary.steps === steps);
 
-/** The preset file's SHA-256: a run of an earlier version of the preset is not kept. */
-const presetFingerprint = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+/**
+ * What a run's numbers depend on in its preset: the model as checkpoints
+ * identify it (nodes, params, wiring, optimizers, data), the samplers'
+ * params, and the training settings but the seed. A run trained from
+ * another fingerprint is not kept; editing a description or moving nodes
+ * keeps the runs. A file that does not load is fingerprinted by its bytes
+ * (train then says what is wrong with it).
+ */
+export function presetFingerprint(file: string): string {
+  const text = readFileSync(file, 'utf8');
+  const loaded = loadText(text);
+  if (!loaded.ok) return createHash('sha256').update(text).digest('hex');
+  const document = loaded.document;
+  const { seed: _seed, ...training } = document.training;
+  const model = modelIdentity(document, document.training.objectives, { samplerParams: true }).fingerprint;
+  return createHash('sha256').update(canonicalJson({ model, training })).digest('hex');
+}
 
 /** The preset fingerprint a run folder was trained from (reproduce.json), if reproduce trained it. */
 function trainedFrom(dir: string): string | undefined {

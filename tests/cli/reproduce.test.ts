@@ -98,9 +98,16 @@ describe('gencomposer reproduce', () => {
     expect(again.stderr).toContain('flow, seed 1: resuming from');
     const resumed = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(resumed.presets.flow.seeds[1].metrics).toEqual(record.presets.flow.seeds[1].metrics);
-    // Another version of the preset: its runs are trained again, not kept.
+    // A new description and layout: the same model, so the runs are kept.
     const graph = JSON.parse(readFileSync(join(presets, 'flow.json'), 'utf8'));
-    writeFileSync(join(presets, 'flow.json'), JSON.stringify({ ...graph, meta: { ...graph.meta, description: 'changed' } }));
+    const described = { ...graph, meta: { ...graph.meta, description: 'changed' }, nodes: graph.nodes.map((n: { position: { x: number } }) => ({ ...n, position: { ...n.position, x: n.position.x + 10 } })) };
+    writeFileSync(join(presets, 'flow.json'), JSON.stringify(described));
+    const redrawn = await run();
+    expect(redrawn.code, redrawn.stderr).toBe(0);
+    expect(redrawn.stderr).toContain('flow, seed 1: kept the finished run');
+    // Another learning rate: its runs are trained again, not kept.
+    const objectives = graph.training.objectives.map((o: { optimizer: object }) => ({ ...o, optimizer: { ...o.optimizer, learningRate: 0.0005 } }));
+    writeFileSync(join(presets, 'flow.json'), JSON.stringify({ ...described, training: { ...graph.training, objectives } }));
     const changed = await run();
     expect(changed.code, changed.stderr).toBe(0);
     expect(changed.stderr).toContain('flow, seed 0: training into');
