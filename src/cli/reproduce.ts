@@ -114,7 +114,7 @@ function trainedFrom(dir: string): string | undefined {
   }
 }
 
-/** Trains one seed of a preset into `dir` unless a finished run of the same preset file is there; the summary after. */
+/** Trains one seed of a preset into `dir` unless a finished run of the same version of the preset is there; the summary after. */
 async function runSeed(name: string, file: string, seed: number, dir: string, options: { steps?: number; backend: string; judge?: string }): Promise<Summary> {
   const fingerprint = presetFingerprint(file);
   const current = trainedFrom(dir) === fingerprint;
