@@ -29,6 +29,23 @@ export const SQUARED_ERROR: PairTerm = {
 };
 
 /**
+ * The loss per element, unreduced: squared error, or binary cross-entropy
+ * from logits or from probabilities. The node reduces it; the importance-
+ * weighted bound (train/family-eval.ts) sums it per example as −log p(x | z).
+ */
+export function reconstructionError(prediction: tf.Tensor, target: tf.Tensor, params: { loss: 'bce' | 'mse'; fromLogits: boolean }): tf.Tensor {
+  return tf.tidy(() => {
+    const [p, t] = [prediction, target];
+    if (params.loss === 'mse') return tf.squaredDifference(p, t);
+    // max(p, 0) - p·t + log(1 + exp(-|p|)): no overflow for large logits.
+    if (params.fromLogits) return tf.add(tf.sub(tf.relu(p), tf.mul(p, t)), tf.log1p(tf.exp(tf.neg(tf.abs(p)))));
+    const eps = 1e-7;
+    const q = tf.clipByValue(p, eps, 1 - eps);
+    return tf.neg(tf.add(tf.mul(t, tf.log(q)), tf.mul(tf.sub(1, t), tf.log(tf.sub(1, q)))));
+  });
+}
+
+/**
  * How far a reconstruction is from its target. `sum` adds over each example's
  * elements and averages over the batch, which gives nats per example for BCE
  * (the VAE's ELBO convention); `mean` averages over everything.
@@ -65,16 +82,7 @@ export const reconstructionLossNode = defineNode({
       // sum: the mean over examples of each one's sum; mean: over every element.
       const fusedLoss = fused && term ? scaledSumFused(term, p, t, params.weight / (params.reduction === 'sum' ? p.shape[0]! : p.size)) : undefined;
       if (fusedLoss) return fusedLoss;
-      let elementwise: tf.Tensor;
-      if (params.loss === 'mse') elementwise = tf.squaredDifference(p, t);
-      else if (params.fromLogits) {
-        // max(p, 0) - p·t + log(1 + exp(-|p|)): no overflow for large logits.
-        elementwise = tf.add(tf.sub(tf.relu(p), tf.mul(p, t)), tf.log1p(tf.exp(tf.neg(tf.abs(p)))));
-      } else {
-        const eps = 1e-7;
-        const q = tf.clipByValue(p, eps, 1 - eps);
-        elementwise = tf.neg(tf.add(tf.mul(t, tf.log(q)), tf.mul(tf.sub(1, t), tf.log(tf.sub(1, q)))));
-      }
+      const elementwise = reconstructionError(p, t, params);
       const reduced = params.reduction === 'sum' ? tf.mean(sumPerExample(elementwise)) : tf.mean(elementwise);
       return tf.mul(reduced, params.weight);
     });

@@ -10,6 +10,7 @@ import { runOps } from '../compiler/forward.ts';
 import { opsFor, type CompiledObjective, type SamplerPlan } from '../compiler/program.ts';
 import { EIGHT_GAUSSIANS_CENTRES, EIGHT_GAUSSIANS_STD } from '../data/toy2d.ts';
 import type { Batch, DataSource } from '../data/source.ts';
+import { reconstructionError } from '../nodes/reconstruction-loss.ts';
 import { samplerOf } from '../nodes/sampler-types.ts';
 import type { FlatOp } from '../shapes/analyze.ts';
 import { createRandom } from '../base/random.ts';
@@ -128,11 +129,8 @@ export async function importanceWeightedBound(session: TrainingSession, feed: He
       const values = runOps(ops, analysis, { variables: session.variables, feeds, batchSize: count * samples, training: false, random: createRandom(start + 1), constants: session.constants });
       const flat = (key: string) => tf.reshape(values.get(key)!, [count * samples, -1]);
       const [prediction, target, mu, logvar, z] = [flat(model.prediction), flat(model.target), flat(model.mu), flat(model.logvar), flat(model.z)];
-      // log p(x | z): minus the summed BCE, as the reconstruction loss computes it.
-      const bce = model.fromLogits
-        ? tf.add(tf.sub(tf.relu(prediction), tf.mul(prediction, target)), tf.log1p(tf.exp(tf.neg(tf.abs(prediction)))))
-        : tf.neg(tf.add(tf.mul(target, tf.log(tf.clipByValue(prediction, 1e-7, 1))), tf.mul(tf.sub(1, target), tf.log(tf.clipByValue(tf.sub(1, prediction), 1e-7, 1)))));
-      const logLikelihood = tf.neg(tf.sum(bce, 1));
+      // log p(x | z): minus the summed BCE, as the reconstruction loss node computes it.
+      const logLikelihood = tf.neg(tf.sum(reconstructionError(prediction, target, { loss: 'bce', fromLogits: model.fromLogits }), 1));
       const dims = z.shape[1]!;
       const logPrior = tf.sub(tf.mul(-0.5, tf.sum(tf.square(z), 1)), dims * halfLog2Pi);
       const logPosterior = tf.sub(tf.mul(-0.5, tf.sum(tf.add(tf.mul(tf.square(tf.sub(z, mu)), tf.exp(tf.neg(logvar))), logvar), 1)), dims * halfLog2Pi);
