@@ -57,12 +57,32 @@ interface Summary {
   samples?: { file?: string; sampler?: string }[];
 }
 
-function readSummary(dir: string): Summary | undefined {
+/** A JSON file a run folder may hold; undefined when it is missing or cut short (the run is then trained or resumed). */
+function readRunFile<T>(dir: string, name: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
+    return JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
   } catch {
     return undefined;
   }
+}
+
+const readSummary = (dir: string) => readRunFile<Summary>(dir, 'summary.json');
+
+/**
+ * The results record so far. A damaged one is refused, not overwritten:
+ * it holds the numbers of presets this run does not train again.
+ */
+function readRecord(path: string): ResultsRecord {
+  if (!existsSync(path)) return { presets: {} };
+  let record: unknown;
+  try {
+    record = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new CliError(inert`${path}: not valid JSON (${error instanceof Error ? error.message : String(error)}); mend it or move it away`, 1);
+  }
+  const presets = (record as { presets?: unknown } | null)?.presets;
+  if (typeof presets !== 'object' || presets === null || Array.isArray(presets)) throw new CliError(inert`${path}: "presets" is not an object of results by preset; mend it or move it away`, 1);
+  return record as ResultsRecord;
 }
 
 /** The graphs in a presets folder, the judge first where it is one of them. */
@@ -84,8 +104,8 @@ function train(args: string[]): Promise<number> {
 }
 
 /** A finished run: its summary holds the evaluation, and it trained the steps asked for. */
-const finished = (summary: Summary | undefined, steps: number | undefined): boolean =>
-  summary?.status === 'done' && summary.eval !== undefined && !('error' in summary.eval) && (steps === undefined || summary.steps === steps);
+const finished = (summary: Summary, steps: number | undefined): boolean =>
+  summary.status === 'done' && summary.eval !== undefined && !('error' in summary.eval) && (steps === undefined || summary.steps === steps);
 
 /**
  * What a run's numbers depend on in its preset: the model as checkpoints
@@ -107,11 +127,7 @@ export function presetFingerprint(file: string): string {
 
 /** The preset fingerprint a run folder was trained from (reproduce.json), if reproduce trained it. */
 function trainedFrom(dir: string): string | undefined {
-  try {
-    return (JSON.parse(readFileSync(join(dir, 'reproduce.json'), 'utf8')) as { preset?: string }).preset;
-  } catch {
-    return undefined;
-  }
+  return readRunFile<{ preset?: string }>(dir, 'reproduce.json')?.preset;
 }
 
 /** Trains one seed of a preset into `dir` unless a finished run of the same version of the preset is there; the summary after. */
@@ -189,7 +205,7 @@ export async function reproduceCommand(args: string[]): Promise<number> {
   // Shortened runs are a check of the command, and other graphs are not the presets: their tables stay in OUT.
   const official = steps === undefined && presets === PRESETS;
   const recordPath = official ? join(RESULTS_DIR, 'results.json') : join(out, 'results.json');
-  const record: ResultsRecord = existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, 'utf8')) as ResultsRecord) : { presets: {} };
+  const record = readRecord(recordPath);
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'})`;
   const dirOf = (name: string, seed: number) => join(out, name, `seed-${seed}`);
 

@@ -114,6 +114,19 @@ describe('gencomposer reproduce', () => {
     expect(changed.stderr).toContain('another version of the preset');
   }, 180_000);
 
+  it('refuses a damaged results record before training, and leaves it as it was', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gencomposer-reproduce-'));
+    for (const [text, says] of [['{"presets": {"vae": ', 'not valid JSON'], ['{"presets": []}', '"presets" is not an object']] as const) {
+      writeFileSync(join(out, 'results.json'), text);
+      const result = await cli('reproduce', 'flow', '--steps', '1', '--out', out);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(join(out, 'results.json'));
+      expect(result.stderr).toContain(says);
+      expectNoStackTrace(result.stderr);
+      expect(readFileSync(join(out, 'results.json'), 'utf8')).toBe(text);
+    }
+  });
+
   it('refuses a preset that does not exist, naming the ones that do', async () => {
     const result = await cli('reproduce', 'no-such-preset', '--steps', '1');
     expect(result.code).toBe(2);
